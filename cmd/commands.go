@@ -1,0 +1,10 @@
+package cmd
+
+import "github.com/spf13/cobra"
+
+// commands returns every subcommand, grouped by the file that defines it.
+func commands(a *app) []*cobra.Command {
+	var cs []*cobra.Command
+	cs = append(cs, systemCommands(a)...)
+	return cs
+}

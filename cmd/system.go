@@ -1,0 +1,34 @@
+package cmd
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is berth's version, set at build time with -ldflags.
+var Version = "dev"
+
+func systemCommands(a *app) []*cobra.Command {
+	version := &cobra.Command{
+		Use:   "version",
+		Short: "Show the berth version",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			commit := "unknown"
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" {
+						commit = s.Value
+					}
+				}
+			}
+			fmt.Fprintf(a.io.Out, "berth version %s\n Go version: %s\n Git commit: %s\n OS/Arch:    %s/%s\n",
+				Version, runtime.Version(), commit, runtime.GOOS, runtime.GOARCH)
+			return nil
+		},
+	}
+	return []*cobra.Command{version}
+}

@@ -1,0 +1,20 @@
+// Command berth is a terminal container workstation: with no arguments a
+// full-screen TUI, with arguments a docker-style CLI, both on an in-process
+// container engine.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/berth-dev/berth/cmd"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cmd.Execute(ctx, os.Args[1:], cmd.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, nil)
+	stop()
+	os.Exit(code)
+}

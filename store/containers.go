@@ -1,0 +1,255 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ContainerPaths are the files and directories of one container.
+type ContainerPaths struct {
+	Dir        string
+	Config     string // config.json, the container's spec
+	State      string // state.json, its status
+	Upper      string // overlay upper directory
+	Work       string // overlay work directory
+	Merged     string // overlay mount point, the rootfs
+	Log        string // ctr.log, captured output
+	AttachSock string // attach.sock, served by the monitor
+	Hosts      string // hosts, bind mounted to /etc/hosts
+	Hostname   string // hostname, bind mounted to /etc/hostname
+	ResolvConf string // resolv.conf, bind mounted to /etc/resolv.conf
+}
+
+// Container returns the paths of container id. It does not check that the
+// container exists.
+func (s *Store) Container(id string) ContainerPaths {
+	d := filepath.Join(s.root, "containers", id)
+	return ContainerPaths{
+		Dir:        d,
+		Config:     filepath.Join(d, "config.json"),
+		State:      filepath.Join(d, "state.json"),
+		Upper:      filepath.Join(d, "upper"),
+		Work:       filepath.Join(d, "work"),
+		Merged:     filepath.Join(d, "merged"),
+		Log:        filepath.Join(d, "ctr.log"),
+		AttachSock: filepath.Join(d, "attach.sock"),
+		Hosts:      filepath.Join(d, "hosts"),
+		Hostname:   filepath.Join(d, "hostname"),
+		ResolvConf: filepath.Join(d, "resolv.conf"),
+	}
+}
+
+func validID(id string) error {
+	if len(id) != 64 || !isHex64(id) {
+		return fmt.Errorf("container id %q: %w", id, ErrInvalidName)
+	}
+	return nil
+}
+
+// CreateContainer creates the directory of container id with its config,
+// staged and renamed into place so it appears complete or not at all. It
+// returns ErrExists if the ID is taken.
+func (s *Store) CreateContainer(id string, config any) (ContainerPaths, error) {
+	if err := validID(id); err != nil {
+		return ContainerPaths{}, err
+	}
+	p := s.Container(id)
+	if _, err := os.Lstat(p.Dir); err == nil {
+		return p, fmt.Errorf("create container %s: %w", id, ErrExists)
+	}
+	stage, release, err := s.stage(filepath.Join(s.root, "tmp"), ".tmp-ctr-", true)
+	if err != nil {
+		return p, fmt.Errorf("create container %s: %w", id, err)
+	}
+	defer release()
+	fail := func(err error) (ContainerPaths, error) {
+		os.RemoveAll(stage)
+		return p, fmt.Errorf("create container %s: %w", id, err)
+	}
+	for _, d := range []string{"upper", "work", "merged"} {
+		if err := os.Mkdir(filepath.Join(stage, d), 0o755); err != nil {
+			return fail(err)
+		}
+	}
+	if err := writeJSONPlain(filepath.Join(stage, "config.json"), config); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(stage); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(stage, p.Dir); err != nil {
+		return fail(err)
+	}
+	return p, syncDir(filepath.Dir(p.Dir))
+}
+
+// WriteContainerConfig replaces the config of container id atomically.
+func (s *Store) WriteContainerConfig(id string, config any) error {
+	if err := s.containerExists(id); err != nil {
+		return err
+	}
+	return s.writeJSON(s.Container(id).Config, config)
+}
+
+// ReadContainerConfig decodes the config of container id into v.
+func (s *Store) ReadContainerConfig(id string, v any) error {
+	if err := s.containerExists(id); err != nil {
+		return err
+	}
+	return readJSON(s.Container(id).Config, v)
+}
+
+// WriteContainerState replaces the state of container id atomically.
+func (s *Store) WriteContainerState(id string, state any) error {
+	if err := s.containerExists(id); err != nil {
+		return err
+	}
+	return s.writeJSON(s.Container(id).State, state)
+}
+
+// ReadContainerState decodes the state of container id into v. A container
+// that has no state yet yields ErrNotFound, wrapped.
+func (s *Store) ReadContainerState(id string, v any) error {
+	if err := s.containerExists(id); err != nil {
+		return err
+	}
+	err := readJSON(s.Container(id).State, v)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("container %s state: %w", id, ErrNotFound)
+	}
+	return err
+}
+
+func (s *Store) containerExists(id string) error {
+	if err := validID(id); err != nil {
+		return err
+	}
+	if _, err := os.Stat(s.Container(id).Config); err != nil {
+		return fmt.Errorf("container %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// ContainerIDs lists the IDs of all containers.
+func (s *Store) ContainerIDs() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(s.root, "containers"))
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	out := make([]string, 0, len(ents))
+	for _, e := range ents {
+		if isHex64(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// DeleteContainer removes the directory of container id. The caller
+// unmounts its rootfs first. Removing a missing container succeeds.
+func (s *Store) DeleteContainer(id string) error {
+	if err := validID(id); err != nil {
+		return err
+	}
+	if err := s.removeAll(s.Container(id).Dir); err != nil {
+		return fmt.Errorf("delete container %s: %w", id, err)
+	}
+	return nil
+}
+
+// repairContainers removes container directories that have no config,
+// which only a crash between the stages of CreateContainer can leave.
+func (s *Store) repairContainers() error {
+	ids, err := s.ContainerIDs()
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := os.Stat(s.Container(id).Config); errors.Is(err, os.ErrNotExist) {
+			s.log.Info("remove container without config", "container", id)
+			if err := s.removeAll(s.Container(id).Dir); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ReserveName records that name belongs to container id. It returns
+// ErrExists, wrapped, if another existing container holds the name. A
+// reservation left by a container that no longer exists is taken over.
+func (s *Store) ReserveName(name, id string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	unlock, err := s.Lock("names")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	path := s.namePath(name)
+	if b, err := os.ReadFile(path); err == nil {
+		owner := strings.TrimSpace(string(b))
+		if owner != id && s.containerExists(owner) == nil {
+			return fmt.Errorf("reserve name %q: %w: in use by container %s", name, ErrExists, owner)
+		}
+	}
+	return s.writeFile(path, []byte(id+"\n"))
+}
+
+// ReleaseName drops the reservation of name if container id holds it.
+func (s *Store) ReleaseName(name, id string) error {
+	unlock, err := s.Lock("names")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	path := s.namePath(name)
+	b, err := os.ReadFile(path)
+	if err != nil || strings.TrimSpace(string(b)) != id {
+		return nil
+	}
+	return os.Remove(path)
+}
+
+// LookupName returns the ID of the container holding name, or ErrNotFound.
+func (s *Store) LookupName(name string) (string, error) {
+	if checkName(name) != nil {
+		return "", fmt.Errorf("container name %q: %w", name, ErrNotFound)
+	}
+	b, err := os.ReadFile(s.namePath(name))
+	if err != nil {
+		return "", fmt.Errorf("container name %q: %w", name, ErrNotFound)
+	}
+	id := strings.TrimSpace(string(b))
+	if s.containerExists(id) != nil {
+		return "", fmt.Errorf("container name %q: %w", name, ErrNotFound)
+	}
+	return id, nil
+}
+
+func (s *Store) namePath(name string) string {
+	return filepath.Join(s.root, "containers", ".names", name)
+}
+
+// checkName applies docker's rule for container names:
+// [a-zA-Z0-9][a-zA-Z0-9_.-]*.
+func checkName(name string) error {
+	if name == "" || len(name) > 255 {
+		return fmt.Errorf("name %q: %w", name, ErrInvalidName)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || (c != '_' && c != '.' && c != '-')) {
+			return fmt.Errorf("name %q: %w: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name, ErrInvalidName)
+		}
+	}
+	return nil
+}
+
+// CheckName reports whether name is a valid container or volume name.
+func CheckName(name string) error { return checkName(name) }

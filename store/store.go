@@ -1,0 +1,188 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+)
+
+// DefaultRoot is where the store lives when no root is given.
+const DefaultRoot = "/var/lib/berth"
+
+// Store is an open berth root directory. Its methods are safe for use by
+// several goroutines and several processes at once.
+type Store struct {
+	root string
+	log  *slog.Logger
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	log *slog.Logger
+}
+
+func makeOptions(opts []Option) options {
+	o := options{log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithLogger sets the logger the store reports repairs to.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.log = l }
+}
+
+var layout = []string{
+	"blobs/sha256", "images", "layers", "containers/.names", "volumes", "locks", "tmp",
+}
+
+// Open opens the store at root, creating it if needed, and repairs what an
+// interrupted process left behind: staged temporary files and directories
+// are removed, containers without a complete config are removed.
+func Open(root string, opts ...Option) (*Store, error) {
+	o := makeOptions(opts)
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", root, err)
+	}
+	for _, d := range layout {
+		if err := os.MkdirAll(filepath.Join(abs, d), 0o700); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", abs, err)
+		}
+	}
+	s := &Store{root: abs, log: o.log}
+	if err := s.repair(); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	return s, nil
+}
+
+// Root returns the absolute path of the store.
+func (s *Store) Root() string { return s.root }
+
+// repair removes staged files left by killed processes. Staging lives in
+// tmp/ (blobs, records) and layers/.tmp-* (layers being unpacked). A
+// process holding the staging lock is still writing; Open only clears
+// entries whose owner is gone, which the per-entry flock tells.
+func (s *Store) repair() error {
+	unlock, err := s.lockExclusive("repair")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for _, dir := range []string{filepath.Join(s.root, "tmp"), filepath.Join(s.root, "layers")} {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			name := e.Name()
+			if dir == filepath.Join(s.root, "layers") && !isStaging(name) {
+				continue
+			}
+			if s.stagingBusy(name) {
+				continue
+			}
+			s.log.Info("remove staged leftover", "path", filepath.Join(dir, name))
+			if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+				return err
+			}
+		}
+	}
+	return s.repairContainers()
+}
+
+func isStaging(name string) bool { return len(name) > 5 && name[:5] == ".tmp-" }
+
+// writeJSON writes v as indented JSON to path atomically; see writeFile.
+func (s *Store) writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return s.writeFile(path, append(b, '\n'))
+}
+
+// writeFile writes b to path atomically: a locked staging file in tmp/,
+// fsync, rename over path, fsync of path's directory.
+func (s *Store) writeFile(path string, b []byte) error {
+	tmp, release, err := s.stage(filepath.Join(s.root, "tmp"), ".tmp-f-", false)
+	if err != nil {
+		return err
+	}
+	defer release()
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if _, err = f.Write(b); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// writeJSONPlain writes v to path inside a directory that is itself still
+// staged, where atomicity comes from renaming the directory.
+func writeJSONPlain(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", path, err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// removeAll removes path after first renaming it into tmp/, so that a
+// crash halfway leaves no partly removed entry under its real name; Open
+// clears what is left in tmp/.
+func (s *Store) removeAll(path string) error {
+	if _, err := os.Lstat(path); os.IsNotExist(err) {
+		return nil
+	}
+	gone, release, err := s.stage(filepath.Join(s.root, "tmp"), ".tmp-rm-", true)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := os.Rename(path, filepath.Join(gone, "x")); err != nil {
+		os.Remove(gone)
+		return err
+	}
+	return os.RemoveAll(gone)
+}
