@@ -1,0 +1,35 @@
+GO      ?= go
+BIN     := bin/berth
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/berth-dev/berth/cmd.Version=$(VERSION)
+
+.PHONY: build run test integration bench lint golden clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# run opens the TUI on the default store (/var/lib/berth; needs root).
+run: build
+	./$(BIN)
+
+# test runs every test with the race detector; integration tests under
+# test/ build and drive the real binary. CI runs exactly this.
+test: lint
+	$(GO) test -race -count=1 -timeout 40m ./...
+
+integration:
+	$(GO) test -race -count=1 -timeout 30m ./test/...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x -benchmem ./...
+	@for s in bench/*.sh; do [ -e "$$s" ] || continue; "./$$s" || exit 1; done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+golden:
+	$(GO) test ./ui/... -update
+
+clean:
+	rm -rf bin
