@@ -209,9 +209,14 @@ func (u *unpacker) mkdirAll(dir string) (int, error) {
 					return -1, err
 				}
 			}
-			// EEXIST here means comp is a symlink whose target is missing;
-			// the open below fails and the entry is refused.
+			existed := err == unix.EEXIST
 			next, err = u.openIn(p, unix.O_PATH|unix.O_DIRECTORY)
+			if existed && (err == unix.ENOENT || err == unix.ENOTDIR || err == unix.ELOOP) {
+				// comp is a symlink that resolves to nothing inside the
+				// root; following it anywhere else is exactly what Apply
+				// must never do.
+				err = fmt.Errorf("%q is a symlink that leads nowhere inside the root: %w", p, ErrUnsafePath)
+			}
 		}
 		closeCur()
 		if err != nil {
