@@ -1,0 +1,196 @@
+package engine
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Docker Hub's registry names: references without a domain belong to it,
+// and single-component repositories live under library/.
+const (
+	hubDomain    = "docker.io"
+	hubLibrary   = "library/"
+	defaultTag   = "latest"
+	maxRefLength = 255
+)
+
+var (
+	// One path component of a repository name, as docker's reference
+	// grammar defines it.
+	componentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+	domainRE    = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[a-fA-F0-9:]+\](?::[0-9]+)?$`)
+	tagRE       = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
+	digestRE    = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+)
+
+// InvalidReferenceError is returned, wrapped around ErrInvalid, for an
+// image reference that docker's grammar rejects.
+type InvalidReferenceError struct {
+	Ref string
+}
+
+func (e *InvalidReferenceError) Error() string {
+	return fmt.Sprintf("invalid reference format: %q", e.Ref)
+}
+
+// Unwrap returns ErrInvalid.
+func (e *InvalidReferenceError) Unwrap() error { return ErrInvalid }
+
+// reference is a parsed, normalized image reference:
+// domain/path[:tag][@digest].
+type reference struct {
+	domain string // docker.io, localhost:5000
+	path   string // library/busybox
+	tag    string // latest; empty when only a digest was given
+	digest string // sha256:...
+}
+
+// parseReference parses s with docker's rules: no domain means Docker
+// Hub, a one-component Hub path gets library/, no tag and no digest means
+// :latest.
+func parseReference(s string) (reference, error) {
+	r, err := parseNamed(s)
+	if err != nil {
+		return r, err
+	}
+	if r.tag == "" && r.digest == "" {
+		r.tag = defaultTag
+	}
+	return r, nil
+}
+
+// parseNamed parses s like parseReference but leaves the tag empty when
+// none is given.
+func parseNamed(s string) (reference, error) {
+	bad := func() (reference, error) { return reference{}, &InvalidReferenceError{Ref: s} }
+	if s == "" || len(s) > maxRefLength+72 {
+		return bad()
+	}
+	var r reference
+	rest := s
+	if i := strings.IndexByte(rest, '@'); i >= 0 {
+		r.digest = rest[i+1:]
+		rest = rest[:i]
+		if !digestRE.MatchString(r.digest) {
+			return bad()
+		}
+	}
+	// A tag is the part after the last colon, unless that colon belongs
+	// to a domain's port (then a slash follows it).
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.Contains(rest[i+1:], "/") {
+		r.tag = rest[i+1:]
+		rest = rest[:i]
+		if !tagRE.MatchString(r.tag) {
+			return bad()
+		}
+	}
+	if rest == "" || len(rest) > maxRefLength {
+		return bad()
+	}
+	first, remainder, hasSlash := strings.Cut(rest, "/")
+	if hasSlash && (strings.ContainsAny(first, ".:") || first == "localhost" || first != strings.ToLower(first)) {
+		if !domainRE.MatchString(first) {
+			return bad()
+		}
+		r.domain, r.path = first, remainder
+	} else {
+		r.domain, r.path = hubDomain, rest
+	}
+	if r.domain == "index.docker.io" {
+		r.domain = hubDomain
+	}
+	for _, c := range strings.Split(r.path, "/") {
+		if !componentRE.MatchString(c) {
+			return bad()
+		}
+	}
+	if r.domain == hubDomain && !strings.Contains(r.path, "/") {
+		r.path = hubLibrary + r.path
+	}
+	return r, nil
+}
+
+// Name returns the normalized repository name: docker.io/library/busybox.
+func (r reference) Name() string { return r.domain + "/" + r.path }
+
+// String returns the full normalized reference.
+func (r reference) String() string {
+	s := r.Name()
+	if r.tag != "" {
+		s += ":" + r.tag
+	}
+	if r.digest != "" {
+		s += "@" + r.digest
+	}
+	return s
+}
+
+// tagged returns the normalized name:tag, the key of the tag table.
+func (r reference) tagged() string { return r.Name() + ":" + r.tag }
+
+// digested returns the normalized name@digest, the key of the digest table.
+func (r reference) digested() string { return r.Name() + "@" + r.digest }
+
+// familiar returns a normalized name or reference as docker shows it:
+// busybox:latest, user/app, localhost:5000/x:y.
+func familiar(full string) string {
+	if rest, ok := strings.CutPrefix(full, hubDomain+"/"); ok {
+		return strings.TrimPrefix(rest, hubLibrary)
+	}
+	return full
+}
+
+// Familiar returns r as docker shows it: busybox:latest.
+func (r reference) Familiar() string { return familiar(r.String()) }
+
+// isLoopback reports whether host (with or without port) is localhost or
+// a loopback address, which docker reaches over plain HTTP.
+func isLoopback(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.Trim(h, "[]")
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// remoteRef returns r as a go-containerregistry reference, marked insecure
+// (plain HTTP allowed) for loopback registries and the engine's insecure
+// registries.
+func (e *Engine) remoteRef(r reference) (name.Reference, error) {
+	var opts []name.Option
+	if isLoopback(r.domain) || slices.Contains(e.opts.insecure, r.domain) {
+		opts = append(opts, name.Insecure)
+	}
+	s := r.String()
+	if r.domain == hubDomain {
+		s = "index.docker.io/" + r.path
+		if r.digest != "" {
+			s += "@" + r.digest
+		} else {
+			s += ":" + r.tag
+		}
+	} else if r.digest != "" {
+		s = r.Name() + "@" + r.digest
+	}
+	var ref name.Reference
+	var err error
+	if r.digest != "" {
+		ref, err = name.NewDigest(s, opts...)
+	} else {
+		ref, err = name.NewTag(s, opts...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parse reference %s: %w", r, &InvalidReferenceError{Ref: r.String()})
+	}
+	return ref, nil
+}
