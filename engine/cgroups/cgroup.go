@@ -1,0 +1,515 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// DefaultRoot is where the cgroup filesystem is mounted on Linux.
+const DefaultRoot = "/sys/fs/cgroup"
+
+// DefaultParent is the directory, in each hierarchy, that holds the
+// cgroups of berth's containers.
+const DefaultParent = "berth"
+
+// UnifiedKey is the key of the v2 directory in the map returned by
+// Cgroup.Paths on Unified and Hybrid hosts.
+const UnifiedKey = "unified"
+
+// v1Controllers are the v1 hierarchies a container joins, in the order
+// they are created.
+var v1Controllers = []string{"cpu", "cpuacct", "memory", "pids", "freezer", "blkio", "devices"}
+
+// v2Controllers are the v2 controllers enabled for containers, as written
+// to cgroup.subtree_control.
+var v2Controllers = []string{"cpu", "io", "memory", "pids"}
+
+// Resources are the limits of a container's cgroup. The zero value sets
+// no limit.
+type Resources struct {
+	// MemoryLimit is the memory limit in bytes (docker --memory); 0 means
+	// none. The kernel OOM-kills a process of the container when the
+	// container's memory (including kernel memory) cannot be kept below it.
+	MemoryLimit int64
+	// MemorySwap is the limit of memory plus swap in bytes (docker
+	// --memory-swap). 0 means twice MemoryLimit, as docker does; -1 means
+	// unlimited swap. A positive value must be at least MemoryLimit, and
+	// any non-zero value needs a MemoryLimit. Hosts without swap
+	// accounting ignore it, as docker does.
+	MemorySwap int64
+	// CPUQuota is the CPU bandwidth in CPUs (docker --cpus 1.5): the
+	// container gets CPUQuota × 100 ms of CPU time per 100 ms period.
+	// 0 means none; otherwise it must be at least 0.01.
+	CPUQuota float64
+	// CPUShares is the relative CPU weight (docker --cpu-shares,
+	// 2..262144); 0 means the default, 1024. On v2 it is converted to
+	// cpu.weight as runc does.
+	CPUShares int64
+	// PidsLimit is the maximum number of processes and threads (docker
+	// --pids-limit); 0 and -1 mean unlimited.
+	PidsLimit int64
+	// Devices, if not nil, is the device allow list: every device node is
+	// denied except those matching a rule. nil leaves device access
+	// unrestricted, as for --privileged. DefaultDevices returns docker's
+	// list. On v2 hosts the list is enforced by an eBPF program attached
+	// to the cgroup.
+	Devices []DeviceRule
+}
+
+// Validate checks that r is in range. It returns ErrInvalidResources.
+func (r Resources) Validate() error {
+	switch {
+	case r.MemoryLimit < 0:
+		return fmt.Errorf("memory limit %d: %w", r.MemoryLimit, ErrInvalidResources)
+	case r.MemorySwap < -1:
+		return fmt.Errorf("memory+swap limit %d: %w", r.MemorySwap, ErrInvalidResources)
+	case r.MemorySwap != 0 && r.MemoryLimit == 0:
+		return fmt.Errorf("memory+swap limit without a memory limit: %w", ErrInvalidResources)
+	case r.MemorySwap > 0 && r.MemorySwap < r.MemoryLimit:
+		return fmt.Errorf("memory+swap limit %d below memory limit %d: %w", r.MemorySwap, r.MemoryLimit, ErrInvalidResources)
+	case r.CPUQuota < 0 || (r.CPUQuota > 0 && r.CPUQuota < 0.01):
+		return fmt.Errorf("cpus %g: %w", r.CPUQuota, ErrInvalidResources)
+	case r.CPUShares != 0 && (r.CPUShares < 2 || r.CPUShares > 262144):
+		return fmt.Errorf("cpu shares %d: %w", r.CPUShares, ErrInvalidResources)
+	case r.PidsLimit < -1:
+		return fmt.Errorf("pids limit %d: %w", r.PidsLimit, ErrInvalidResources)
+	}
+	for _, d := range r.Devices {
+		if err := d.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memswLimit returns the memory+swap limit to apply: -1 for unlimited.
+func (r Resources) memswLimit() int64 {
+	switch {
+	case r.MemoryLimit == 0 || r.MemorySwap == -1:
+		return -1
+	case r.MemorySwap == 0:
+		return 2 * r.MemoryLimit
+	}
+	return r.MemorySwap
+}
+
+// cfsPeriod is the CFS bandwidth period in microseconds (docker's).
+const cfsPeriod = 100000
+
+// quotaMicros returns the CFS quota per period in microseconds, or -1.
+func (r Resources) quotaMicros() int64 {
+	if r.CPUQuota == 0 {
+		return -1
+	}
+	return int64(r.CPUQuota*cfsPeriod + 0.5)
+}
+
+// Option configures New, Load and CleanupOrphans.
+type Option func(*options)
+
+type options struct {
+	root   string
+	mode   Mode
+	parent string
+}
+
+// WithRoot sets the mount point of the cgroup filesystem (default
+// DefaultRoot). Tests point it at a plain directory together with
+// WithMode to check the files written.
+func WithRoot(dir string) Option {
+	return func(o *options) { o.root = dir }
+}
+
+// WithMode skips detection and treats the root as the given layout.
+func WithMode(m Mode) Option {
+	return func(o *options) { o.mode = m }
+}
+
+// WithParent sets the name of the directory, in each hierarchy, holding
+// the containers' cgroups (default DefaultParent). It must be a single
+// path element.
+func WithParent(name string) Option {
+	return func(o *options) { o.parent = name }
+}
+
+func makeOptions(opts []Option) (options, error) {
+	o := options{root: DefaultRoot, parent: DefaultParent}
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := validateName(o.parent); err != nil {
+		return o, fmt.Errorf("cgroup parent %q: %w", o.parent, err)
+	}
+	if o.mode == 0 {
+		m, err := DetectMode(o.root)
+		if err != nil {
+			return o, err
+		}
+		o.mode = m
+	}
+	return o, nil
+}
+
+// validateName accepts a single, ordinary path element.
+func validateName(s string) error {
+	if s == "" || len(s) > 255 || s[0] == '.' {
+		return ErrInvalidID
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.'
+		if !ok {
+			return ErrInvalidID
+		}
+	}
+	return nil
+}
+
+// Cgroup is the control group of one container. Its methods are safe for
+// concurrent use: the value only records where the directories are.
+type Cgroup struct {
+	id   string
+	mode Mode
+	// v1 maps a v1 controller name to its directory; co-mounted
+	// controllers share one directory.
+	v1 map[string]string
+	// unified is the v2 directory ("" on Legacy hosts).
+	unified string
+}
+
+// hierarchy is one directory tree a container joins.
+type hierarchy struct {
+	key  string // controller name, or UnifiedKey
+	base string // mount point
+	self string // the calling process's cgroup in it, from /proc/self/cgroup
+}
+
+// hierarchies lists the mounted hierarchies for o's mode.
+func hierarchies(o options) ([]hierarchy, error) {
+	self := selfCgroups()
+	var hs []hierarchy
+	if o.mode == Unified {
+		if _, err := os.Stat(o.root); err != nil {
+			return nil, fmt.Errorf("find cgroup hierarchies in %s: %w", o.root, ErrNoCgroupFS)
+		}
+		return []hierarchy{{key: UnifiedKey, base: o.root, self: self[""]}}, nil
+	}
+	for _, c := range v1Controllers {
+		p := filepath.Join(o.root, c)
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			p = r
+		} else {
+			continue
+		}
+		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+			continue
+		}
+		hs = append(hs, hierarchy{key: c, base: p, self: self[c]})
+	}
+	if o.mode == Hybrid {
+		p := filepath.Join(o.root, "unified")
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			hs = append(hs, hierarchy{key: UnifiedKey, base: p, self: self[""]})
+		}
+	}
+	if len(hs) == 0 {
+		return nil, fmt.Errorf("find cgroup hierarchies in %s: %w", o.root, ErrNoCgroupFS)
+	}
+	return hs, nil
+}
+
+// parents returns the directories that may hold containers' cgroups in
+// h: parent at the root of the hierarchy first, then parent below the
+// caller's own cgroup.
+func (h hierarchy) parents(parent string) []string {
+	p := []string{filepath.Join(h.base, parent)}
+	if h.self != "" && h.self != "/" {
+		p = append(p, filepath.Join(h.base, h.self, parent))
+	}
+	return p
+}
+
+// candidates returns where container id's directory may be in h, in the
+// order of parents.
+func (h hierarchy) candidates(parent, id string) []string {
+	var c []string
+	for _, p := range h.parents(parent) {
+		c = append(c, filepath.Join(p, id))
+	}
+	return c
+}
+
+// selfCgroups parses /proc/self/cgroup into controller -> path; the v2
+// entry has the key "".
+func selfCgroups() map[string]string {
+	m := map[string]string{}
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return m
+	}
+	for line := range strings.Lines(string(b)) {
+		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[1] == "" {
+			m[""] = parts[2]
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			m[c] = parts[2]
+		}
+	}
+	return m
+}
+
+// New creates the cgroup of container id (or adopts it if it exists) and
+// applies r. If creating or applying fails, directories New created are
+// removed again. It returns ErrInvalidID, ErrInvalidResources,
+// ErrNoCgroupFS, or ErrUnsupported when r needs a controller the host
+// lacks.
+func New(id string, r Resources, opts ...Option) (*Cgroup, error) {
+	if err := validateName(id); err != nil {
+		return nil, fmt.Errorf("create cgroup %q: %w", id, err)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("create cgroup %s: %w", id, err)
+	}
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("create cgroup %s: %w", id, err)
+	}
+	hs, err := hierarchies(o)
+	if err != nil {
+		return nil, fmt.Errorf("create cgroup %s: %w", id, err)
+	}
+	c := &Cgroup{id: id, mode: o.mode, v1: map[string]string{}}
+	var created []string
+	undo := func() {
+		for _, d := range slices.Backward(created) {
+			_ = os.Remove(d)
+		}
+	}
+	for _, h := range hs {
+		dir, made, err := makeDir(h, o, id)
+		if err != nil {
+			undo()
+			return nil, fmt.Errorf("create cgroup %s: %w", id, err)
+		}
+		if made {
+			created = append(created, dir)
+		}
+		if h.key == UnifiedKey {
+			c.unified = dir
+		} else {
+			c.v1[h.key] = dir
+		}
+	}
+	if err := c.apply(r); err != nil {
+		undo()
+		return nil, fmt.Errorf("create cgroup %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// makeDir creates the container's directory in h, trying each candidate
+// location in turn when the previous one is not writable.
+func makeDir(h hierarchy, o options, id string) (dir string, made bool, err error) {
+	var first error
+	for _, d := range h.candidates(o.parent, id) {
+		made, err := mkdirCgroup(h, o, d)
+		if err == nil {
+			return d, made, nil
+		}
+		if first == nil {
+			first = err
+		}
+		if !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+			break
+		}
+	}
+	return "", false, first
+}
+
+// mkdirCgroup creates the parent and the container directory d. On v2 it
+// first enables the container controllers for the children of every level
+// it creates below the hierarchy's base, as the kernel requires.
+func mkdirCgroup(h hierarchy, o options, d string) (bool, error) {
+	parent := filepath.Dir(d)
+	if o.mode == Unified {
+		if err := enableControllers(h.base, parent); err != nil {
+			return false, err
+		}
+	} else if err := os.MkdirAll(parent, 0o755); err != nil {
+		return false, fmt.Errorf("make cgroup parent: %w", err)
+	}
+	err := os.Mkdir(d, 0o755)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("make cgroup directory: %w", err)
+	}
+	return true, nil
+}
+
+// enableControllers creates every directory from base down to dir and
+// writes the wanted available controllers into the cgroup.subtree_control
+// of each level above the container.
+func enableControllers(base, dir string) error {
+	rel, err := filepath.Rel(base, dir)
+	if err != nil {
+		return fmt.Errorf("enable cgroup controllers: %w", err)
+	}
+	cur := base
+	levels := []string{base}
+	if rel != "." {
+		for _, el := range strings.Split(rel, string(filepath.Separator)) {
+			cur = filepath.Join(cur, el)
+			levels = append(levels, cur)
+		}
+	}
+	for i, l := range levels {
+		if i > 0 {
+			if err := os.Mkdir(l, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("make cgroup parent: %w", err)
+			}
+		}
+		avail, err := readFields(filepath.Join(l, "cgroup.controllers"))
+		if err != nil {
+			return fmt.Errorf("enable cgroup controllers in %s: %w", l, err)
+		}
+		on, _ := readFields(filepath.Join(l, "cgroup.subtree_control"))
+		var want []string
+		for _, c := range v2Controllers {
+			if slices.Contains(avail, c) && !slices.Contains(on, c) && !slices.Contains(on, "+"+c) {
+				want = append(want, "+"+c)
+			}
+		}
+		if len(want) == 0 {
+			continue
+		}
+		if err := writeFile(l, "cgroup.subtree_control", strings.Join(want, " ")); err != nil {
+			// One controller may be refused (a threaded subtree, say);
+			// enable the others one by one. A missing controller is
+			// reported when a limit needs it.
+			for _, w := range want {
+				_ = writeFile(l, "cgroup.subtree_control", w)
+			}
+		}
+	}
+	return nil
+}
+
+// Load finds the existing cgroup of container id. It returns ErrNotExist
+// if none of the hierarchies holds it, and ErrInvalidID.
+func Load(id string, opts ...Option) (*Cgroup, error) {
+	if err := validateName(id); err != nil {
+		return nil, fmt.Errorf("load cgroup %q: %w", id, err)
+	}
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("load cgroup %s: %w", id, err)
+	}
+	hs, err := hierarchies(o)
+	if err != nil {
+		return nil, fmt.Errorf("load cgroup %s: %w", id, err)
+	}
+	c := &Cgroup{id: id, mode: o.mode, v1: map[string]string{}}
+	found := false
+	for _, h := range hs {
+		for _, d := range h.candidates(o.parent, id) {
+			if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+				found = true
+				if h.key == UnifiedKey {
+					c.unified = d
+				} else {
+					c.v1[h.key] = d
+				}
+				break
+			}
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("load cgroup %s: %w", id, ErrNotExist)
+	}
+	return c, nil
+}
+
+// ID returns the container id the cgroup belongs to.
+func (c *Cgroup) ID() string { return c.id }
+
+// Mode returns the cgroup layout of the host.
+func (c *Cgroup) Mode() Mode { return c.mode }
+
+// Paths returns the cgroup's directories: v1 controller name -> directory
+// (co-mounted controllers share one), plus UnifiedKey -> the v2 directory
+// on Unified and Hybrid hosts. The map is a copy.
+func (c *Cgroup) Paths() map[string]string {
+	m := make(map[string]string, len(c.v1)+1)
+	for k, v := range c.v1 {
+		m[k] = v
+	}
+	if c.unified != "" {
+		m[UnifiedKey] = c.unified
+	}
+	return m
+}
+
+// dirs returns every distinct directory of the cgroup, v1 first.
+func (c *Cgroup) dirs() []string {
+	var ds []string
+	for _, k := range v1Controllers {
+		if d, ok := c.v1[k]; ok && !slices.Contains(ds, d) {
+			ds = append(ds, d)
+		}
+	}
+	if c.unified != "" {
+		ds = append(ds, c.unified)
+	}
+	return ds
+}
+
+// Add moves process pid (all its threads) into the cgroup in every
+// hierarchy. Children the process forks afterwards start inside. To have
+// a container's init limited from its first instruction, start it blocked
+// (on a sync pipe), Add it, then release it.
+func (c *Cgroup) Add(pid int) error {
+	if pid <= 0 {
+		return fmt.Errorf("add process %d to cgroup %s: %w", pid, c.id, syscall.ESRCH)
+	}
+	for _, d := range c.dirs() {
+		if err := writeFile(d, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return fmt.Errorf("add process %d to cgroup %s: %w", pid, c.id, err)
+		}
+	}
+	return nil
+}
+
+// Update applies r in place of the current limits: a zero field removes
+// its limit, so callers merge a partial update (docker update) with the
+// container's stored resources first. It returns ErrInvalidResources,
+// ErrUnsupported, or the kernel's refusal (EBUSY for a memory limit
+// below current usage that cannot be reclaimed).
+func (c *Cgroup) Update(r Resources) error {
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("update cgroup %s: %w", c.id, err)
+	}
+	if err := c.apply(r); err != nil {
+		return fmt.Errorf("update cgroup %s: %w", c.id, err)
+	}
+	return nil
+}
+
+func (c *Cgroup) apply(r Resources) error {
+	if c.mode == Unified {
+		return c.applyV2(r)
+	}
+	return c.applyV1(r)
+}

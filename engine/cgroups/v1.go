@@ -1,0 +1,123 @@
+package cgroups
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// v1Dir returns the directory of a v1 controller. If the controller is
+// not mounted it returns "" and, when the caller needs it, ErrUnsupported.
+func (c *Cgroup) v1Dir(ctrl string, needed bool) (string, error) {
+	if d, ok := c.v1[ctrl]; ok {
+		return d, nil
+	}
+	if needed {
+		return "", fmt.Errorf("%s controller: %w", ctrl, ErrUnsupported)
+	}
+	return "", nil
+}
+
+// applyV1 writes r to the v1 control files. Every limit is written, a
+// zero field as "no limit", so Update can lift a limit again.
+func (c *Cgroup) applyV1(r Resources) error {
+	if d, err := c.v1Dir("memory", r.MemoryLimit > 0); err != nil {
+		return err
+	} else if d != "" {
+		if err := setMemoryV1(d, r); err != nil {
+			return err
+		}
+	}
+	if d, err := c.v1Dir("cpu", r.CPUQuota > 0 || r.CPUShares > 0); err != nil {
+		return err
+	} else if d != "" {
+		shares := r.CPUShares
+		if shares == 0 {
+			shares = 1024
+		}
+		if err := writeFile(d, "cpu.cfs_period_us", strconv.Itoa(cfsPeriod)); err != nil {
+			return fmt.Errorf("set cpu period: %w", err)
+		}
+		if err := writeFile(d, "cpu.cfs_quota_us", strconv.FormatInt(r.quotaMicros(), 10)); err != nil {
+			return fmt.Errorf("set cpu quota: %w", err)
+		}
+		if err := writeFile(d, "cpu.shares", strconv.FormatInt(shares, 10)); err != nil {
+			return fmt.Errorf("set cpu shares: %w", err)
+		}
+	}
+	if d, err := c.v1Dir("pids", r.PidsLimit > 0); err != nil {
+		return err
+	} else if d != "" {
+		if err := writeFile(d, "pids.max", pidsMax(r.PidsLimit)); err != nil {
+			return fmt.Errorf("set pids limit: %w", err)
+		}
+	}
+	if d, err := c.v1Dir("devices", r.Devices != nil); err != nil {
+		return err
+	} else if d != "" {
+		if err := setDevicesV1(d, r.Devices); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pidsMax formats a PidsLimit for pids.max.
+func pidsMax(n int64) string {
+	if n <= 0 {
+		return "max"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// setMemoryV1 writes memory.limit_in_bytes and, when swap accounting is
+// on, memory.memsw.limit_in_bytes. The kernel keeps memsw >= memory at
+// every step, so the order depends on whether the limits go up or down:
+// memsw first, and if that is refused (it would drop below the current
+// memory limit), memory first.
+func setMemoryV1(d string, r Resources) error {
+	mem := int64(-1)
+	if r.MemoryLimit > 0 {
+		mem = r.MemoryLimit
+	}
+	memStr := strconv.FormatInt(mem, 10)
+	if !exists(d, "memory.memsw.limit_in_bytes") {
+		if err := writeFile(d, "memory.limit_in_bytes", memStr); err != nil {
+			return fmt.Errorf("set memory limit: %w", err)
+		}
+		return nil
+	}
+	swStr := strconv.FormatInt(r.memswLimit(), 10)
+	if err := writeFile(d, "memory.memsw.limit_in_bytes", swStr); err == nil {
+		if err := writeFile(d, "memory.limit_in_bytes", memStr); err != nil {
+			return fmt.Errorf("set memory limit: %w", err)
+		}
+		return nil
+	}
+	if err := writeFile(d, "memory.limit_in_bytes", memStr); err != nil {
+		return fmt.Errorf("set memory limit: %w", err)
+	}
+	if err := writeFile(d, "memory.memsw.limit_in_bytes", swStr); err != nil {
+		return fmt.Errorf("set memory+swap limit: %w", err)
+	}
+	return nil
+}
+
+// setDevicesV1 replaces the device allow list: deny everything, then
+// allow each rule; nil allows everything again.
+func setDevicesV1(d string, rules []DeviceRule) error {
+	if rules == nil {
+		if err := writeFile(d, "devices.allow", "a"); err != nil {
+			return fmt.Errorf("allow all devices: %w", err)
+		}
+		return nil
+	}
+	if err := writeFile(d, "devices.deny", "a"); err != nil {
+		return fmt.Errorf("deny all devices: %w", err)
+	}
+	for _, rule := range rules {
+		if err := writeFile(d, "devices.allow", rule.String()); err != nil {
+			return fmt.Errorf("allow device %s: %w", rule, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+package cgroups
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// enabledV2 lists the controllers the parent enables for the cgroup (its
+// cgroup.subtree_control, "+" prefixes tolerated).
+func (c *Cgroup) enabledV2() []string {
+	f, _ := readFields(filepath.Join(filepath.Dir(c.unified), "cgroup.subtree_control"))
+	for i := range f {
+		f[i] = strings.TrimPrefix(f[i], "+")
+	}
+	return f
+}
+
+// applyV2 writes r to the v2 control files of the cgroup. Every limit of
+// an enabled controller is written, a zero field as "max".
+func (c *Cgroup) applyV2(r Resources) error {
+	on := c.enabledV2()
+	need := func(ctrl string, needed bool) (bool, error) {
+		if slices.Contains(on, ctrl) {
+			return true, nil
+		}
+		if needed {
+			return false, fmt.Errorf("%s controller: %w", ctrl, ErrUnsupported)
+		}
+		return false, nil
+	}
+	d := c.unified
+	if ok, err := need("memory", r.MemoryLimit > 0); err != nil {
+		return err
+	} else if ok {
+		mem := "max"
+		if r.MemoryLimit > 0 {
+			mem = strconv.FormatInt(r.MemoryLimit, 10)
+		}
+		if err := writeFile(d, "memory.max", mem); err != nil {
+			return fmt.Errorf("set memory limit: %w", err)
+		}
+		// memory.swap.max is swap alone; it is missing without swap
+		// accounting, and docker then ignores the swap limit.
+		if exists(d, "memory.swap.max") {
+			sw := "max"
+			if l := r.memswLimit(); l >= 0 {
+				sw = strconv.FormatInt(l-r.MemoryLimit, 10)
+			}
+			if err := writeFile(d, "memory.swap.max", sw); err != nil {
+				return fmt.Errorf("set swap limit: %w", err)
+			}
+		}
+	}
+	if ok, err := need("cpu", r.CPUQuota > 0 || r.CPUShares > 0); err != nil {
+		return err
+	} else if ok {
+		quota := "max"
+		if q := r.quotaMicros(); q > 0 {
+			quota = strconv.FormatInt(q, 10)
+		}
+		if err := writeFile(d, "cpu.max", quota+" "+strconv.Itoa(cfsPeriod)); err != nil {
+			return fmt.Errorf("set cpu quota: %w", err)
+		}
+		if err := writeFile(d, "cpu.weight", strconv.FormatUint(sharesToWeight(r.CPUShares), 10)); err != nil {
+			return fmt.Errorf("set cpu weight: %w", err)
+		}
+	}
+	if ok, err := need("pids", r.PidsLimit > 0); err != nil {
+		return err
+	} else if ok {
+		if err := writeFile(d, "pids.max", pidsMax(r.PidsLimit)); err != nil {
+			return fmt.Errorf("set pids limit: %w", err)
+		}
+	}
+	if err := c.setDevicesV2(r.Devices); err != nil {
+		return err
+	}
+	return nil
+}
+
+// sharesToWeight converts v1 cpu.shares (2..262144) to v2 cpu.weight
+// (1..10000) with runc's formula; 0 gives the v2 default, 100.
+func sharesToWeight(shares int64) uint64 {
+	if shares == 0 {
+		return 100
+	}
+	return uint64(1 + ((shares-2)*9999)/262142)
+}
