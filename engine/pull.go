@@ -100,10 +100,15 @@ func registryError(ref string, err error) error {
 	}
 	switch te.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		msg = "repository does not exist or may require 'berth login': " + msg
+		msg = "repository does not exist or needs credentials (berth reads ~/.docker/config.json): " + msg
 	case http.StatusNotFound:
-		if len(te.Errors) > 0 && te.Errors[0].Code == transport.ManifestUnknownErrorCode {
-			msg = "manifest unknown"
+		if len(te.Errors) > 0 {
+			switch te.Errors[0].Code {
+			case transport.ManifestUnknownErrorCode:
+				msg = "manifest unknown"
+			case transport.NameUnknownErrorCode:
+				msg = "repository name not known to registry"
+			}
 		}
 	}
 	return &RegistryError{Ref: ref, Status: te.StatusCode, Message: msg}

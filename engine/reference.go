@@ -194,3 +194,12 @@ func (e *Engine) remoteRef(r reference) (name.Reference, error) {
 	}
 	return ref, nil
 }
+
+// cutDigest splits a normalized name@digest key.
+func cutDigest(s string) (name, digest string, ok bool) {
+	i := strings.LastIndexByte(s, '@')
+	if i < 0 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
