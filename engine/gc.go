@@ -31,7 +31,8 @@ type gcResult struct {
 	reclaimed int64
 }
 
-// gc removes the unpacked layers and blobs that no image record uses.
+// gc removes the unpacked layers and blobs that no image record and no
+// container record uses.
 // Pulls, loads and commits hold the shared "gc" lock while they write
 // blobs and layers that no record names yet; gc takes it exclusively. With
 // wait false, gc gives up at once when the lock is busy: what it would have
@@ -58,7 +59,7 @@ func (e *Engine) gc(wait bool) (gcResult, error) {
 		return res, err
 	}
 	keepBlobs := map[store.Digest]bool{}
-	keepLayers := map[store.Digest]bool{}
+	_, keepLayers := e.containerRefs()
 	for _, img := range imgs {
 		keepBlobs[img.ID] = true
 		keepBlobs[img.Manifest] = true

@@ -238,24 +238,40 @@ func (e *Engine) Images(ctx context.Context, opts ListImagesOptions) ([]ImageSum
 // code reads: the image the container was created from.
 type containerImageRef struct {
 	ImageID string `json:"imageID"`
+	// Layers are the chain IDs of the image's layers, which the
+	// container's root filesystem stacks.
+	Layers []store.Digest `json:"layers"`
 }
 
 // imageUsers maps image IDs to the IDs of the containers created from
 // them, read from each container's config.json field "imageID".
 func (e *Engine) imageUsers() map[store.Digest][]string {
+	users, _ := e.containerRefs()
+	return users
+}
+
+// containerRefs reads every container's config.json and returns the
+// containers of each image ID and the layer chain IDs containers stack.
+func (e *Engine) containerRefs() (map[store.Digest][]string, map[store.Digest]bool) {
 	users := map[store.Digest][]string{}
+	layers := map[store.Digest]bool{}
 	ids, err := e.st.ContainerIDs()
 	if err != nil {
-		return users
+		return users, layers
 	}
 	for _, id := range ids {
 		var c containerImageRef
-		if err := e.st.ReadContainerConfig(id, &c); err != nil || c.ImageID == "" {
+		if err := e.st.ReadContainerConfig(id, &c); err != nil {
 			continue
 		}
-		users[store.Digest(c.ImageID)] = append(users[store.Digest(c.ImageID)], id)
+		for _, l := range c.Layers {
+			layers[l] = true
+		}
+		if c.ImageID != "" {
+			users[store.Digest(c.ImageID)] = append(users[store.Digest(c.ImageID)], id)
+		}
 	}
-	return users
+	return users, layers
 }
 
 // imageInUse returns the ID of a container created from image id, if any.

@@ -36,19 +36,19 @@ type PullOptions struct {
 
 // Pull progress states, in the order a layer goes through them.
 const (
-	StateWaiting       = "Waiting"
-	StateDownloading   = "Downloading"
-	StateVerifying     = "Verifying"
-	StateExtracting    = "Extracting"
-	StatePullComplete  = "Pull complete"
-	StateAlreadyExists = "Already exists"
+	PullWaiting       = "Waiting"
+	PullDownloading   = "Downloading"
+	PullVerifying     = "Verifying"
+	PullExtracting    = "Extracting"
+	PullComplete  = "Pull complete"
+	PullAlreadyExists = "Already exists"
 )
 
 // PullProgress is one progress report of one layer.
 type PullProgress struct {
 	// Layer is the layer's short (12 hex digit) blob digest.
 	Layer string
-	// State is one of the State* constants.
+	// State is one of the Pull* state constants.
 	State string
 	// Current and Total count compressed bytes while downloading or
 	// extracting; Total is 0 when unknown.
@@ -184,7 +184,7 @@ func (p *progress) report(layer, state string, cur, total int64) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if state == StateDownloading || state == StateExtracting {
+	if state == PullDownloading || state == PullExtracting {
 		now := time.Now()
 		if now.Sub(p.last[layer]) < 100*time.Millisecond && cur != total {
 			return
@@ -329,7 +329,7 @@ func (e *Engine) Pull(ctx context.Context, ref string, opts PullOptions) (ImageS
 	defer unlock()
 	prog := &progress{fn: opts.Progress, last: map[string]time.Time{}}
 	for _, j := range jobs {
-		prog.report(shortHex(j.desc.Digest.Hex), StateWaiting, 0, j.desc.Size)
+		prog.report(shortHex(j.desc.Digest.Hex), PullWaiting, 0, j.desc.Size)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.parallel)
@@ -405,7 +405,7 @@ func (e *Engine) pullLayer(ctx context.Context, reg *registry, j layerJob, prog 
 	_, haveBlob := e.st.HasBlob(blob)
 	haveLayer := e.st.HasLayer(j.chainID)
 	if haveBlob && haveLayer {
-		prog.report(short, StateAlreadyExists, 0, 0)
+		prog.report(short, PullAlreadyExists, 0, 0)
 		return nil
 	}
 	total := j.desc.Size
@@ -415,11 +415,11 @@ func (e *Engine) pullLayer(ctx context.Context, reg *registry, j layerJob, prog 
 			return err
 		}
 		defer rc.Close()
-		cr := &countingReader{r: rc, total: size, fn: func(n, t int64) { prog.report(short, StateExtracting, n, t) }}
+		cr := &countingReader{r: rc, total: size, fn: func(n, t int64) { prog.report(short, PullExtracting, n, t) }}
 		if err := e.applyLayer(ctx, cr, nil, j, true); err != nil {
 			return fmt.Errorf("layer %s: %w", short, err)
 		}
-		prog.report(short, StatePullComplete, size, size)
+		prog.report(short, PullComplete, size, size)
 		return nil
 	}
 	body, _, err := reg.blob(ctx, j.desc.Digest)
@@ -432,11 +432,11 @@ func (e *Engine) pullLayer(ctx context.Context, reg *registry, j layerJob, prog 
 		return err
 	}
 	defer bw.Close()
-	cr := &countingReader{r: body, total: total, fn: func(n, t int64) { prog.report(short, StateDownloading, n, t) }}
+	cr := &countingReader{r: body, total: total, fn: func(n, t int64) { prog.report(short, PullDownloading, n, t) }}
 	if err := e.applyLayer(ctx, cr, bw, j, !haveLayer); err != nil {
 		return fmt.Errorf("layer %s: %w", short, err)
 	}
-	prog.report(short, StatePullComplete, total, total)
+	prog.report(short, PullComplete, total, total)
 	return nil
 }
 

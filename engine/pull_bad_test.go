@@ -313,7 +313,7 @@ func TestPullChild(t *testing.T) {
 	e := New(st, nil)
 	once := false
 	e.Pull(t.Context(), ref, PullOptions{Progress: func(p PullProgress) {
-		if p.State == StateDownloading && p.Current > 0 && !once {
+		if p.State == PullDownloading && p.Current > 0 && !once {
 			once = true
 			fmt.Println("DOWNLOADING", p.Layer)
 		}

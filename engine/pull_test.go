@@ -107,8 +107,8 @@ func TestPullByTagAndDigest(t *testing.T) {
 		t.Errorf("RepoDigests = %v, want %v", s.RepoDigests, want)
 	}
 	for l, st := range rec.final() {
-		if st != StatePullComplete {
-			t.Errorf("layer %s final state = %q, want %q", l, st, StatePullComplete)
+		if st != PullComplete {
+			t.Errorf("layer %s final state = %q, want %q", l, st, PullComplete)
 		}
 	}
 	rec2 := recordProgress{}
@@ -116,8 +116,8 @@ func TestPullByTagAndDigest(t *testing.T) {
 		t.Fatalf("second Pull: %v", err)
 	}
 	for l, st := range rec2.final() {
-		if st != StateAlreadyExists {
-			t.Errorf("re-pull layer %s state = %q, want %q", l, st, StateAlreadyExists)
+		if st != PullAlreadyExists {
+			t.Errorf("re-pull layer %s state = %q, want %q", l, st, PullAlreadyExists)
 		}
 	}
 	// By digest into a fresh store.
