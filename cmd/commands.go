@@ -6,5 +6,6 @@ import "github.com/spf13/cobra"
 func commands(a *app) []*cobra.Command {
 	var cs []*cobra.Command
 	cs = append(cs, systemCommands(a)...)
+	cs = append(cs, imageCommands(a)...)
 	return cs
 }

@@ -30,5 +30,12 @@ func systemCommands(a *app) []*cobra.Command {
 			return nil
 		},
 	}
-	return []*cobra.Command{version}
+	system := &cobra.Command{
+		Use:   "system",
+		Short: "Manage berth",
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+	}
+	system.AddCommand(dfCmd(a), infoCmd(a))
+	return []*cobra.Command{version, system, infoCmd(a)}
 }

@@ -222,6 +222,14 @@ func (e *Engine) Images(ctx context.Context, opts ListImagesOptions) ([]ImageSum
 	if err != nil {
 		return nil, err
 	}
+	// Newest first; images created at the same time in name order, so
+	// the list is stable.
+	sort.SliceStable(imgs, func(i, j int) bool {
+		if !imgs[i].Created.Equal(imgs[j].Created) {
+			return imgs[i].Created.After(imgs[j].Created)
+		}
+		return firstName(ix, imgs[i].ID) < firstName(ix, imgs[j].ID)
+	})
 	users := e.imageUsers()
 	out := make([]ImageSummary, 0, len(imgs))
 	for _, img := range imgs {
@@ -232,6 +240,14 @@ func (e *Engine) Images(ctx context.Context, opts ListImagesOptions) ([]ImageSum
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// firstName returns the first tag of image id, or its ID.
+func firstName(ix imageIndex, id store.Digest) string {
+	if t := ix.tags[id]; len(t) > 0 {
+		return t[0]
+	}
+	return "~" + string(id)
 }
 
 // containerImageRef is the part of a container's config.json the image

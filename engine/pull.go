@@ -329,7 +329,9 @@ func (e *Engine) Pull(ctx context.Context, ref string, opts PullOptions) (ImageS
 	defer unlock()
 	prog := &progress{fn: opts.Progress, last: map[string]time.Time{}}
 	for _, j := range jobs {
-		prog.report(shortHex(j.desc.Digest.Hex), PullWaiting, 0, j.desc.Size)
+		if _, ok := e.st.HasBlob(store.Digest(j.desc.Digest.String())); !ok || !e.st.HasLayer(j.chainID) {
+			prog.report(shortHex(j.desc.Digest.Hex), PullWaiting, 0, j.desc.Size)
+		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.parallel)
