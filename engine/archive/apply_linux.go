@@ -34,7 +34,9 @@ type Stats struct {
 // `.wh.NAME` entry becomes an overlay whiteout (a 0:0 character device NAME)
 // and `.wh..wh..opq` sets trusted.overlay.opaque=y on its directory. A later
 // entry replaces an earlier one at the same path, except that a directory over
-// a directory only updates its metadata.
+// a directory only updates its metadata. Other AUFS metadata (.wh..wh.*) is
+// skipped, as docker skips it; a path that runs through a whiteout name fails
+// with ErrInvalidEntry. Missing parent directories are created with mode 0755.
 //
 // Nothing is ever created or changed outside dir: every parent directory is
 // opened with openat2 RESOLVE_IN_ROOT (symlinks inside the layer resolve as
@@ -242,10 +244,13 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 		if hdr.Typeflag != tar.TypeDir {
 			return fail("", fmt.Errorf("root entry is not a directory: %w", ErrInvalidEntry))
 		}
-		if err := u.setDirMeta(u.root, hdr); err != nil {
+		if err := u.setFdMeta(u.root, hdr); err != nil {
 			return fail("set metadata", err)
 		}
 		u.deferDirTimes(name, hdr)
+		return nil
+	}
+	if isAUFSMeta(name) {
 		return nil
 	}
 	dir, base := splitName(name)
@@ -362,7 +367,7 @@ func (u *unpacker) dir(pfd int, name, base string, hdr *tar.Header, fail func(st
 		return fail("open", err)
 	}
 	defer unix.Close(fd)
-	if err := u.setDirMeta(fd, hdr); err != nil {
+	if err := u.setFdMeta(fd, hdr); err != nil {
 		return fail("set metadata", err)
 	}
 	u.deferDirTimes(name, hdr)
@@ -505,10 +510,6 @@ func (u *unpacker) setFdMeta(fd int, hdr *tar.Header) error {
 		}
 	}
 	return nil
-}
-
-func (u *unpacker) setDirMeta(fd int, hdr *tar.Header) error {
-	return u.setFdMeta(fd, hdr)
 }
 
 func (u *unpacker) deferDirTimes(name string, hdr *tar.Header) {

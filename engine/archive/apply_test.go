@@ -118,6 +118,7 @@ func TestApply(t *testing.T) {
 				reg("var/cache/.wh..wh..opq", "", 0o600),
 				reg("var/cache/new", "n", 0o644),
 				reg(".wh..wh.plnk", "", 0o600),
+				reg(".wh..wh.plnk/123.456", "aufs hardlink store", 0o600),
 				reg("opq-only/.wh..wh..opq", "", 0o600),
 			},
 			want: map[string]string{

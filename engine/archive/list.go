@@ -98,7 +98,7 @@ func ListTar(ctx context.Context, r io.Reader, fn func(Entry) error) error {
 		if err != nil {
 			return fmt.Errorf("list entry %q: %w", hdr.Name, err)
 		}
-		if name == "." {
+		if name == "." || isAUFSMeta(name) {
 			continue
 		}
 		e := Entry{

@@ -60,3 +60,11 @@ func keepXattr(name string) bool {
 	}
 	return false
 }
+
+// isAUFSMeta reports whether clean path p lies under top-level AUFS metadata
+// such as .wh..wh.plnk/ or .wh..wh.aufs, which docker skips when unpacking.
+// The opaque marker is not metadata.
+func isAUFSMeta(p string) bool {
+	first, _, _ := strings.Cut(p, "/")
+	return strings.HasPrefix(first, whiteoutMetaPrefix) && p != whiteoutOpaque
+}
