@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/berth-dev/berth/engine/archive"
 	"github.com/berth-dev/berth/store"
 )
 
@@ -668,11 +670,42 @@ func (e *Engine) ImageLayers(ctx context.Context, ref string) ([]LayerInfo, erro
 	return out, nil
 }
 
-// MarshalJSON keeps time stamps in docker's RFC 3339 form with
-// nanoseconds.
+// MarshalJSON encodes missing tag and digest lists as [] rather than
+// null.
 func (s ImageSummary) MarshalJSON() ([]byte, error) {
 	type plain ImageSummary
 	p := plain(s)
 	p.RepoTags, p.RepoDigests = nonNil(p.RepoTags), nonNil(p.RepoDigests)
 	return json.Marshal(p)
+}
+
+// LayerFiles lists the entries of layer index (0 = bottom) of image ref,
+// in tar order, read from the stored blob without touching the unpacked
+// layer. Whiteouts and opaque markers appear as such.
+func (e *Engine) LayerFiles(ctx context.Context, ref string, index int) ([]archive.Entry, error) {
+	img, _, err := e.LookupImage(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= len(img.Layers) {
+		return nil, fmt.Errorf("list layer %d of %s: %w: the image has %d layers", index, ref, ErrInvalid, len(img.Layers))
+	}
+	rc, _, err := e.st.OpenBlob(img.Layers[index].Digest)
+	if err != nil {
+		return nil, fmt.Errorf("list layer %d of %s: %w", index, ref, err)
+	}
+	defer rc.Close()
+	dec, err := decompressor(bufio.NewReaderSize(rc, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("list layer %d of %s: %w", index, ref, err)
+	}
+	defer dec.Close()
+	var out []archive.Entry
+	if err := archive.ListTar(ctx, dec, func(en archive.Entry) error {
+		out = append(out, en)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list layer %d of %s: %w", index, ref, err)
+	}
+	return out, nil
 }
