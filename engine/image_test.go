@@ -3,9 +3,9 @@ package engine
 import (
 	"archive/tar"
 	"bytes"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"

@@ -40,7 +40,7 @@ const (
 	PullDownloading   = "Downloading"
 	PullVerifying     = "Verifying"
 	PullExtracting    = "Extracting"
-	PullComplete  = "Pull complete"
+	PullComplete      = "Pull complete"
 	PullAlreadyExists = "Already exists"
 )
 
