@@ -1,0 +1,290 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Bridge describes the Linux bridge of a network.
+type Bridge struct {
+	Name    string
+	Subnet  netip.Prefix
+	Gateway netip.Addr
+}
+
+func isNotFound(err error) bool {
+	var nf netlink.LinkNotFoundError
+	return errors.As(err, &nf) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENOENT)
+}
+
+// EnsureBridge makes sure bridge b exists, has its gateway address and is
+// up, and reports whether it had to create it. Creating it also enables
+// IPv4 forwarding and route_localnet on the bridge (so loopback traffic to
+// published ports can be DNATed to a container). The common case, the
+// bridge already up, costs one netlink request. Callers serialize
+// creation of one bridge; a bridge created concurrently by another
+// process is accepted.
+func EnsureBridge(b Bridge) (created bool, err error) {
+	l, err := netlink.LinkByName(b.Name)
+	if err == nil {
+		if l.Attrs().Flags&net.FlagUp == 0 {
+			if err := netlink.LinkSetUp(l); err != nil {
+				return false, fmt.Errorf("set bridge %s up: %w", b.Name, err)
+			}
+		}
+		return false, nil
+	}
+	if !isNotFound(err) {
+		return false, fmt.Errorf("find bridge %s: %w", b.Name, err)
+	}
+	mac, _ := net.ParseMAC(MAC(b.Gateway))
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = b.Name
+	attrs.HardwareAddr = mac
+	attrs.MTU = uplinkMTU()
+	br := &netlink.Bridge{LinkAttrs: attrs}
+	if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, unix.EEXIST) {
+		return false, fmt.Errorf("create bridge %s: %w", b.Name, err)
+	}
+	l, err = netlink.LinkByName(b.Name)
+	if err != nil {
+		return false, fmt.Errorf("create bridge %s: %w", b.Name, err)
+	}
+	addr := &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(b.Gateway, b.Subnet.Bits()))}
+	if err := netlink.AddrAdd(l, addr); err != nil && !errors.Is(err, unix.EEXIST) {
+		netlink.LinkDel(l)
+		return false, fmt.Errorf("address bridge %s: %w", b.Name, err)
+	}
+	for _, s := range []struct{ path, val string }{
+		{"/proc/sys/net/ipv4/ip_forward", "1"},
+		{"/proc/sys/net/ipv4/conf/" + b.Name + "/route_localnet", "1"},
+	} {
+		if err := os.WriteFile(s.path, []byte(s.val), 0o644); err != nil {
+			netlink.LinkDel(l)
+			return false, fmt.Errorf("create bridge %s: %w", b.Name, err)
+		}
+	}
+	if err := netlink.LinkSetUp(l); err != nil {
+		netlink.LinkDel(l)
+		return false, fmt.Errorf("set bridge %s up: %w", b.Name, err)
+	}
+	return true, nil
+}
+
+// uplinkMTU returns the MTU of the interface of the host's default route,
+// so that containers never send packets their uplink must fragment, or
+// 1500 if there is none.
+func uplinkMTU() int {
+	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		return 1500
+	}
+	for _, r := range routes {
+		if r.Dst == nil || r.Dst.IP.IsUnspecified() {
+			if l, err := netlink.LinkByIndex(r.LinkIndex); err == nil && l.Attrs().MTU > 0 {
+				return l.Attrs().MTU
+			}
+		}
+	}
+	return 1500
+}
+
+// DeleteBridge removes bridge name. A missing bridge is not an error.
+func DeleteBridge(name string) error {
+	l, err := netlink.LinkByName(name)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete bridge %s: %w", name, err)
+	}
+	if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
+		return fmt.Errorf("delete bridge %s: %w", name, err)
+	}
+	return nil
+}
+
+// Link is one container endpoint as wired on the host.
+type Link struct {
+	Bridge   string       // bridge the host end joins
+	HostVeth string       // name of the host end
+	IfName   string       // name inside the container, eth0, eth1...
+	Addr     netip.Prefix // the container's address and the subnet length
+	Gateway  netip.Addr
+	// DefaultRoute makes Gateway the container's default route; only its
+	// first network does that.
+	DefaultRoute bool
+}
+
+// Attach wires l into the network namespace of process pid: a veth pair
+// is created with its peer directly inside that namespace under its final
+// name (no move, no rename), the host end joined to the bridge and up in
+// the same request; then, through a netlink socket opened in the
+// container's namespace, the peer gets its address and MAC, goes up with
+// lo, and gets the default route. On error nothing is left behind.
+func Attach(pid int, l Link) error {
+	br, err := netlink.LinkByName(l.Bridge)
+	if err != nil {
+		return fmt.Errorf("attach %s: find bridge %s: %w", l.HostVeth, l.Bridge, err)
+	}
+	ns, err := netns.GetFromPid(pid)
+	if err != nil {
+		return fmt.Errorf("attach %s: open netns of pid %d: %w", l.HostVeth, pid, err)
+	}
+	defer ns.Close()
+	mac, _ := net.ParseMAC(MAC(l.Addr.Addr()))
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = l.HostVeth
+	attrs.MasterIndex = br.Attrs().Index
+	attrs.MTU = br.Attrs().MTU
+	attrs.Flags = net.FlagUp
+	veth := &netlink.Veth{
+		LinkAttrs:        attrs,
+		PeerName:         l.IfName,
+		PeerHardwareAddr: mac,
+		PeerTxQLen:       -1,
+		PeerNamespace:    netlink.NsFd(int(ns)),
+	}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("attach %s: create veth: %w", l.HostVeth, err)
+	}
+	if err := configurePeer(ns, l); err != nil {
+		Detach(l.HostVeth)
+		return fmt.Errorf("attach %s: %w", l.HostVeth, err)
+	}
+	// Hairpin lets a container reach its own published port through the
+	// host's address.
+	if err := netlink.LinkSetHairpin(veth, true); err != nil {
+		Detach(l.HostVeth)
+		return fmt.Errorf("attach %s: set hairpin: %w", l.HostVeth, err)
+	}
+	return nil
+}
+
+func configurePeer(ns netns.NsHandle, l Link) error {
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("open netlink in container: %w", err)
+	}
+	defer h.Close()
+	peer, err := h.LinkByName(l.IfName)
+	if err != nil {
+		return fmt.Errorf("find %s in container: %w", l.IfName, err)
+	}
+	if err := h.AddrAdd(peer, &netlink.Addr{IPNet: ipNet(l.Addr)}); err != nil {
+		return fmt.Errorf("address %s: %w", l.IfName, err)
+	}
+	if err := h.LinkSetUp(peer); err != nil {
+		return fmt.Errorf("set %s up: %w", l.IfName, err)
+	}
+	if lo, err := h.LinkByName("lo"); err == nil && lo.Attrs().Flags&net.FlagUp == 0 {
+		if err := h.LinkSetUp(lo); err != nil {
+			return fmt.Errorf("set lo up: %w", err)
+		}
+	}
+	if l.DefaultRoute {
+		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: l.Gateway.AsSlice()}
+		if err := h.RouteAdd(r); err != nil {
+			return fmt.Errorf("add default route via %s: %w", l.Gateway, err)
+		}
+	}
+	return nil
+}
+
+// Detach deletes the veth pair whose host end is hostVeth, which removes
+// the container's end with it. A missing veth (the container's namespace
+// is gone, taking the pair with it) is not an error.
+func Detach(hostVeth string) error {
+	l, err := netlink.LinkByName(hostVeth)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("detach %s: %w", hostVeth, err)
+	}
+	if err := netlink.LinkDel(l); err != nil && !isNotFound(err) {
+		return fmt.Errorf("detach %s: %w", hostVeth, err)
+	}
+	return nil
+}
+
+// LinksWithPrefix lists the host's interfaces whose names start with
+// prefix, for finding stray veths and bridges.
+func LinksWithPrefix(prefix string) ([]string, error) {
+	links, err := netlink.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	var out []string
+	for _, l := range links {
+		if strings.HasPrefix(l.Attrs().Name, prefix) {
+			out = append(out, l.Attrs().Name)
+		}
+	}
+	return out, nil
+}
+
+// HostRoutes returns the destinations of the host's IPv4 routes in every
+// table, so new subnets can avoid them. Default routes are left out.
+func HostRoutes() ([]netip.Prefix, error) {
+	routes, err := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	if err != nil {
+		return nil, fmt.Errorf("list routes: %w", err)
+	}
+	var out []netip.Prefix
+	for _, r := range routes {
+		if r.Dst == nil {
+			continue
+		}
+		p, ok := prefixOf(r.Dst)
+		if ok && p.Bits() > 0 && !p.Addr().IsLoopback() {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
+	a, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones).Masked(), true
+}
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+// ProcStart returns the start time of process pid (field 22 of
+// /proc/PID/stat, in clock ticks since boot), which tells a live process
+// from a later one that reused its PID.
+func ProcStart(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	var v uint64
+	if _, err := fmt.Sscan(f[19], &v); err != nil {
+		return 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
+	}
+	return v, nil
+}
