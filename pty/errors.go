@@ -30,6 +30,10 @@ var (
 	// the server sent an exit status.
 	ErrDisconnected = errors.New("attach connection closed without exit status")
 
+	// ErrNoFd is wrapped by RecvFd when a message arrives without a file
+	// descriptor.
+	ErrNoFd = errors.New("message carries no file descriptor")
+
 	// ErrNotPTMX is wrapped by OpenPTY when the given path is not a
 	// pseudo-terminal multiplexer device.
 	ErrNotPTMX = errors.New("not a ptmx device")
