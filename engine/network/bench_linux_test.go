@@ -45,6 +45,7 @@ func BenchmarkAttach(b *testing.B) {
 		var ep store.Endpoint
 		err := st.UpdateNetworks(func(db *store.NetworkDB) error {
 			_, err := Lease(db, &db.Networks[0], &db.Endpoints[0])
+			db.Endpoints[0].HostVeth = VethName("vbtest")
 			db.Endpoints[0].PID = pid
 			ep = db.Endpoints[0]
 			return err

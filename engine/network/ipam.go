@@ -9,10 +9,6 @@ import (
 	"github.com/berth-dev/berth/store"
 )
 
-// VethPrefix starts the name of every host-side veth berth creates, so a
-// repair can find strays.
-const VethPrefix = "vberth"
-
 // RandomID returns 64 random hex characters, the form of network and
 // endpoint IDs.
 func RandomID() string {
@@ -35,7 +31,7 @@ func BridgeOf(n *store.Network) (Bridge, error) {
 }
 
 // Lease gives endpoint ep of network n (both in db) the lowest free
-// address of the network, its MAC and a fresh host veth name. It must run
+// address of the network and its MAC. It must run
 // inside store.UpdateNetworks, whose lock makes the lease exclusive across
 // processes. Leasing an endpoint that already holds an address keeps it.
 func Lease(db *store.NetworkDB, n *store.Network, ep *store.Endpoint) (netip.Addr, error) {
@@ -61,7 +57,6 @@ func Lease(db *store.NetworkDB, n *store.Network, ep *store.Endpoint) (netip.Add
 	}
 	ep.IP = ip.String()
 	ep.MAC = MAC(ip)
-	ep.HostVeth = VethPrefix + RandomID()[:9]
 	return ip, nil
 }
 
@@ -69,6 +64,14 @@ func Lease(db *store.NetworkDB, n *store.Network, ep *store.Endpoint) (netip.Add
 func Release(ep *store.Endpoint) {
 	ep.IP, ep.MAC, ep.IfName, ep.HostVeth = "", "", "", ""
 	ep.PID, ep.PIDStart, ep.Ports = 0, 0, nil
+}
+
+// VethName returns a fresh host veth name: prefix followed by random hex
+// characters up to the kernel's 15-character limit. A new name per start
+// never clashes with the pair of a previous start that the kernel may
+// still be deleting.
+func VethName(prefix string) string {
+	return prefix + RandomID()[:15-len(prefix)]
 }
 
 // UsedSubnets returns the subnets of db's bridge networks.
