@@ -7,5 +7,6 @@ func commands(a *app) []*cobra.Command {
 	var cs []*cobra.Command
 	cs = append(cs, systemCommands(a)...)
 	cs = append(cs, imageCommands(a)...)
+	cs = append(cs, containerCommands(a)...)
 	return cs
 }

@@ -1,0 +1,286 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
+)
+
+// containerCommands returns the container subcommands: the top-level
+// docker aliases and the `container` group.
+func containerCommands(a *app) []*cobra.Command {
+	group := &cobra.Command{
+		Use:   "container",
+		Short: "Manage containers",
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+	}
+	ls := psCmd(a)
+	ls.Use, ls.Aliases = "ls [OPTIONS]", []string{"list", "ps"}
+	rm := rmCmd(a)
+	rm.Aliases = []string{"remove"}
+	group.AddCommand(ls, rm, createCmd(a), runCmd(a), startCmd(a), stopCmd(a), killCmd(a), restartCmd(a),
+		pauseCmd(a), unpauseCmd(a), waitCmd(a), logsCmd(a), renameCmd(a), containerPruneCmd(a))
+	return []*cobra.Command{group, createCmd(a), runCmd(a), startCmd(a), stopCmd(a), killCmd(a),
+		restartCmd(a), pauseCmd(a), unpauseCmd(a), rmCmd(a), waitCmd(a), psCmd(a), logsCmd(a), renameCmd(a)}
+}
+
+// eachContainer runs fn for every argument, printing each failure on its
+// own line, as docker does for commands over several containers; the
+// command then exits 1.
+func eachContainer(a *app, args []string, fn func(eng *engine.Engine, ref string) error) error {
+	eng, err := a.engine()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ref := range args {
+		if err := fn(eng, ref); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return joinErrors(a, errs)
+}
+
+func startCmd(a *app) *cobra.Command {
+	var attach, interactive bool
+	var detachKeys string
+	c := &cobra.Command{
+		Use:   "start [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Start one or more stopped containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if attach || interactive {
+				if len(args) > 1 {
+					return errors.New("you cannot start and attach multiple containers at once")
+				}
+				eng, err := a.engine()
+				if err != nil {
+					return err
+				}
+				insp, err := eng.InspectContainer(c.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return runAttached(c.Context(), a, eng, insp.ID, interactive && insp.Config.OpenStdin, insp.Config.Tty, detachKeys)
+			}
+			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
+				if err := eng.Start(c.Context(), ref); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, ref)
+				return nil
+			})
+		},
+	}
+	c.Flags().BoolVarP(&attach, "attach", "a", false, "attach STDOUT/STDERR and forward signals")
+	c.Flags().BoolVarP(&interactive, "interactive", "i", false, "attach container's STDIN")
+	c.Flags().StringVar(&detachKeys, "detach-keys", "", "override the key sequence for detaching a container")
+	return c
+}
+
+func stopCmd(a *app) *cobra.Command {
+	var timeout int
+	c := &cobra.Command{
+		Use:   "stop [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Stop one or more running containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			var t *time.Duration
+			if c.Flags().Changed("time") {
+				d := time.Duration(timeout) * time.Second
+				t = &d
+			}
+			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
+				if err := eng.Stop(c.Context(), ref, t); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, ref)
+				return nil
+			})
+		},
+	}
+	c.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait before killing the container")
+	c.Flags().IntVar(&timeout, "timeout", 10, "seconds to wait before killing the container")
+	return c
+}
+
+func restartCmd(a *app) *cobra.Command {
+	var timeout int
+	c := &cobra.Command{
+		Use:   "restart [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Restart one or more containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			var t *time.Duration
+			if c.Flags().Changed("time") {
+				d := time.Duration(timeout) * time.Second
+				t = &d
+			}
+			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
+				if err := eng.Restart(c.Context(), ref, t); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, ref)
+				return nil
+			})
+		},
+	}
+	c.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait before killing the container")
+	return c
+}
+
+func killCmd(a *app) *cobra.Command {
+	var sig string
+	c := &cobra.Command{
+		Use:   "kill [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Kill one or more running containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
+				if err := eng.Kill(c.Context(), ref, sig); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, ref)
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVarP(&sig, "signal", "s", "KILL", "signal to send to the container")
+	return c
+}
+
+func pauseCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "pause CONTAINER [CONTAINER...]",
+		Short: "Pause all processes within one or more containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
+				if err := eng.Pause(c.Context(), ref); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, ref)
+				return nil
+			})
+		},
+	}
+}
+
+func unpauseCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unpause CONTAINER [CONTAINER...]",
+		Short: "Unpause all processes within one or more containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
+				if err := eng.Unpause(c.Context(), ref); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, ref)
+				return nil
+			})
+		},
+	}
+}
+
+func rmCmd(a *app) *cobra.Command {
+	var o engine.RemoveOptions
+	c := &cobra.Command{
+		Use:   "rm [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Remove one or more containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
+				if err := eng.Remove(c.Context(), ref, o); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, ref)
+				return nil
+			})
+		},
+	}
+	c.Flags().BoolVarP(&o.Force, "force", "f", false, "force the removal of a running container (uses SIGKILL)")
+	c.Flags().BoolVarP(&o.Volumes, "volumes", "v", false, "remove anonymous volumes associated with the container")
+	return c
+}
+
+func waitCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "wait CONTAINER [CONTAINER...]",
+		Short: "Block until one or more containers stop, then print their exit codes",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
+				code, err := eng.Wait(c.Context(), ref)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, code)
+				return nil
+			})
+		},
+	}
+}
+
+func renameCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rename CONTAINER NEW_NAME",
+		Short: "Rename a container",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			return eng.Rename(c.Context(), args[0], args[1])
+		},
+	}
+}
+
+func containerPruneCmd(a *app) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove all stopped containers",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			if !force && !confirm(a, "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ") {
+				return nil
+			}
+			rep, err := eng.PruneContainers(c.Context())
+			if err != nil {
+				return err
+			}
+			if len(rep.Deleted) > 0 {
+				fmt.Fprintln(a.io.Out, "Deleted Containers:")
+				for _, id := range rep.Deleted {
+					fmt.Fprintln(a.io.Out, id)
+				}
+				fmt.Fprintln(a.io.Out)
+			}
+			fmt.Fprintf(a.io.Out, "Total reclaimed space: %s\n", humanBytes(rep.SpaceReclaimed))
+			return nil
+		},
+	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	return c
+}
+
+// confirm asks a yes/no question on the terminal.
+func confirm(a *app, q string) bool {
+	fmt.Fprint(a.io.Out, q)
+	var answer string
+	fmt.Fscanln(a.io.In, &answer)
+	answer = strings.ToLower(strings.TrimSpace(answer))
+	return answer == "y" || answer == "yes"
+}

@@ -1,0 +1,111 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
+)
+
+// psRow is one line of `ps`, with the fields docker's --format offers.
+type psRow struct {
+	ID           string
+	Image        string
+	Command      string
+	CreatedAt    string
+	RunningFor   string
+	Ports        string
+	State        string
+	Status       string
+	Names        string
+	Labels       string
+	Size         string
+	Mounts       string
+	Networks     string
+	LocalVolumes string
+}
+
+func psCmd(a *app) *cobra.Command {
+	var all, quiet, latest, noTrunc bool
+	var last int
+	var filters []string
+	var format string
+	c := &cobra.Command{
+		Use:   "ps [OPTIONS]",
+		Short: "List containers",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			o := engine.ListContainersOptions{All: all, Last: last, Filters: filters}
+			if latest {
+				o.Last = 1
+			}
+			cs, err := eng.Containers(c.Context(), o)
+			if err != nil {
+				return err
+			}
+			if quiet {
+				for _, s := range cs {
+					id := s.ID
+					if !noTrunc {
+						id = shortID(id)
+					}
+					fmt.Fprintln(a.io.Out, id)
+				}
+				return nil
+			}
+			tf, err := newTableFormat(format,
+				"{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
+				"CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
+			if err != nil {
+				return err
+			}
+			rows := make([]any, 0, len(cs))
+			for _, s := range cs {
+				rows = append(rows, makePsRow(s, noTrunc))
+			}
+			return tf.print(a.io.Out, rows)
+		},
+	}
+	f := c.Flags()
+	f.BoolVarP(&all, "all", "a", false, "show all containers (default shows just running)")
+	f.BoolVarP(&quiet, "quiet", "q", false, "only display container IDs")
+	f.BoolVarP(&latest, "latest", "l", false, "show the latest created container (includes all states)")
+	f.IntVarP(&last, "last", "n", 0, "show n last created containers (includes all states)")
+	f.BoolVar(&noTrunc, "no-trunc", false, "don't truncate output")
+	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output based on conditions provided (status=, name=, ancestor=, id=, label=, exited=)")
+	f.StringVar(&format, "format", "", "format output: table, json, or a Go template")
+	return c
+}
+
+func makePsRow(s engine.ContainerSummary, noTrunc bool) psRow {
+	id, cmd := s.ID, s.Command
+	if !noTrunc {
+		id = shortID(id)
+		if len(cmd) > 22 {
+			cmd = cmd[:19] + "…\""
+		}
+	}
+	var labels []string
+	for k, v := range s.Labels {
+		labels = append(labels, k+"="+v)
+	}
+	return psRow{
+		ID:         id,
+		Image:      s.Image,
+		Command:    cmd,
+		CreatedAt:  s.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
+		RunningFor: humanDuration(time.Since(s.Created)) + " ago",
+		Ports:      s.Ports,
+		State:      s.State,
+		Status:     s.Status,
+		Names:      s.Name,
+		Labels:     strings.Join(labels, ","),
+	}
+}

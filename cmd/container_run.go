@@ -1,0 +1,330 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/berth-dev/berth/engine"
+)
+
+// createFlags are the flags create and run share.
+type createFlags struct {
+	name        string
+	env         []string
+	envFiles    []string
+	workdir     string
+	user        string
+	entrypoint  string
+	hostname    string
+	volumes     []string
+	tmpfs       []string
+	readOnly    bool
+	memory      string
+	cpus        string
+	pidsLimit   int64
+	capAdd      []string
+	capDrop     []string
+	privileged  bool
+	restart     string
+	labels      []string
+	network     string
+	interactive bool
+	tty         bool
+	rm          bool
+	stopSignal  string
+	stopTimeout int
+}
+
+func (f *createFlags) register(fs *pflag.FlagSet) {
+	fs.SetInterspersed(false)
+	fs.StringVar(&f.name, "name", "", "assign a name to the container")
+	fs.StringArrayVarP(&f.env, "env", "e", nil, "set environment variables (KEY=VALUE, or KEY to pass the host's)")
+	fs.StringArrayVar(&f.envFiles, "env-file", nil, "read in a file of environment variables")
+	fs.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
+	fs.StringVarP(&f.user, "user", "u", "", "username or UID (format: <name|uid>[:<group|gid>])")
+	fs.StringVar(&f.entrypoint, "entrypoint", "", "overwrite the default ENTRYPOINT of the image")
+	fs.StringVarP(&f.hostname, "hostname", "h", "", "container host name")
+	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a volume (SRC:DST[:ro], NAME:DST[:ro], DST)")
+	fs.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs directory (DST[:OPTIONS])")
+	fs.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem as read only")
+	fs.StringVarP(&f.memory, "memory", "m", "", "memory limit (e.g. 64m, 1g)")
+	fs.StringVar(&f.cpus, "cpus", "", "number of CPUs (e.g. 0.5)")
+	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "tune container pids limit (-1 for unlimited)")
+	fs.StringArrayVar(&f.capAdd, "cap-add", nil, "add Linux capabilities")
+	fs.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop Linux capabilities")
+	fs.BoolVar(&f.privileged, "privileged", false, "give extended privileges to this container")
+	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
+	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set meta data on a container (KEY=VALUE)")
+	fs.StringVar(&f.network, "network", "", "connect a container to a network (none, host)")
+	fs.BoolVarP(&f.interactive, "interactive", "i", false, "keep STDIN open even if not attached")
+	fs.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-TTY")
+	fs.BoolVar(&f.rm, "rm", false, "automatically remove the container when it exits")
+	fs.StringVar(&f.stopSignal, "stop-signal", "", "signal to stop the container")
+	fs.IntVar(&f.stopTimeout, "stop-timeout", -1, "timeout (in seconds) to stop a container")
+	fs.BoolP("help", "", false, "print usage")
+}
+
+// options turns the flags and positional arguments into CreateOptions.
+func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOptions, error) {
+	o := engine.CreateOptions{
+		Image:       args[0],
+		Name:        f.name,
+		WorkingDir:  f.workdir,
+		User:        f.user,
+		Hostname:    f.hostname,
+		Volumes:     f.volumes,
+		Tmpfs:       f.tmpfs,
+		ReadOnly:    f.readOnly,
+		CapAdd:      f.capAdd,
+		CapDrop:     f.capDrop,
+		Privileged:  f.privileged,
+		Restart:     f.restart,
+		AutoRemove:  f.rm,
+		NetworkMode: f.network,
+		Tty:         f.tty,
+		OpenStdin:   f.interactive,
+		StopSignal:  f.stopSignal,
+	}
+	if len(args) > 1 {
+		o.Cmd = args[1:]
+	}
+	if c.Flags().Changed("entrypoint") {
+		ep := f.entrypoint
+		o.Entrypoint = &ep
+	}
+	if c.Flags().Changed("stop-timeout") {
+		t := f.stopTimeout
+		o.StopTimeout = &t
+	}
+	if f.pidsLimit > 0 {
+		o.PidsLimit = f.pidsLimit
+	}
+	var err error
+	if f.memory != "" {
+		if o.Memory, err = parseBytes(f.memory); err != nil {
+			return o, fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %w", f.memory, err)
+		}
+	}
+	if f.cpus != "" {
+		v, err := strconv.ParseFloat(f.cpus, 64)
+		if err != nil || v < 0 {
+			return o, fmt.Errorf("invalid argument %q for \"--cpus\" flag: not a number", f.cpus)
+		}
+		o.NanoCPUs = int64(v * 1e9)
+	}
+	for _, file := range f.envFiles {
+		env, err := readEnvFile(file)
+		if err != nil {
+			return o, err
+		}
+		o.Env = append(o.Env, env...)
+	}
+	o.Env = append(o.Env, resolveEnv(f.env)...)
+	if len(f.labels) > 0 {
+		o.Labels = map[string]string{}
+		for _, l := range f.labels {
+			k, v, _ := strings.Cut(l, "=")
+			o.Labels[k] = v
+		}
+	}
+	return o, nil
+}
+
+// resolveEnv turns -e entries into KEY=VALUE: a bare KEY takes the host's
+// value and is dropped if the host has none, as docker does.
+func resolveEnv(in []string) []string {
+	var out []string
+	for _, kv := range in {
+		if strings.Contains(kv, "=") {
+			out = append(out, kv)
+			continue
+		}
+		if v, ok := os.LookupEnv(kv); ok {
+			out = append(out, kv+"="+v)
+		}
+	}
+	return out
+}
+
+// readEnvFile reads docker's --env-file format: KEY=VALUE or KEY lines,
+// # comments and blank lines ignored.
+func readEnvFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open env file: %w", err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimLeft(sc.Text(), " \t")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		lines = append(lines, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read env file %s: %w", path, err)
+	}
+	return resolveEnv(lines), nil
+}
+
+// parseBytes parses docker's memory sizes: 512, 64k, 64m, 1g (powers of
+// 1024, case-insensitive, optional trailing b).
+func parseBytes(s string) (int64, error) {
+	t := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "b")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k':
+			mult, t = 1<<10, t[:n-1]
+		case 'm':
+			mult, t = 1<<20, t[:n-1]
+		case 'g':
+			mult, t = 1<<30, t[:n-1]
+		case 't':
+			mult, t = 1<<40, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 {
+		return 0, errors.New("invalid size")
+	}
+	return int64(v * float64(mult)), nil
+}
+
+// engineError marks an error of create or run with docker's exit code 125,
+// and a failure to start with the code the start error carries.
+func engineError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	var se *engine.StartError
+	if errors.As(err, &se) {
+		return &ExitError{Code: se.Code, Err: err}
+	}
+	return &ExitError{Code: 125, Err: err}
+}
+
+func createCmd(a *app) *cobra.Command {
+	var f createFlags
+	c := &cobra.Command{
+		Use:   "create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+		Short: "Create a new container",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return engineError(err)
+			}
+			o, err := f.options(c, args)
+			if err != nil {
+				return engineError(err)
+			}
+			id, err := eng.Create(c.Context(), o)
+			if err != nil {
+				return engineError(err)
+			}
+			fmt.Fprintln(a.io.Out, id)
+			return nil
+		},
+	}
+	f.register(c.Flags())
+	return c
+}
+
+func runCmd(a *app) *cobra.Command {
+	var f createFlags
+	var detach bool
+	var detachKeys string
+	c := &cobra.Command{
+		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+		Short: "Create and run a new container from an image",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return engineError(err)
+			}
+			o, err := f.options(c, args)
+			if err != nil {
+				return engineError(err)
+			}
+			if detach && f.rm && f.restart != "no" && f.restart != "" {
+				return engineError(errors.New("conflicting options: cannot combine --restart and --rm"))
+			}
+			if f.tty && !detach && f.interactive && !isTerminal(a.io.In) {
+				return engineError(errors.New("the input device is not a TTY"))
+			}
+			ctx := c.Context()
+			id, err := eng.Create(ctx, o)
+			if err != nil {
+				return engineError(err)
+			}
+			if detach {
+				if err := eng.Start(ctx, id); err != nil {
+					return engineError(err)
+				}
+				fmt.Fprintln(a.io.Out, id)
+				return nil
+			}
+			return runAttached(ctx, a, eng, id, f.interactive, f.tty, detachKeys)
+		},
+	}
+	f.register(c.Flags())
+	c.Flags().BoolVarP(&detach, "detach", "d", false, "run container in background and print container ID")
+	c.Flags().StringVar(&detachKeys, "detach-keys", "", "override the key sequence for detaching a container")
+	return c
+}
+
+// runAttached starts container id with a client attached from the start
+// and returns its exit code as an *ExitError (nil for 0). Ctrl-C and
+// SIGTERM are passed on to the container, as docker's --sig-proxy does.
+func runAttached(ctx context.Context, a *app, eng *engine.Engine, id string, stdin, tty bool, detachKeys string) error {
+	conn, err := eng.StartAttach(ctx, id)
+	if err != nil {
+		return engineError(err)
+	}
+	defer conn.Close()
+	sigs := make(chan os.Signal, 4)
+	if !tty {
+		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				eng.Kill(context.WithoutCancel(ctx), id, strconv.Itoa(int(s.(syscall.Signal))))
+			case <-done:
+				return
+			}
+		}
+	}()
+	defer func() {
+		signal.Stop(sigs)
+		close(done)
+	}()
+	code, err := attachStreams(context.WithoutCancel(ctx), a, conn, stdin, tty, detachKeys)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &ExitError{Code: code}
+	}
+	return nil
+}

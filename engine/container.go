@@ -1,0 +1,626 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/berth-dev/berth/store"
+)
+
+// ContainerNotFoundError is returned for a container reference that names
+// no container: "no such container: web".
+type ContainerNotFoundError struct {
+	Ref string
+}
+
+func (e *ContainerNotFoundError) Error() string { return "no such container: " + e.Ref }
+
+// Unwrap returns ErrNotFound.
+func (e *ContainerNotFoundError) Unwrap() error { return ErrNotFound }
+
+// NameConflictError is returned when a container name is taken.
+type NameConflictError struct {
+	Name string
+	// ID is the container holding the name.
+	ID string
+}
+
+func (e *NameConflictError) Error() string {
+	return fmt.Sprintf("Conflict. The container name \"/%s\" is already in use by container %q. You have to remove (or rename) that container to be able to reuse that name.", e.Name, e.ID)
+}
+
+// Unwrap returns ErrConflict.
+func (e *NameConflictError) Unwrap() error { return ErrConflict }
+
+// StateError is returned for an operation the container's state does not
+// allow, such as removing a running container.
+type StateError struct {
+	ID    string
+	State string
+	Msg   string
+}
+
+func (e *StateError) Error() string { return e.Msg }
+
+// Unwrap returns ErrConflict.
+func (e *StateError) Unwrap() error { return ErrConflict }
+
+// CreateOptions describe a container to create, as docker create's flags
+// do. Zero values take the image's defaults.
+type CreateOptions struct {
+	// Image is the image reference (name[:tag], name@digest or ID).
+	Image string
+	// Name is the container's name; empty generates one.
+	Name string
+	// Cmd replaces the image's Cmd when not nil.
+	Cmd []string
+	// Entrypoint replaces the image's Entrypoint when not nil; a pointer
+	// to "" clears it. Replacing the entrypoint also drops the image's Cmd.
+	Entrypoint *string
+	// Env holds KEY=VALUE entries added to (or replacing those of) the
+	// image's environment.
+	Env        []string
+	WorkingDir string
+	// User is user[:group], names or numbers, resolved in the container.
+	User     string
+	Hostname string
+	Labels   map[string]string
+	Tty      bool
+	// OpenStdin keeps the container's stdin open for attach clients (-i).
+	OpenStdin bool
+	// Volumes are -v specs: NAME:DST[:ro], /SRC:DST[:ro] or DST.
+	Volumes []string
+	// Tmpfs are --tmpfs specs: DST[:OPTIONS].
+	Tmpfs    []string
+	ReadOnly bool
+	// Memory is the memory limit in bytes; 0 means none.
+	Memory int64
+	// NanoCPUs is the CPU limit in billionths of a CPU (--cpus 1.5 is
+	// 1.5e9); 0 means none.
+	NanoCPUs int64
+	// PidsLimit limits processes; 0 means none.
+	PidsLimit  int64
+	CapAdd     []string
+	CapDrop    []string
+	Privileged bool
+	// Restart is a restart policy: "", "no", "always", "unless-stopped",
+	// "on-failure" or "on-failure:N".
+	Restart    string
+	AutoRemove bool
+	// NetworkMode is "none", "host", "bridge" or a network name; empty
+	// picks the default.
+	NetworkMode string
+	// PortBindings and PublishAllPorts are stored for the network code
+	// (-p, -P), keyed "PORT/PROTO".
+	PortBindings    map[string][]PortBinding
+	PublishAllPorts bool
+	// StopSignal and StopTimeout (seconds) override the image's.
+	StopSignal  string
+	StopTimeout *int
+}
+
+// defaultNetworkMode is the network of a container created without one.
+const defaultNetworkMode = "none"
+
+// Create creates a container from an image without starting it and
+// returns its ID. The image's config applies as docker applies it:
+// Entrypoint and Cmd (a new entrypoint drops the image's Cmd), Env (the
+// caller's entries replace the image's by key), WorkingDir, User,
+// StopSignal, ExposedPorts, Labels and Volumes (anonymous volumes). It
+// returns an *ImageNotFoundError, a *NameConflictError, or ErrInvalid for
+// bad options; on any error nothing is left behind.
+func (e *Engine) Create(ctx context.Context, o CreateOptions) (string, error) {
+	img, icfg, err := e.LookupImage(ctx, o.Image)
+	if err != nil {
+		return "", err
+	}
+	if o.Name != "" {
+		if err := store.CheckName(o.Name); err != nil {
+			return "", fmt.Errorf("invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", o.Name, ErrInvalid)
+		}
+	}
+	cfg, host, err := mergeConfig(icfg, o)
+	if err != nil {
+		return "", err
+	}
+	full := append(append([]string(nil), cfg.Entrypoint...), cfg.Cmd...)
+	if len(full) == 0 {
+		return "", fmt.Errorf("create container: %w: no command specified", ErrInvalid)
+	}
+	if _, err := e.networkFor(host.NetworkMode); err != nil {
+		return "", err
+	}
+	mounts, err := parseMounts(o.Volumes, o.Tmpfs, cfg.Volumes)
+	if err != nil {
+		return "", err
+	}
+	id, err := newContainerID()
+	if err != nil {
+		return "", fmt.Errorf("create container: %w", err)
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = id[:12]
+		if host.NetworkMode == "host" {
+			if h, err := os.Hostname(); err == nil {
+				cfg.Hostname = h
+			}
+		}
+	}
+	rec := &containerRecord{
+		ID:         id,
+		Created:    time.Now().UTC(),
+		Image:      o.Image,
+		ImageID:    string(img.ID),
+		Layers:     img.ChainIDs(),
+		Path:       full[0],
+		Args:       full[1:],
+		Config:     cfg,
+		HostConfig: host,
+	}
+	var made []string // volumes made for this container, removed on failure
+	fail := func(err error) (string, error) {
+		for _, v := range made {
+			e.st.DeleteVolume(v)
+		}
+		return "", err
+	}
+	for i := range mounts {
+		m := &mounts[i]
+		if m.Type != "volume" {
+			continue
+		}
+		if m.Anonymous {
+			name, err := newContainerID()
+			if err != nil {
+				return fail(err)
+			}
+			m.Name = name
+		}
+		created, err := e.ensureVolume(m.Name)
+		if err != nil {
+			return fail(err)
+		}
+		if created {
+			made = append(made, m.Name)
+		}
+		m.Source = e.st.VolumePath(m.Name)
+	}
+	rec.Mounts = mounts
+	for _, m := range mounts {
+		if m.Type == "bind" {
+			host.Binds = append(host.Binds, bindSpec(m))
+		}
+	}
+	rec.HostConfig.Binds = host.Binds
+	name := o.Name
+	for try := 0; ; try++ {
+		if name == "" || try > 0 && o.Name == "" {
+			name = randomName(try)
+		}
+		err := e.st.ReserveName(name, id)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrExists) {
+			return fail(fmt.Errorf("create container: %w", err))
+		}
+		if o.Name != "" || try > 10 {
+			owner, _ := e.st.LookupName(name)
+			return fail(&NameConflictError{Name: name, ID: owner})
+		}
+	}
+	rec.Name = name
+	if _, err := e.st.CreateContainer(id, rec); err != nil {
+		e.st.ReleaseName(name, id)
+		return fail(fmt.Errorf("create container: %w", err))
+	}
+	if err := e.prepareContainerFiles(rec); err != nil {
+		e.st.DeleteContainer(id)
+		e.st.ReleaseName(name, id)
+		return fail(fmt.Errorf("create container: %w", err))
+	}
+	if err := e.writeState(id, containerState{Status: StateCreated}); err != nil {
+		e.st.DeleteContainer(id)
+		e.st.ReleaseName(name, id)
+		return fail(err)
+	}
+	for _, v := range made {
+		e.emit("volume", "create", v, nil)
+	}
+	e.emit("container", "create", id, map[string]string{"name": name, "image": o.Image})
+	return id, nil
+}
+
+// mergeConfig applies the caller's options over the image's config as
+// docker does.
+func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostConfig, error) {
+	var ic v1.Config
+	if icfg != nil {
+		ic = icfg.Config
+	}
+	c := ContainerConfig{
+		Hostname:     o.Hostname,
+		User:         ic.User,
+		AttachStdout: true,
+		AttachStderr: true,
+		AttachStdin:  o.OpenStdin,
+		OpenStdin:    o.OpenStdin,
+		StdinOnce:    o.OpenStdin,
+		Tty:          o.Tty,
+		Image:        o.Image,
+		WorkingDir:   ic.WorkingDir,
+		Entrypoint:   ic.Entrypoint,
+		Cmd:          ic.Cmd,
+		StopSignal:   ic.StopSignal,
+		StopTimeout:  o.StopTimeout,
+	}
+	if o.Entrypoint != nil {
+		c.Entrypoint = nil
+		if *o.Entrypoint != "" {
+			c.Entrypoint = []string{*o.Entrypoint}
+		}
+		c.Cmd = nil
+	}
+	if o.Cmd != nil {
+		c.Cmd = o.Cmd
+	}
+	if o.User != "" {
+		c.User = o.User
+	}
+	if o.WorkingDir != "" {
+		if !path.IsAbs(o.WorkingDir) {
+			return c, HostConfig{}, fmt.Errorf("the working directory '%s' is invalid, it needs to be an absolute path: %w", o.WorkingDir, ErrInvalid)
+		}
+		c.WorkingDir = o.WorkingDir
+	}
+	if o.StopSignal != "" {
+		c.StopSignal = o.StopSignal
+	}
+	if c.StopSignal != "" {
+		if _, err := parseSignal(c.StopSignal); err != nil {
+			return c, HostConfig{}, err
+		}
+	}
+	c.Env = mergeEnv(ic.Env, o.Env)
+	if len(ic.Labels)+len(o.Labels) > 0 {
+		c.Labels = map[string]string{}
+		for k, v := range ic.Labels {
+			c.Labels[k] = v
+		}
+		for k, v := range o.Labels {
+			c.Labels[k] = v
+		}
+	}
+	if len(ic.ExposedPorts) > 0 {
+		c.ExposedPorts = map[string]struct{}{}
+		for p := range ic.ExposedPorts {
+			c.ExposedPorts[p] = struct{}{}
+		}
+	}
+	for p := range o.PortBindings {
+		if c.ExposedPorts == nil {
+			c.ExposedPorts = map[string]struct{}{}
+		}
+		c.ExposedPorts[p] = struct{}{}
+	}
+	if len(ic.Volumes) > 0 {
+		c.Volumes = map[string]struct{}{}
+		for v := range ic.Volumes {
+			c.Volumes[v] = struct{}{}
+		}
+	}
+	policy, err := parseRestartPolicy(o.Restart)
+	if err != nil {
+		return c, HostConfig{}, err
+	}
+	if o.AutoRemove && policy.Name != "no" {
+		return c, HostConfig{}, fmt.Errorf("conflicting options: cannot combine --restart and --rm: %w", ErrInvalid)
+	}
+	if _, err := containerCaps(o.Privileged, o.CapAdd, o.CapDrop); err != nil {
+		return c, HostConfig{}, err
+	}
+	if o.Memory < 0 || (o.Memory > 0 && o.Memory < 6<<20) {
+		return c, HostConfig{}, fmt.Errorf("minimum memory limit allowed is 6MB: %w", ErrInvalid)
+	}
+	if o.NanoCPUs < 0 {
+		return c, HostConfig{}, fmt.Errorf("invalid --cpus: %w", ErrInvalid)
+	}
+	h := HostConfig{
+		NetworkMode:     o.NetworkMode,
+		PortBindings:    o.PortBindings,
+		PublishAllPorts: o.PublishAllPorts,
+		RestartPolicy:   policy,
+		AutoRemove:      o.AutoRemove,
+		Privileged:      o.Privileged,
+		CapAdd:          o.CapAdd,
+		CapDrop:         o.CapDrop,
+		ReadonlyRootfs:  o.ReadOnly,
+		Memory:          o.Memory,
+		NanoCpus:        o.NanoCPUs,
+	}
+	if h.NetworkMode == "" || h.NetworkMode == "default" {
+		h.NetworkMode = defaultNetworkMode
+	}
+	if o.PidsLimit > 0 {
+		n := o.PidsLimit
+		h.PidsLimit = &n
+	}
+	if len(o.Tmpfs) > 0 {
+		h.Tmpfs = map[string]string{}
+		for _, t := range o.Tmpfs {
+			dst, opts, _ := strings.Cut(t, ":")
+			h.Tmpfs[dst] = opts
+		}
+	}
+	return c, h, nil
+}
+
+// mergeEnv returns base with the entries of over added, an entry of over
+// replacing the base entry with the same key.
+func mergeEnv(base, over []string) []string {
+	out := append([]string(nil), base...)
+	idx := map[string]int{}
+	for i, kv := range out {
+		k, _, _ := strings.Cut(kv, "=")
+		idx[k] = i
+	}
+	for _, kv := range over {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := idx[k]; ok {
+			out[i] = kv
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
+}
+
+// parseRestartPolicy parses docker's --restart values.
+func parseRestartPolicy(s string) (RestartPolicy, error) {
+	name, count, hasCount := strings.Cut(s, ":")
+	switch name {
+	case "", "no":
+		if hasCount {
+			break
+		}
+		return RestartPolicy{Name: "no"}, nil
+	case "always", "unless-stopped":
+		if hasCount {
+			return RestartPolicy{}, fmt.Errorf("maximum retry count cannot be used with restart policy '%s': %w", name, ErrInvalid)
+		}
+		return RestartPolicy{Name: name}, nil
+	case "on-failure":
+		p := RestartPolicy{Name: name}
+		if hasCount {
+			n, err := strconv.Atoi(count)
+			if err != nil || n < 0 {
+				return RestartPolicy{}, fmt.Errorf("invalid restart policy %q: maximum retry count must be a positive integer: %w", s, ErrInvalid)
+			}
+			p.MaximumRetryCount = n
+		}
+		return p, nil
+	}
+	return RestartPolicy{}, fmt.Errorf("invalid restart policy %q: use no, always, unless-stopped or on-failure[:max-retries]: %w", s, ErrInvalid)
+}
+
+// parseMounts turns -v and --tmpfs specs, and the image's volumes not
+// covered by them, into mount records. Named and anonymous volumes get
+// their Source when they are created.
+func parseMounts(volumes, tmpfs []string, imageVolumes map[string]struct{}) ([]mountRecord, error) {
+	var out []mountRecord
+	seen := map[string]bool{}
+	add := func(m mountRecord) error {
+		if !path.IsAbs(m.Destination) {
+			return fmt.Errorf("invalid mount config: mount path must be absolute: %s: %w", m.Destination, ErrInvalid)
+		}
+		m.Destination = path.Clean(m.Destination)
+		if m.Destination == "/" {
+			return fmt.Errorf("invalid mount config: destination can't be '/': %w", ErrInvalid)
+		}
+		if seen[m.Destination] {
+			return fmt.Errorf("duplicate mount point: %s: %w", m.Destination, ErrInvalid)
+		}
+		seen[m.Destination] = true
+		out = append(out, m)
+		return nil
+	}
+	for _, spec := range volumes {
+		parts := strings.Split(spec, ":")
+		var src, dst, mode string
+		switch len(parts) {
+		case 1:
+			dst = parts[0]
+		case 2:
+			if path.IsAbs(parts[0]) && !strings.HasPrefix(parts[1], "/") {
+				dst, mode = parts[0], parts[1]
+			} else {
+				src, dst = parts[0], parts[1]
+			}
+		case 3:
+			src, dst, mode = parts[0], parts[1], parts[2]
+		default:
+			return nil, fmt.Errorf("invalid volume specification: '%s': %w", spec, ErrInvalid)
+		}
+		rw := true
+		for _, o := range strings.Split(mode, ",") {
+			switch o {
+			case "", "rw", "z", "Z", "rprivate", "private", "rslave", "slave", "nocopy":
+			case "ro":
+				rw = false
+			default:
+				return nil, fmt.Errorf("invalid mode: %s: %w", o, ErrInvalid)
+			}
+		}
+		m := mountRecord{MountPoint: MountPoint{Destination: dst, Mode: mode, RW: rw}}
+		switch {
+		case src == "":
+			m.Type, m.Driver, m.Anonymous = "volume", "local", true
+		case path.IsAbs(src):
+			fi, err := os.Stat(src)
+			if err != nil {
+				return nil, fmt.Errorf("invalid mount config: bind source path does not exist: %s: %w", src, ErrInvalid)
+			}
+			_ = fi
+			m.Type, m.Source, m.Propagation = "bind", filepath.Clean(src), "rprivate"
+		default:
+			if err := store.CheckName(src); err != nil {
+				return nil, fmt.Errorf("invalid volume name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed; to bind a host directory use an absolute path: %w", src, ErrInvalid)
+			}
+			m.Type, m.Name, m.Driver = "volume", src, "local"
+		}
+		if err := add(m); err != nil {
+			return nil, err
+		}
+	}
+	for _, spec := range tmpfs {
+		dst, opts, _ := strings.Cut(spec, ":")
+		m := mountRecord{MountPoint: MountPoint{Type: "tmpfs", Destination: dst, RW: !strings.Contains(","+opts+",", ",ro,")}, Options: opts}
+		if err := add(m); err != nil {
+			return nil, err
+		}
+	}
+	var imgVols []string
+	for v := range imageVolumes {
+		imgVols = append(imgVols, v)
+	}
+	sort.Strings(imgVols)
+	for _, v := range imgVols {
+		if seen[path.Clean(v)] {
+			continue
+		}
+		if err := add(mountRecord{MountPoint: MountPoint{Type: "volume", Destination: v, Driver: "local", RW: true}, Anonymous: true}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// bindSpec formats a bind mount back into -v syntax for HostConfig.Binds.
+func bindSpec(m mountRecord) string {
+	s := m.Source + ":" + m.Destination
+	if m.Mode != "" {
+		s += ":" + m.Mode
+	}
+	return s
+}
+
+// prepareContainerFiles writes the files a container's start needs that
+// are not in its config: the init layer with the mount points of the
+// /etc files, and the hosts, hostname and resolv.conf files bound there.
+func (e *Engine) prepareContainerFiles(rec *containerRecord) error {
+	p := e.st.Container(rec.ID)
+	init := filepath.Join(p.Dir, initLayerDir)
+	for _, d := range []string{"dev/pts", "dev/shm", "proc", "sys", "etc"} {
+		if err := os.MkdirAll(filepath.Join(init, d), 0o755); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{"etc/hosts", "etc/hostname", "etc/resolv.conf", "dev/console"} {
+		if err := os.WriteFile(filepath.Join(init, f), nil, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.Symlink("/proc/mounts", filepath.Join(init, "etc/mtab")); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+	resolv := hostResolvConf(rec.HostConfig.NetworkMode == "host")
+	if rec.HostConfig.NetworkMode == "host" {
+		if b, err := os.ReadFile("/etc/hosts"); err == nil {
+			hosts = string(b)
+		}
+	}
+	files := map[string]string{
+		p.Hosts:      hosts,
+		p.Hostname:   rec.Config.Hostname + "\n",
+		p.ResolvConf: resolv,
+	}
+	for f, body := range files {
+		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hostResolvConf returns the resolv.conf a container gets: the host's, and
+// for containers with their own network namespace without the loopback
+// nameservers they cannot reach (docker falls back to public resolvers
+// when none are left).
+func hostResolvConf(hostNet bool) string {
+	b, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		b = nil
+	}
+	if hostNet {
+		return string(b)
+	}
+	var out []string
+	servers := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "nameserver" {
+			if strings.HasPrefix(f[1], "127.") || f[1] == "::1" {
+				continue
+			}
+			servers++
+		}
+		if strings.TrimSpace(line) != "" {
+			out = append(out, line)
+		}
+	}
+	if servers == 0 {
+		out = append(out, "nameserver 8.8.8.8", "nameserver 8.8.4.4")
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+// ResolveContainer returns the full ID of the container ref names: a full
+// ID, a unique ID prefix, or a name (with or without docker's leading
+// slash). An unknown ref gives a *ContainerNotFoundError; a prefix of
+// several IDs an error wrapping ErrInvalid.
+func (e *Engine) ResolveContainer(ctx context.Context, ref string) (string, error) {
+	ref = strings.TrimPrefix(ref, "/")
+	if ref == "" {
+		return "", &ContainerNotFoundError{Ref: ref}
+	}
+	if len(ref) == 64 && isHex(ref) {
+		if _, err := os.Stat(e.st.Container(ref).Config); err == nil {
+			return ref, nil
+		}
+	}
+	if id, err := e.st.LookupName(ref); err == nil {
+		return id, nil
+	}
+	if !isHex(ref) {
+		return "", &ContainerNotFoundError{Ref: ref}
+	}
+	ids, err := e.st.ContainerIDs()
+	if err != nil {
+		return "", err
+	}
+	var match []string
+	for _, id := range ids {
+		if strings.HasPrefix(id, ref) {
+			match = append(match, id)
+		}
+	}
+	switch len(match) {
+	case 0:
+		return "", &ContainerNotFoundError{Ref: ref}
+	case 1:
+		return match[0], nil
+	}
+	return "", fmt.Errorf("multiple containers found with provided prefix: %s: %w", ref, ErrInvalid)
+}

@@ -1,0 +1,542 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/engine/cgroups"
+)
+
+// StartError is a container's failure to start. Code is docker's exit
+// code for it: 127 when the command is not found, 126 when it cannot be
+// executed, 125 for any other failure.
+type StartError struct {
+	ID   string
+	Code int
+	Msg  string
+}
+
+func (e *StartError) Error() string { return e.Msg }
+
+// Start starts container id (an ID, prefix or name) and returns once its
+// process runs, or with a *StartError. Starting a running container
+// succeeds and does nothing.
+func (e *Engine) Start(ctx context.Context, ref string) error {
+	conn, err := e.start(ctx, ref, false)
+	if conn != nil {
+		conn.Close()
+	}
+	return err
+}
+
+// StartAttach starts container ref like Start and returns a connection to
+// its attach stream (the protocol of pty.Attach) that was connected
+// before the container's process ran, so the caller sees all its output
+// and its exit code. The caller closes the connection.
+func (e *Engine) StartAttach(ctx context.Context, ref string) (net.Conn, error) {
+	return e.start(ctx, ref, true)
+}
+
+func (e *Engine) start(ctx context.Context, ref string, attach bool) (net.Conn, error) {
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := e.lockContainer(id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, err := e.readState(id)
+	if err != nil {
+		return nil, err
+	}
+	switch st.Status {
+	case StatePaused:
+		return nil, &StateError{ID: id, State: st.Status, Msg: "cannot start a paused container, try unpause instead"}
+	case StateRunning, StateRestarting:
+		return nil, nil
+	}
+	if err := e.setMarker(id, stoppedFile, false); err != nil {
+		return nil, err
+	}
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start container %s: %w", id, err)
+	}
+	defer rd.Close()
+	cmd := &exec.Cmd{
+		Path:        e.opts.self,
+		Args:        []string{"berth-monitor", e.st.Root(), id},
+		Env:         []string{},
+		ExtraFiles:  []*os.File{wr},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	var conn net.Conn
+	if attach {
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			wr.Close()
+			return nil, fmt.Errorf("start container %s: %w", id, err)
+		}
+		mine := os.NewFile(uintptr(pair[0]), "attach")
+		theirs := os.NewFile(uintptr(pair[1]), "attach-monitor")
+		conn, err = net.FileConn(mine)
+		mine.Close()
+		if err != nil {
+			theirs.Close()
+			wr.Close()
+			return nil, fmt.Errorf("start container %s: %w", id, err)
+		}
+		defer theirs.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, theirs)
+		cmd.Args = append(cmd.Args, "attach")
+	}
+	err = cmd.Start()
+	wr.Close()
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, fmt.Errorf("start monitor of container %s: %w", id, err)
+	}
+	// The monitor outlives this process; reap it if this one lives longer
+	// (the TUI), so it leaves no zombie.
+	go cmd.Wait()
+	b, err := io.ReadAll(rd)
+	var rep startReport
+	if err == nil && len(b) > 0 {
+		err = json.Unmarshal(b, &rep)
+	} else if err == nil {
+		err = errors.New("the monitor exited without reporting")
+	}
+	if err == nil && rep.Code != 0 {
+		err = &StartError{ID: id, Code: rep.Code, Msg: rep.Error}
+	}
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		var se *StartError
+		if errors.As(err, &se) {
+			return nil, err
+		}
+		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("start container %s: %v", id[:12], err)}
+	}
+	return conn, nil
+}
+
+// Stop stops container ref as docker stop does: its stop signal (the
+// image's StopSignal, else SIGTERM), then SIGKILL once timeout (default:
+// the container's StopTimeout, else 10 s) passes. A stopped container's
+// restart policy does not restart it. Stopping a container that is not
+// running succeeds.
+func (e *Engine) Stop(ctx context.Context, ref string, timeout *time.Duration) error {
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return err
+	}
+	rec, err := e.readRecord(id)
+	if err != nil {
+		return err
+	}
+	st, err := e.readState(id)
+	if err != nil || !active(st.Status) {
+		return err
+	}
+	if err := e.setMarker(id, stoppedFile, true); err != nil {
+		return err
+	}
+	if st.Status == StateRestarting {
+		syscall.Kill(st.MonitorPid, syscall.SIGUSR1)
+		_, err := e.waitInactive(ctx, id)
+		if err == nil {
+			e.emit("container", "stop", id, map[string]string{"name": rec.Name})
+		}
+		return ignoreGone(err)
+	}
+	sig := syscall.SIGTERM
+	if rec.Config.StopSignal != "" {
+		if s, err := parseSignal(rec.Config.StopSignal); err == nil {
+			sig = s
+		}
+	}
+	t := 10 * time.Second
+	if rec.Config.StopTimeout != nil {
+		t = time.Duration(*rec.Config.StopTimeout) * time.Second
+	}
+	if timeout != nil {
+		t = *timeout
+	}
+	e.emit("container", "kill", id, map[string]string{"name": rec.Name, "signal": fmt.Sprint(int(sig))})
+	if err := e.signal(id, st, sig); err != nil {
+		return err
+	}
+	if t >= 0 {
+		wctx, cancel := context.WithTimeout(ctx, t)
+		_, err = e.waitInactive(wctx, id)
+		cancel()
+		if err == nil || errors.Is(err, ErrNotFound) {
+			e.emit("container", "stop", id, map[string]string{"name": rec.Name})
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if st, err = e.readState(id); err != nil || !active(st.Status) {
+		return ignoreGone(err)
+	}
+	if err := e.signal(id, st, syscall.SIGKILL); err != nil {
+		return err
+	}
+	if _, err := e.waitInactive(ctx, id); err != nil {
+		return ignoreGone(err)
+	}
+	e.emit("container", "stop", id, map[string]string{"name": rec.Name})
+	return nil
+}
+
+func ignoreGone(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// signal sends sig to the init of a running container (which, as PID 1
+// of its namespace, takes the namespace down with it when it dies). A
+// paused container is thawed after SIGKILL and after its stop signal, so
+// it can act on the signal.
+func (e *Engine) signal(id string, st containerState, sig syscall.Signal) error {
+	if st.Pid <= 0 {
+		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is not running", id)}
+	}
+	if err := syscall.Kill(st.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("signal container %s: %w", id[:12], err)
+	}
+	if st.Status == StatePaused && (sig == syscall.SIGKILL || sig == syscall.SIGTERM) {
+		if cg, err := cgroups.Load(id); err == nil {
+			cg.Thaw()
+		}
+		e.setMarker(id, pausedFile, false)
+	}
+	return nil
+}
+
+// Kill sends a signal (a name such as "KILL" or "SIGHUP", or a number;
+// empty means SIGKILL) to container ref's main process. The container
+// must be running. Like docker's kill, it counts as a manual stop for the
+// restart policy.
+func (e *Engine) Kill(ctx context.Context, ref string, sig string) error {
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return err
+	}
+	s := syscall.SIGKILL
+	if sig != "" {
+		if s, err = parseSignal(sig); err != nil {
+			return err
+		}
+	}
+	st, err := e.readState(id)
+	if err != nil {
+		return err
+	}
+	if st.Status != StateRunning && st.Status != StatePaused {
+		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("cannot kill container: %s: container %s is not running", ref, id)}
+	}
+	if err := e.setMarker(id, stoppedFile, true); err != nil {
+		return err
+	}
+	rec, err := e.readRecord(id)
+	if err != nil {
+		return err
+	}
+	if err := e.signal(id, st, s); err != nil {
+		return err
+	}
+	e.emit("container", "kill", id, map[string]string{"name": rec.Name, "signal": fmt.Sprint(int(s))})
+	return nil
+}
+
+// Restart stops container ref (see Stop) and starts it again.
+func (e *Engine) Restart(ctx context.Context, ref string, timeout *time.Duration) error {
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if err := e.Stop(ctx, id, timeout); err != nil {
+		return err
+	}
+	if err := e.Start(ctx, id); err != nil {
+		return err
+	}
+	e.emit("container", "restart", id, nil)
+	return nil
+}
+
+// Pause freezes every process of running container ref (cgroup freezer).
+func (e *Engine) Pause(ctx context.Context, ref string) error {
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return err
+	}
+	unlock, err := e.lockContainer(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := e.readState(id)
+	if err != nil {
+		return err
+	}
+	switch st.Status {
+	case StatePaused:
+		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is already paused", id)}
+	case StateRunning:
+	default:
+		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is not running", id)}
+	}
+	cg, err := cgroups.Load(id)
+	if err != nil {
+		return fmt.Errorf("pause container %s: %w", id[:12], err)
+	}
+	if err := cg.Freeze(ctx); err != nil {
+		return fmt.Errorf("pause container %s: %w", id[:12], err)
+	}
+	if err := e.setMarker(id, pausedFile, true); err != nil {
+		cg.Thaw()
+		return err
+	}
+	e.emit("container", "pause", id, nil)
+	return nil
+}
+
+// Unpause thaws paused container ref.
+func (e *Engine) Unpause(ctx context.Context, ref string) error {
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return err
+	}
+	unlock, err := e.lockContainer(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := e.readState(id)
+	if err != nil {
+		return err
+	}
+	if st.Status != StatePaused {
+		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is not paused", id)}
+	}
+	cg, err := cgroups.Load(id)
+	if err != nil {
+		return fmt.Errorf("unpause container %s: %w", id[:12], err)
+	}
+	if err := cg.Thaw(); err != nil {
+		return fmt.Errorf("unpause container %s: %w", id[:12], err)
+	}
+	if err := e.setMarker(id, pausedFile, false); err != nil {
+		return err
+	}
+	e.emit("container", "unpause", id, nil)
+	return nil
+}
+
+// Wait blocks until container ref is not running (returning at once if it
+// is not) and returns its exit code. It watches the container directory
+// with inotify: no polling. A container removed meanwhile (--rm) gives a
+// *ContainerNotFoundError.
+func (e *Engine) Wait(ctx context.Context, ref string) (int, error) {
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return 0, err
+	}
+	st, err := e.waitInactive(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return st.ExitCode, nil
+}
+
+// waitInactive waits until container id's state is not active. It wakes on
+// renames into the container directory (state.json is replaced by rename)
+// and on the close of the monitor's file, which happens when the monitor
+// exits however it dies.
+func (e *Engine) waitInactive(ctx context.Context, id string) (containerState, error) {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return containerState{}, fmt.Errorf("wait for container %s: %w", id, err)
+	}
+	f := os.NewFile(uintptr(fd), "inotify")
+	defer f.Close()
+	if _, err := unix.InotifyAddWatch(fd, e.st.Container(id).Dir,
+		unix.IN_MOVED_TO|unix.IN_CLOSE_WRITE|unix.IN_DELETE_SELF|unix.IN_MOVE_SELF); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return containerState{}, &ContainerNotFoundError{Ref: id}
+		}
+		return containerState{}, fmt.Errorf("wait for container %s: %w", id, err)
+	}
+	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
+	defer stop()
+	buf := make([]byte, 4096)
+	for {
+		st, err := e.readState(id)
+		if err != nil || !active(st.Status) {
+			return st, err
+		}
+		for {
+			n, err := f.Read(buf)
+			if err != nil {
+				if ctx.Err() != nil {
+					return st, ctx.Err()
+				}
+				return st, fmt.Errorf("wait for container %s: %w", id, err)
+			}
+			if relevantEvent(buf[:n]) {
+				break
+			}
+		}
+	}
+}
+
+// relevantEvent reports whether a batch of inotify events touches the
+// state or the monitor's life.
+func relevantEvent(b []byte) bool {
+	for len(b) >= unix.SizeofInotifyEvent {
+		ev := (*unix.InotifyEvent)(unsafe.Pointer(&b[0]))
+		name := b[unix.SizeofInotifyEvent : unix.SizeofInotifyEvent+int(ev.Len)]
+		for i, c := range name {
+			if c == 0 {
+				name = name[:i]
+				break
+			}
+		}
+		switch {
+		case ev.Mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_IGNORED) != 0:
+			return true
+		case string(name) == filepath.Base("state.json") || string(name) == monitorFile:
+			return true
+		}
+		b = b[unix.SizeofInotifyEvent+int(ev.Len):]
+	}
+	return false
+}
+
+// RemoveOptions are docker rm's flags.
+type RemoveOptions struct {
+	// Force kills a running container first.
+	Force bool
+	// Volumes also removes the container's anonymous volumes.
+	Volumes bool
+}
+
+// Remove deletes container ref: its directory, name, cgroup, and with
+// Volumes its anonymous volumes. A running container gives a *StateError
+// unless Force, which kills it first.
+func (e *Engine) Remove(ctx context.Context, ref string, o RemoveOptions) error {
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return err
+	}
+	unlock, err := e.lockContainer(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	rec, err := e.readRecord(id)
+	if err != nil {
+		return err
+	}
+	st, err := e.readState(id)
+	if err != nil {
+		return err
+	}
+	if active(st.Status) {
+		if !o.Force {
+			msg := fmt.Sprintf("cannot remove container \"/%s\": container is %s: stop the container before removing or force remove", rec.Name, st.Status)
+			return &StateError{ID: id, State: st.Status, Msg: msg}
+		}
+		e.setMarker(id, stoppedFile, true)
+		if st.Status == StateRestarting {
+			syscall.Kill(st.MonitorPid, syscall.SIGUSR1)
+		} else if err := e.signal(id, st, syscall.SIGKILL); err != nil {
+			return err
+		}
+		if _, err := e.waitInactive(ctx, id); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil // it had --rm: its monitor removed it
+			}
+			return err
+		}
+	}
+	return e.deleteContainer(ctx, rec, o.Volumes)
+}
+
+// deleteContainer removes a container that does not run.
+func (e *Engine) deleteContainer(ctx context.Context, rec *containerRecord, volumes bool) error {
+	id := rec.ID
+	if n, err := e.networkFor(rec.HostConfig.NetworkMode); err == nil {
+		if err := n.Release(ctx, rec); err != nil {
+			e.log.Warn("release network", "container", id, "err", err)
+		}
+	}
+	if cg, err := cgroups.Load(id); err == nil {
+		cg.KillAll(ctx, syscall.SIGKILL)
+		if err := cg.Delete(ctx); err != nil {
+			return fmt.Errorf("remove container %s: %w", id[:12], err)
+		}
+	}
+	// Nothing is mounted on merged in the host's namespace except by a
+	// killed export; never walk into a mount when deleting.
+	for unix.Unmount(e.st.Container(id).Merged, unix.MNT_DETACH) == nil {
+	}
+	if err := e.st.DeleteContainer(id); err != nil {
+		return err
+	}
+	if err := e.st.ReleaseName(rec.Name, id); err != nil {
+		e.log.Warn("release name", "container", id, "err", err)
+	}
+	if volumes {
+		for _, m := range rec.Mounts {
+			if m.Type == "volume" && m.Anonymous {
+				if err := e.st.DeleteVolume(m.Name); err != nil {
+					e.log.Warn("remove anonymous volume", "volume", m.Name, "err", err)
+				}
+			}
+		}
+	}
+	e.emit("container", "destroy", id, map[string]string{"name": rec.Name, "image": rec.Image})
+	return nil
+}
+
+// cleanupAfterMonitor removes what a monitor that died left: the
+// container's cgroup (its processes are killed) and its network.
+func (e *Engine) cleanupAfterMonitor(id string) {
+	ctx := context.Background()
+	if cg, err := cgroups.Load(id); err == nil {
+		cg.KillAll(ctx, syscall.SIGKILL)
+		if err := cg.Delete(ctx); err != nil {
+			e.log.Warn("delete cgroup of dead monitor", "container", id, "err", err)
+		}
+	}
+	if rec, err := e.readRecord(id); err == nil {
+		if n, err := e.networkFor(rec.HostConfig.NetworkMode); err == nil {
+			n.Detach(ctx, rec)
+		}
+	}
+}

@@ -1,0 +1,236 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ContainerSummary is one row of the container list.
+type ContainerSummary struct {
+	ID      string
+	Name    string
+	Image   string
+	ImageID string
+	// Command is the entrypoint and command, quoted as docker ps shows it.
+	Command    string
+	Created    time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+	// State is created, running, paused, restarting, exited or dead.
+	State string
+	// Status is docker's human status: "Up 3 minutes", "Exited (0) 2
+	// seconds ago".
+	Status   string
+	ExitCode int
+	// Error is why the container stopped or could not start, if berth
+	// knows (a failed exec, a dead monitor).
+	Error  string
+	Ports  string
+	Labels map[string]string
+	// Pid is the host PID of the container's main process while it runs.
+	Pid int
+	// Tty reports a container with a terminal.
+	Tty bool
+	// RestartCount counts restarts by the restart policy.
+	RestartCount int
+}
+
+// ListContainersOptions select the containers Containers returns.
+type ListContainersOptions struct {
+	// All includes stopped containers (by default only running ones).
+	All bool
+	// Last keeps only the n most recently created (implies All); 0 is no
+	// limit.
+	Last int
+	// Filters are docker ps filters: status=, name=, ancestor=, id=,
+	// label=, exited=. Filters with the same key are ORed, different keys
+	// ANDed.
+	Filters []string
+}
+
+// Containers lists containers, newest first.
+func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]ContainerSummary, error) {
+	filters := map[string][]string{}
+	for _, f := range o.Filters {
+		k, v, ok := strings.Cut(f, "=")
+		switch k {
+		case "status", "name", "ancestor", "id", "label", "exited":
+		default:
+			ok = false
+		}
+		if !ok {
+			return nil, fmt.Errorf("invalid filter '%s': %w", f, ErrInvalid)
+		}
+		if k == "status" {
+			switch v {
+			case StateCreated, StateRunning, StatePaused, StateRestarting, StateExited, StateDead, "removing":
+			default:
+				return nil, fmt.Errorf("invalid filter 'status=%s': %w", v, ErrInvalid)
+			}
+		}
+		filters[k] = append(filters[k], v)
+	}
+	var ancestors map[string]bool
+	if refs := filters["ancestor"]; len(refs) > 0 {
+		ancestors = map[string]bool{}
+		for _, r := range refs {
+			if img, _, err := e.LookupImage(ctx, r); err == nil {
+				ancestors[string(img.ID)] = true
+			}
+		}
+	}
+	ids, err := e.st.ContainerIDs()
+	if err != nil {
+		return nil, err
+	}
+	var out []ContainerSummary
+	for _, id := range ids {
+		s, err := e.summary(id)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		if !o.All && o.Last == 0 && len(filters["status"]) == 0 && s.State != StateRunning && s.State != StatePaused && s.State != StateRestarting {
+			continue
+		}
+		if !matchFilters(s, filters, ancestors) {
+			continue
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	if o.Last > 0 && len(out) > o.Last {
+		out = out[:o.Last]
+	}
+	return out, nil
+}
+
+func matchFilters(s ContainerSummary, f map[string][]string, ancestors map[string]bool) bool {
+	any := func(key string, ok func(string) bool) bool {
+		vs := f[key]
+		if len(vs) == 0 {
+			return true
+		}
+		for _, v := range vs {
+			if ok(v) {
+				return true
+			}
+		}
+		return false
+	}
+	return any("status", func(v string) bool { return s.State == v }) &&
+		any("name", func(v string) bool { return strings.Contains(s.Name, strings.TrimPrefix(v, "/")) }) &&
+		any("id", func(v string) bool { return strings.HasPrefix(s.ID, v) }) &&
+		any("ancestor", func(v string) bool { return ancestors[s.ImageID] || s.Image == v }) &&
+		any("exited", func(v string) bool { return s.State == StateExited && strconv.Itoa(s.ExitCode) == v }) &&
+		any("label", func(v string) bool {
+			k, val, hasVal := strings.Cut(v, "=")
+			got, ok := s.Labels[k]
+			return ok && (!hasVal || got == val)
+		})
+}
+
+// summary reads one container's row.
+func (e *Engine) summary(id string) (ContainerSummary, error) {
+	rec, err := e.readRecord(id)
+	if err != nil {
+		return ContainerSummary{}, err
+	}
+	st, err := e.readState(id)
+	if err != nil {
+		return ContainerSummary{}, err
+	}
+	return ContainerSummary{
+		ID:           id,
+		Name:         rec.Name,
+		Image:        rec.Image,
+		ImageID:      rec.ImageID,
+		Command:      commandString(rec.Path, rec.Args),
+		Created:      rec.Created,
+		StartedAt:    st.StartedAt,
+		FinishedAt:   st.FinishedAt,
+		State:        st.Status,
+		Status:       statusString(st, time.Now()),
+		ExitCode:     st.ExitCode,
+		Error:        st.Error,
+		Ports:        portsString(rec),
+		Labels:       rec.Config.Labels,
+		Pid:          st.Pid,
+		Tty:          rec.Config.Tty,
+		RestartCount: st.RestartCount,
+	}, nil
+}
+
+// commandString quotes a command as docker ps does.
+func commandString(path string, args []string) string {
+	s := strconv.Quote(strings.Join(append([]string{path}, args...), " "))
+	return s
+}
+
+// portsString formats published ports as docker ps does:
+// "0.0.0.0:8080->80/tcp".
+func portsString(rec *containerRecord) string {
+	var parts []string
+	for port, bs := range rec.HostConfig.PortBindings {
+		for _, b := range bs {
+			ip := b.HostIP
+			if ip == "" {
+				ip = "0.0.0.0"
+			}
+			parts = append(parts, fmt.Sprintf("%s:%s->%s", ip, b.HostPort, port))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+// statusString is docker's human status line.
+func statusString(st containerState, now time.Time) string {
+	switch st.Status {
+	case StateRunning:
+		return "Up " + humanDuration(now.Sub(st.StartedAt))
+	case StatePaused:
+		return "Up " + humanDuration(now.Sub(st.StartedAt)) + " (Paused)"
+	case StateRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+	case StateExited:
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+	case StateDead:
+		return "Dead"
+	}
+	return "Created"
+}
+
+// humanDuration is docker's units.HumanDuration.
+func humanDuration(d time.Duration) string {
+	switch s := int(d.Seconds()); {
+	case s < 1:
+		return "Less than a second"
+	case s == 1:
+		return "1 second"
+	case s < 60:
+		return fmt.Sprintf("%d seconds", s)
+	}
+	switch m := int(d.Minutes()); {
+	case m == 1:
+		return "About a minute"
+	case m < 60:
+		return fmt.Sprintf("%d minutes", m)
+	}
+	switch h := int(d.Hours() + 0.5); {
+	case h == 1:
+		return "About an hour"
+	case h < 48:
+		return fmt.Sprintf("%d hours", h)
+	case h < 24*7*2:
+		return fmt.Sprintf("%d days", h/24)
+	case h < 24*30*2:
+		return fmt.Sprintf("%d weeks", h/24/7)
+	case h < 24*365*2:
+		return fmt.Sprintf("%d months", h/24/30)
+	}
+	return fmt.Sprintf("%d years", int(d.Hours())/24/365)
+}

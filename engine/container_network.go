@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+)
+
+// containerNetwork wires a container's network namespace. The monitor
+// calls Attach once per start, after the container's init exists in its
+// new namespaces (so /proc/PID/ns/net is there) and before the
+// container's process runs, and Detach after the process exited, before a
+// restart or the final exit. Remove calls Release when the container is
+// deleted, to free what outlives a stop (address leases, names).
+//
+// An implementation may rewrite the container's hosts and resolv.conf
+// files (store.ContainerPaths Hosts and ResolvConf) in Attach: they are
+// bind-mounted into the container after Attach returns.
+type containerNetwork interface {
+	// NewNamespace reports whether the container gets its own network
+	// namespace (false for host networking).
+	NewNamespace() bool
+	// Attach connects the network namespace of process pid. An error
+	// fails the start with exit code 125.
+	Attach(ctx context.Context, c *containerRecord, pid int) error
+	// Detach undoes Attach; it is idempotent and runs even when the
+	// process died.
+	Detach(ctx context.Context, c *containerRecord) error
+	// Release frees what the container holds beyond one run. Idempotent.
+	Release(ctx context.Context, c *containerRecord) error
+}
+
+// networkFor returns the network implementation of a network mode. The
+// monitor of each start asks for it again, so a mode that becomes known
+// later (a network created after the container) works.
+func (e *Engine) networkFor(mode string) (containerNetwork, error) {
+	switch mode {
+	case "none", "":
+		return noneNetwork{}, nil
+	case "host":
+		return hostNetwork{}, nil
+	}
+	if n, ok := e.extraNetwork(mode); ok {
+		return n, nil
+	}
+	return nil, fmt.Errorf("network %s not found: %w", mode, ErrNotFound)
+}
+
+// noneNetwork is --network none: a new namespace with only lo, which the
+// init brings up.
+type noneNetwork struct{}
+
+func (noneNetwork) NewNamespace() bool                                  { return true }
+func (noneNetwork) Attach(context.Context, *containerRecord, int) error { return nil }
+func (noneNetwork) Detach(context.Context, *containerRecord) error      { return nil }
+func (noneNetwork) Release(context.Context, *containerRecord) error     { return nil }
+
+// hostNetwork is --network host: the container shares the host's network
+// namespace.
+type hostNetwork struct{}
+
+func (hostNetwork) NewNamespace() bool                                  { return false }
+func (hostNetwork) Attach(context.Context, *containerRecord, int) error { return nil }
+func (hostNetwork) Detach(context.Context, *containerRecord) error      { return nil }
+func (hostNetwork) Release(context.Context, *containerRecord) error     { return nil }

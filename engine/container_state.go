@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/store"
+)
+
+// Files a container directory holds besides those store.ContainerPaths
+// names. They belong to the container runtime.
+const (
+	// lockFile serializes the commands that change a container (start,
+	// rm, rename, pause) across processes.
+	lockFile = "ctr.lock"
+	// pausedFile marks a container that pause froze.
+	pausedFile = "paused"
+	// stoppedFile marks a container stopped by the user, which restart
+	// policies leave stopped.
+	stoppedFile = "stopped"
+	// initLayerDir is the container's own lowest-but-one overlay layer
+	// with the mount points of /etc/hosts and friends, as docker's
+	// "-init" layer: they never show up in diff or commit.
+	initLayerDir = "init"
+	// stateTmpFile is where state.json is written before its rename.
+	stateTmpFile = "state.json.tmp"
+)
+
+// errMonitorDied is the reason recorded for a container whose monitor
+// went away without recording its exit.
+const errMonitorDied = "container monitor died: the container was killed with it"
+
+// readRecord reads container id's config.json.
+func (e *Engine) readRecord(id string) (*containerRecord, error) {
+	var r containerRecord
+	if err := e.st.ReadContainerConfig(id, &r); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, &ContainerNotFoundError{Ref: id}
+		}
+		return nil, err
+	}
+	return &r, nil
+}
+
+// readStateRaw reads state.json as written. A container without one is
+// in state created.
+func (e *Engine) readStateRaw(id string) (containerState, error) {
+	var s containerState
+	b, err := os.ReadFile(e.st.Container(id).State)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(e.st.Container(id).Config); err != nil {
+			return s, &ContainerNotFoundError{Ref: id}
+		}
+		return containerState{Status: StateCreated}, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("read state of container %s: %w", id, err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("read state of container %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// writeState replaces state.json atomically (write and rename). It does not
+// fsync: state describes processes, which a machine crash ends anyway, and
+// after one a "running" state without a monitor reads as exited.
+func (e *Engine) writeState(id string, s containerState) error {
+	p := e.st.Container(id)
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(p.Dir, stateTmpFile)
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write state of container %s: %w", id, err)
+	}
+	if err := os.Rename(tmp, p.State); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write state of container %s: %w", id, err)
+	}
+	return nil
+}
+
+// active reports whether a status needs a live monitor.
+func active(status string) bool {
+	return status == StateRunning || status == StateRestarting || status == StatePaused
+}
+
+// readState reads container id's state as users see it: a container whose
+// monitor is gone reads as exited with errMonitorDied (and that is
+// recorded), a frozen running container as paused.
+func (e *Engine) readState(id string) (containerState, error) {
+	s, err := e.readStateRaw(id)
+	if err != nil || !active(s.Status) {
+		return s, err
+	}
+	unlock, ok, err := e.tryMonitorLock(id)
+	if err != nil {
+		return s, err
+	}
+	if !ok {
+		if s.Status == StateRunning && e.exists(id, pausedFile) {
+			s.Status = StatePaused
+		}
+		return s, nil
+	}
+	defer unlock()
+	// The monitor may have recorded the exit and gone between the two
+	// reads; only a state still active is a dead monitor's.
+	if s, err = e.readStateRaw(id); err != nil || !active(s.Status) {
+		return s, err
+	}
+	s.Status = StateExited
+	s.Pid = 0
+	s.ExitCode = 255
+	s.Error = errMonitorDied
+	s.FinishedAt = time.Now().UTC()
+	os.Remove(filepath.Join(e.st.Container(id).Dir, pausedFile))
+	if err := e.writeState(id, s); err != nil {
+		e.log.Warn("record dead monitor", "container", id, "err", err)
+	}
+	e.cleanupAfterMonitor(id)
+	return s, nil
+}
+
+// tryMonitorLock takes the lock a container's monitor holds for its whole
+// life (a flock on the container's monitor file), if no monitor holds it.
+func (e *Engine) tryMonitorLock(id string) (unlock func(), ok bool, err error) {
+	f, err := os.Open(filepath.Join(e.st.Container(id).Dir, monitorFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(e.st.Container(id).Dir); serr != nil {
+			return nil, false, &ContainerNotFoundError{Ref: id}
+		}
+		return func() {}, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	return func() { f.Close() }, true, nil
+}
+
+// lockContainer takes the lock that serializes changes to container id
+// between processes.
+func (e *Engine) lockContainer(id string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(e.st.Container(id).Dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, &ContainerNotFoundError{Ref: id}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func (e *Engine) exists(id, name string) bool {
+	_, err := os.Lstat(filepath.Join(e.st.Container(id).Dir, name))
+	return err == nil
+}
+
+func (e *Engine) setMarker(id, name string, on bool) error {
+	p := filepath.Join(e.st.Container(id).Dir, name)
+	if !on {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	return os.WriteFile(p, nil, 0o600)
+}

@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/berth-dev/berth/store"
+)
+
+// Container states, as docker names them.
+const (
+	StateCreated    = "created"
+	StateRunning    = "running"
+	StatePaused     = "paused"
+	StateRestarting = "restarting"
+	StateExited     = "exited"
+	StateDead       = "dead"
+)
+
+// ContainerConfig is the host-independent configuration of a container, in
+// the shape of docker's Config (inspect prints it as is).
+type ContainerConfig struct {
+	Hostname     string
+	Domainname   string
+	User         string
+	AttachStdin  bool
+	AttachStdout bool
+	AttachStderr bool
+	ExposedPorts map[string]struct{} `json:",omitempty"`
+	Tty          bool
+	OpenStdin    bool
+	StdinOnce    bool
+	Env          []string
+	Cmd          []string
+	Image        string
+	Volumes      map[string]struct{}
+	WorkingDir   string
+	Entrypoint   []string
+	Labels       map[string]string
+	StopSignal   string `json:",omitempty"`
+	StopTimeout  *int   `json:",omitempty"`
+}
+
+// PortBinding is one host address a container port is published on.
+type PortBinding struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string
+}
+
+// RestartPolicy is docker's restart policy: Name is "no", "always",
+// "unless-stopped" or "on-failure" (which honours MaximumRetryCount).
+type RestartPolicy struct {
+	Name              string
+	MaximumRetryCount int
+}
+
+// HostConfig is the host-dependent configuration of a container, in the
+// shape of docker's HostConfig.
+type HostConfig struct {
+	Binds           []string
+	NetworkMode     string
+	PortBindings    map[string][]PortBinding
+	PublishAllPorts bool
+	RestartPolicy   RestartPolicy
+	AutoRemove      bool
+	Privileged      bool
+	CapAdd          []string
+	CapDrop         []string
+	ReadonlyRootfs  bool
+	Tmpfs           map[string]string `json:",omitempty"`
+	Memory          int64
+	NanoCpus        int64 `json:"NanoCpus"`
+	PidsLimit       *int64
+}
+
+// MountPoint is a volume, bind or tmpfs mount of a container, in the shape
+// of docker's inspect Mounts entries.
+type MountPoint struct {
+	// Type is "bind", "volume" or "tmpfs".
+	Type string
+	// Name is the volume name (volumes only).
+	Name string `json:",omitempty"`
+	// Source is the host path (the volume's data directory for volumes).
+	Source      string
+	Destination string
+	Driver      string `json:",omitempty"`
+	Mode        string
+	RW          bool
+	Propagation string
+	// Anonymous marks a volume created for this container only, removed
+	// with it by rm -v and --rm.
+	Anonymous bool `json:"-"`
+	// Options holds tmpfs mount options.
+	Options string `json:"-"`
+}
+
+// mountRecord is how a MountPoint is stored (MountPoint hides fields from
+// inspect output that the store must keep).
+type mountRecord struct {
+	MountPoint
+	Anonymous bool   `json:"anonymous,omitempty"`
+	Options   string `json:"options,omitempty"`
+}
+
+// containerRecord is a container's config.json.
+type containerRecord struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	// Image is the image reference as the user gave it.
+	Image string `json:"image"`
+	// ImageID is the image's ID (sha256:...); the image code refuses to
+	// remove images that a container record names here.
+	ImageID string `json:"imageID"`
+	// Layers are the chain IDs of the image's layers, bottom first.
+	Layers     []store.Digest  `json:"layers"`
+	Path       string          `json:"path"`
+	Args       []string        `json:"args"`
+	Config     ContainerConfig `json:"config"`
+	HostConfig HostConfig      `json:"hostConfig"`
+	Mounts     []mountRecord   `json:"mounts"`
+}
+
+// containerState is a container's state.json. The monitor writes it while
+// it lives; other processes write it only when no monitor runs.
+type containerState struct {
+	Status       string    `json:"status"`
+	Pid          int       `json:"pid,omitempty"`
+	MonitorPid   int       `json:"monitorPid,omitempty"`
+	ExitCode     int       `json:"exitCode"`
+	OOMKilled    bool      `json:"oomKilled,omitempty"`
+	Error        string    `json:"error,omitempty"`
+	StartedAt    time.Time `json:"startedAt"`
+	FinishedAt   time.Time `json:"finishedAt"`
+	RestartCount int       `json:"restartCount"`
+}
+
+// mounts returns the record's mounts as inspect shows them.
+func (r *containerRecord) mountPoints() []MountPoint {
+	out := make([]MountPoint, 0, len(r.Mounts))
+	for _, m := range r.Mounts {
+		mp := m.MountPoint
+		mp.Anonymous, mp.Options = m.Anonymous, m.Options
+		out = append(out, mp)
+	}
+	return out
+}

@@ -1,0 +1,492 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/engine/cgroups"
+	"github.com/berth-dev/berth/engine/logfile"
+	"github.com/berth-dev/berth/store"
+)
+
+// Descriptors the starter passes to the monitor.
+const (
+	monitorReadyFd  = 3 // pipe: the monitor writes one startReport
+	monitorAttachFd = 4 // optional: a connected attach client
+)
+
+// monitorFile is held open for writing (and flocked) by a container's
+// monitor for its whole life. Its lock tells whether the monitor lives;
+// its close on the monitor's exit wakes waiters watching with inotify.
+const monitorFile = "monitor"
+
+// startReport is what the monitor tells the process that started it once
+// the container's process runs (Code 0) or failed to start.
+type startReport struct {
+	Code  int    `json:"code"`
+	Error string `json:"error,omitempty"`
+}
+
+// MonitorMain is the entry point of a container's monitor, the small
+// process (berth re-executed, argv[0] "berth-monitor", arguments: store
+// root, container ID, and "attach" when a client is connected on fd 4)
+// that runs in its own session for as long as the container runs. It
+// starts the container's init, records the container's state, copies its
+// output into ctr.log and to attach clients, serves attach.sock, applies
+// the restart policy and --rm. It never returns.
+func MonitorMain() {
+	// The monitor lives as long as its container: keep its heap small.
+	debug.SetGCPercent(20)
+	debug.SetMemoryLimit(4 << 20)
+	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
+	ready := os.NewFile(monitorReadyFd, "ready")
+	fail := func(err error) {
+		b, _ := json.Marshal(startReport{Code: 125, Error: err.Error()})
+		ready.Write(b)
+		os.Exit(125)
+	}
+	if len(os.Args) < 3 {
+		fail(errors.New("usage: berth-monitor ROOT ID [attach]"))
+	}
+	root, id := os.Args[1], os.Args[2]
+	var attach *os.File
+	if len(os.Args) > 3 && os.Args[3] == "attach" {
+		attach = os.NewFile(monitorAttachFd, "attach")
+	}
+	lf, err := os.OpenFile(filepath.Join(root, "berth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		fail(err)
+	}
+	log := slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelInfo})).With("monitor", os.Getpid())
+	st, err := store.Open(root, store.WithLogger(log))
+	if err != nil {
+		fail(err)
+	}
+	e := New(st, log)
+	os.Exit(e.runMonitor(id, ready, attach))
+}
+
+// monitor is the state of one monitor process.
+type monitor struct {
+	e     *Engine
+	id    string
+	p     store.ContainerPaths
+	rec   *containerRecord
+	exe   *sealedExe
+	logw  *logfile.Writer
+	hub   *attachHub
+	net   containerNetwork
+	ready *os.File
+	wake  chan os.Signal
+	state containerState
+	// lock is the monitor file, flocked for the monitor's whole life.
+	lock *os.File
+}
+
+func (e *Engine) runMonitor(id string, ready, attach *os.File) int {
+	m := &monitor{e: e, id: id, p: e.st.Container(id), ready: ready, wake: make(chan os.Signal, 1)}
+	if err := m.setup(); err != nil {
+		m.report(startReport{Code: 125, Error: err.Error()})
+		return 125
+	}
+	defer m.exe.Close()
+	signal.Notify(m.wake, syscall.SIGUSR1)
+	m.hub = m.newHub(attach)
+	code := m.loop()
+	m.logw.Close()
+	if m.rec.HostConfig.AutoRemove {
+		if err := e.deleteContainer(context.Background(), m.rec, true); err != nil {
+			e.log.Warn("remove container", "container", id, "err", err)
+		}
+	}
+	m.hub.close(code)
+	m.lock.Close()
+	return 0
+}
+
+// setup takes the monitor lock and opens what every run needs.
+func (m *monitor) setup() error {
+	f, err := os.OpenFile(filepath.Join(m.p.Dir, monitorFile), os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("start container %s: %w", m.id, err)
+	}
+	// Held until the process exits; the kernel releases it even on kill -9.
+	m.lock = f
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		return fmt.Errorf("start container %s: %w", m.id, err)
+	}
+	if m.rec, err = m.e.readRecord(m.id); err != nil {
+		return err
+	}
+	if m.exe, err = m.e.sealExe(); err != nil {
+		return err
+	}
+	if m.net, err = m.e.networkFor(m.rec.HostConfig.NetworkMode); err != nil {
+		return err
+	}
+	if m.logw, err = logfile.Create(m.p.Log, logfile.BufferSize(32<<10)); err != nil {
+		return fmt.Errorf("open log of container %s: %w", m.id, err)
+	}
+	if prev, err := m.e.readStateRaw(m.id); err == nil {
+		m.state = prev
+	}
+	m.state.RestartCount = 0
+	return nil
+}
+
+// report tells the starter how the start went, once.
+func (m *monitor) report(r startReport) {
+	if m.ready == nil {
+		return
+	}
+	b, _ := json.Marshal(r)
+	m.ready.Write(b)
+	m.ready.Close()
+	m.ready = nil
+}
+
+// loop runs the container, and again as its restart policy says, and
+// returns the exit code it ended with.
+func (m *monitor) loop() int {
+	policy := m.rec.HostConfig.RestartPolicy
+	backoff := 100 * time.Millisecond
+	for {
+		started := time.Now()
+		code, serr := m.runOnce()
+		if serr != nil {
+			m.state.Status = StateCreated
+			if m.state.StartedAt.IsZero() == false || m.state.RestartCount > 0 {
+				m.state.Status = StateExited
+			}
+			m.state.Pid = 0
+			m.state.ExitCode = serr.Code
+			m.state.Error = serr.Msg
+			m.state.FinishedAt = time.Now().UTC()
+			m.writeState()
+			if m.ready != nil && m.rec.HostConfig.AutoRemove {
+				// Remove before reporting, so that run --rm leaves
+				// nothing behind when it returns.
+				if err := m.e.deleteContainer(context.Background(), m.rec, true); err != nil {
+					m.e.log.Warn("remove container", "container", m.id, "err", err)
+				}
+				m.rec.HostConfig.AutoRemove = false
+			}
+			m.report(startReport{Code: serr.Code, Error: serr.Msg})
+			return serr.Code
+		}
+		stopped := m.e.exists(m.id, stoppedFile)
+		if stopped || !shouldRestart(policy, code, m.state.RestartCount) {
+			m.state.Status = StateExited
+			m.writeState()
+			m.e.emit("container", "die", m.id, m.attrs(map[string]string{"exitCode": fmt.Sprint(code)}))
+			return code
+		}
+		m.state.Status = StateRestarting
+		m.writeState()
+		m.e.emit("container", "die", m.id, m.attrs(map[string]string{"exitCode": fmt.Sprint(code)}))
+		if time.Since(started) >= 10*time.Second {
+			backoff = 100 * time.Millisecond
+		}
+		select {
+		case <-time.After(backoff):
+		case <-m.wake:
+		}
+		backoff = min(backoff*2, time.Minute)
+		if m.e.exists(m.id, stoppedFile) {
+			m.state.Status = StateExited
+			m.writeState()
+			return code
+		}
+		m.state.RestartCount++
+		m.e.emit("container", "restart", m.id, m.attrs(nil))
+	}
+}
+
+// shouldRestart applies docker's restart policies to an exit.
+func shouldRestart(p RestartPolicy, code, restarts int) bool {
+	switch p.Name {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		return code != 0 && (p.MaximumRetryCount == 0 || restarts < p.MaximumRetryCount)
+	}
+	return false
+}
+
+func (m *monitor) attrs(extra map[string]string) map[string]string {
+	a := map[string]string{"name": m.rec.Name, "image": m.rec.Image}
+	for k, v := range extra {
+		a[k] = v
+	}
+	return a
+}
+
+func (m *monitor) writeState() {
+	if err := m.e.writeState(m.id, m.state); err != nil {
+		m.e.log.Warn("write state", "container", m.id, "err", err)
+	}
+}
+
+// resources returns the cgroup limits of the container.
+func (r *containerRecord) resources() cgroups.Resources {
+	res := cgroups.Resources{
+		MemoryLimit: r.HostConfig.Memory,
+		CPUQuota:    float64(r.HostConfig.NanoCpus) / 1e9,
+	}
+	if r.HostConfig.PidsLimit != nil {
+		res.PidsLimit = *r.HostConfig.PidsLimit
+	}
+	if !r.HostConfig.Privileged {
+		res.Devices = cgroups.DefaultDevices()
+	}
+	return res
+}
+
+// runOnce starts the container's init, waits for the container's process
+// to exit and returns its exit code (128+n for signal n), or the start
+// error.
+func (m *monitor) runOnce() (int, *StartError) {
+	ctx := context.Background()
+	fail := func(code int, err error) (int, *StartError) {
+		return 0, &StartError{ID: m.id, Code: code, Msg: err.Error()}
+	}
+	spec, err := m.e.initSpec(m.rec, m.net.NewNamespace())
+	if err != nil {
+		return fail(125, err)
+	}
+	cg, err := cgroups.New(m.id, m.rec.resources())
+	if err != nil {
+		return fail(125, fmt.Errorf("create cgroup: %w", err))
+	}
+	defer func() {
+		if err := cg.Delete(ctx); err != nil {
+			m.e.log.Warn("delete cgroup", "container", m.id, "err", err)
+		}
+	}()
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fail(125, fmt.Errorf("create sync socket: %w", err))
+	}
+	sock := pair[0]
+	defer unix.Close(sock)
+	child := os.NewFile(uintptr(pair[1]), "init-sync")
+	st, err := newStdio(m.rec.Config.Tty, m.rec.Config.OpenStdin)
+	if err != nil {
+		child.Close()
+		return fail(125, err)
+	}
+	defer st.closeParent()
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	if spec.NewNet {
+		flags |= unix.CLONE_NEWNET
+	}
+	cmd := &exec.Cmd{
+		Path:       m.exe.Path,
+		Args:       []string{"berth-init"},
+		Env:        []string{},
+		Stdin:      st.childIn,
+		Stdout:     st.childOut,
+		Stderr:     st.childErr,
+		ExtraFiles: []*os.File{child},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: flags,
+			Pdeathsig:  syscall.SIGKILL,
+		},
+	}
+	err = cmd.Start()
+	child.Close()
+	st.closeChild()
+	if err != nil {
+		return fail(125, fmt.Errorf("start container init: %w", err))
+	}
+	pid := cmd.Process.Pid
+	abort := func(code int, err error) (int, *StartError) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		m.net.Detach(ctx, m.rec)
+		return fail(code, err)
+	}
+	if err := cg.Add(pid); err != nil {
+		return abort(125, fmt.Errorf("join cgroup: %w", err))
+	}
+	if err := m.net.Attach(ctx, m.rec, pid); err != nil {
+		return abort(125, fmt.Errorf("attach network: %w", err))
+	}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return abort(125, err)
+	}
+	if _, err := unix.Write(sock, b); err != nil {
+		return abort(125, fmt.Errorf("send init spec: %w", err))
+	}
+	var master *os.File
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return abort(125, fmt.Errorf("read init status: %w", err))
+		}
+		if n == 0 {
+			break // the init exec'd: the socket closed on exec
+		}
+		var msg initMsg
+		if err := json.Unmarshal(buf[:n], &msg); err != nil {
+			return abort(125, fmt.Errorf("read init status: %w", err))
+		}
+		if msg.Error != "" {
+			cmd.Wait()
+			m.net.Detach(ctx, m.rec)
+			if master != nil {
+				master.Close()
+			}
+			return fail(msg.Code, errors.New(msg.Error))
+		}
+		if msg.PTY {
+			scms, err := unix.ParseSocketControlMessage(oob[:oobn])
+			if err != nil || len(scms) != 1 {
+				return abort(125, fmt.Errorf("receive pty master: bad control message"))
+			}
+			fds, err := unix.ParseUnixRights(&scms[0])
+			if err != nil || len(fds) != 1 {
+				return abort(125, fmt.Errorf("receive pty master: %v", err))
+			}
+			master = os.NewFile(uintptr(fds[0]), "ptmx")
+		}
+	}
+	now := time.Now().UTC()
+	m.state = containerState{Status: StateRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: now, RestartCount: m.state.RestartCount}
+	m.writeState()
+	m.e.setMarker(m.id, pausedFile, false)
+	m.e.emit("container", "start", m.id, m.attrs(nil))
+	m.report(startReport{Code: 0})
+
+	var wg sync.WaitGroup
+	if master != nil {
+		m.hub.setInput(master, true)
+		wg.Go(func() { m.copyOut(master, logfile.Stdout) })
+	} else {
+		if st.parentIn != nil {
+			m.hub.setInput(st.parentIn, false)
+		}
+		wg.Go(func() { m.copyOut(st.parentOut, logfile.Stdout) })
+		wg.Go(func() { m.copyOut(st.parentErr, logfile.Stderr) })
+	}
+	werr := cmd.Wait()
+	wg.Wait()
+	m.hub.setInput(nil, false)
+	if master != nil {
+		master.Close()
+	}
+	if err := m.logw.Flush(); err != nil {
+		m.e.log.Warn("flush log", "container", m.id, "err", err)
+	}
+	code := exitCode(cmd.ProcessState, werr)
+	oom, _ := cg.OOMKilled()
+	if err := m.net.Detach(ctx, m.rec); err != nil {
+		m.e.log.Warn("detach network", "container", m.id, "err", err)
+	}
+	m.state.Pid = 0
+	m.state.ExitCode = code
+	m.state.OOMKilled = oom
+	m.state.FinishedAt = time.Now().UTC()
+	m.e.setMarker(m.id, pausedFile, false)
+	if oom {
+		m.e.emit("container", "oom", m.id, m.attrs(nil))
+	}
+	return code, nil
+}
+
+// copyOut copies one output stream of the container into the log and to
+// the attach clients until the container closes it.
+func (m *monitor) copyOut(r io.Reader, s logfile.Stream) {
+	w := m.logw.StreamWriter(s)
+	if _, err := io.Copy(w, io.TeeReader(r, m.hub.writer(s))); err != nil && !errors.Is(err, syscall.EIO) {
+		m.e.log.Warn("copy container output", "container", m.id, "err", err)
+	}
+}
+
+// exitCode maps a wait status to docker's exit code.
+func exitCode(ps *os.ProcessState, err error) int {
+	if ps == nil {
+		return 125
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+// stdio holds the descriptors of the container's standard streams without
+// a terminal: pipes the monitor reads (and writes, with -i).
+type stdio struct {
+	childIn, childOut, childErr    *os.File
+	parentIn, parentOut, parentErr *os.File
+}
+
+func newStdio(tty, openStdin bool) (*stdio, error) {
+	s := &stdio{}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	if tty {
+		// The init replaces these with the PTY it allocates.
+		s.childIn, s.childOut, s.childErr = null, null, null
+		return s, nil
+	}
+	s.childIn = null
+	if openStdin {
+		if s.childIn, s.parentIn, err = os.Pipe(); err != nil {
+			null.Close()
+			return nil, err
+		}
+		null.Close()
+	}
+	if s.parentOut, s.childOut, err = os.Pipe(); err != nil {
+		s.closeChild()
+		s.closeParent()
+		return nil, err
+	}
+	if s.parentErr, s.childErr, err = os.Pipe(); err != nil {
+		s.closeChild()
+		s.closeParent()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *stdio) closeChild() {
+	seen := map[*os.File]bool{}
+	for _, f := range []*os.File{s.childIn, s.childOut, s.childErr} {
+		if f != nil && !seen[f] {
+			seen[f] = true
+			f.Close()
+		}
+	}
+}
+
+func (s *stdio) closeParent() {
+	for _, f := range []*os.File{s.parentIn, s.parentOut, s.parentErr} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}

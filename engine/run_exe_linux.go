@@ -1,0 +1,165 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// sealedExeDir holds the read-only copies of berth binaries that container
+// helpers run from. It is outside any store, so that stores in temporary
+// directories can be removed while copies stay mounted.
+const sealedExeDir = "/run/berth/exe"
+
+// sealedExe is an open, read-only copy of the berth binary. Holding it
+// (a shared flock on the copy) keeps it from being collected.
+type sealedExe struct {
+	Path string
+	f    *os.File
+}
+
+// Close releases the copy.
+func (s *sealedExe) Close() error { return s.f.Close() }
+
+// sealExe returns the sealed copy of the berth binary that the container
+// init (and any helper that enters a container) must run from, instead of
+// the host binary: a process inside the container can reach the binary of
+// such a helper through /proc/PID/exe and, if it were the host binary,
+// overwrite it (CVE-2019-5736).
+//
+// The copy is made once per binary (keyed by device, inode, size and
+// modification time) and bind-mounted read-only onto itself, so writes
+// through /proc/PID/exe fail with EROFS whatever the writer's
+// capabilities. That costs one fstatfs per start once the copy exists,
+// where a sealed memfd would cost a copy of the whole binary per start.
+// The copy is checked to still be mounted read-only (after a reboot it is
+// not) and re-sealed if needed. Copies of other binaries that no process
+// holds are collected when a new copy is made.
+func (e *Engine) sealExe() (*sealedExe, error) {
+	fi, err := os.Stat(e.opts.self)
+	if err != nil {
+		return nil, fmt.Errorf("seal berth binary: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil, fmt.Errorf("seal berth binary: no stat data")
+	}
+	key := fmt.Sprintf("berth-%x-%x-%x-%x", st.Dev, st.Ino, fi.Size(), fi.ModTime().UnixNano())
+	path := filepath.Join(sealedExeDir, key)
+	if s, err := openSealed(path); err == nil {
+		return s, nil
+	}
+	if err := os.MkdirAll(sealedExeDir, 0o700); err != nil {
+		return nil, fmt.Errorf("seal berth binary: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(sealedExeDir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("seal berth binary: %w", err)
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return nil, fmt.Errorf("seal berth binary: %w", err)
+	}
+	if s, err := openSealed(path); err == nil {
+		return s, nil
+	}
+	collectSealed(key)
+	if err := makeSealed(e.opts.self, path); err != nil {
+		return nil, fmt.Errorf("seal berth binary: %w", err)
+	}
+	return openSealed(path)
+}
+
+// openSealed opens the copy at path with a shared lock and checks that it
+// is on a read-only mount.
+func openSealed(path string) (*sealedExe, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &sfs); err != nil || sfs.Flags&unix.ST_RDONLY == 0 {
+		f.Close()
+		return nil, fmt.Errorf("%s is not sealed", path)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &sealedExe{Path: path, f: f}, nil
+}
+
+// makeSealed copies src to path and bind-mounts the copy read-only onto
+// itself. A copy left unsealed (after a reboot) is sealed again.
+func makeSealed(src, path string) error {
+	if _, err := os.Stat(path); err != nil {
+		in, err := os.Open(src)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		tmp := path + ".tmp"
+		out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o500)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(out, in)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp, path)
+		}
+		if err != nil {
+			os.Remove(tmp)
+			return err
+		}
+	}
+	if err := unix.Mount(path, path, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind %s: %w", path, err)
+	}
+	if err := unix.Mount("", path, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+		unix.Unmount(path, unix.MNT_DETACH)
+		return fmt.Errorf("remount %s read-only: %w", path, err)
+	}
+	return nil
+}
+
+// collectSealed removes the copies other than keep that no process holds.
+// The caller holds the directory's lock.
+func collectSealed(keep string) {
+	ents, err := os.ReadDir(sealedExeDir)
+	if err != nil {
+		return
+	}
+	for _, ent := range ents {
+		name := ent.Name()
+		if name == keep || !strings.HasPrefix(name, "berth-") || strings.HasSuffix(name, ".tmp") {
+			continue
+		}
+		p := filepath.Join(sealedExeDir, name)
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+			f.Close()
+			continue
+		}
+		f.Close()
+		for {
+			if err := unix.Unmount(p, unix.MNT_DETACH); err != nil {
+				break
+			}
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+	}
+}

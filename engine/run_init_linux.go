@@ -1,0 +1,726 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
+)
+
+// initSockFd is the descriptor of the sync socket in the init process.
+const initSockFd = 3
+
+// InitMain is the entry point of a container's init process, which the
+// monitor starts (re-executing berth from its sealed copy) in the
+// container's new namespaces. It reads its spec from the sync socket,
+// builds the container's filesystem and process environment, and execs
+// the container's command. It never returns: on failure it reports the
+// error to the monitor and exits with docker's code for it.
+func InitMain() {
+	// Capabilities and the parent-death signal are per thread: everything
+	// up to execve happens on this one.
+	runtime.LockOSThread()
+	sock := os.NewFile(initSockFd, "init-sync")
+	code, err := runInit(sock)
+	if err != nil {
+		b, _ := json.Marshal(initMsg{Code: code, Error: err.Error()})
+		unix.Write(initSockFd, b)
+	}
+	os.Exit(code)
+}
+
+// initError carries the docker exit code of a failure before execve.
+type initError struct {
+	code int
+	err  error
+}
+
+func (e *initError) Error() string { return e.err.Error() }
+func (e *initError) Unwrap() error { return e.err }
+
+func runInit(sock *os.File) (int, error) {
+	spec, err := readInitSpec()
+	if err != nil {
+		return 125, err
+	}
+	if err := setupContainer(spec); err != nil {
+		var ie *initError
+		if errors.As(err, &ie) {
+			return ie.code, ie.err
+		}
+		return 125, err
+	}
+	return 125, fmt.Errorf("exec container process: unreachable")
+}
+
+func readInitSpec() (*initSpec, error) {
+	buf := make([]byte, 1<<20)
+	n, err := unix.Read(initSockFd, buf)
+	if err != nil {
+		return nil, fmt.Errorf("read init spec: %w", err)
+	}
+	var spec initSpec
+	if err := json.Unmarshal(buf[:n], &spec); err != nil {
+		return nil, fmt.Errorf("decode init spec: %w", err)
+	}
+	return &spec, nil
+}
+
+// setupContainer does the init's work in runc's order and ends in execve.
+func setupContainer(spec *initSpec) error {
+	if spec.CgroupNS {
+		// The monitor moved this process into the container's cgroup
+		// before sending the spec, so the new cgroup namespace is rooted
+		// there.
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make / rslave: %w", err)
+	}
+	if err := mountRootfs(spec); err != nil {
+		return err
+	}
+	if err := mountSpecial(spec); err != nil {
+		return err
+	}
+	for _, m := range spec.Mounts {
+		if err := mountInto(spec.Rootfs, m); err != nil {
+			return err
+		}
+	}
+	if err := pivotRoot(spec.Rootfs); err != nil {
+		return err
+	}
+	if err := makeDevLinks(); err != nil {
+		return err
+	}
+	if !spec.Privileged {
+		for _, p := range spec.Masked {
+			if err := maskPath(p); err != nil {
+				return err
+			}
+		}
+		for _, p := range spec.ReadOnlyP {
+			if err := readonlyPath(p); err != nil {
+				return err
+			}
+		}
+	}
+	if spec.Tty {
+		if err := setupTTY(); err != nil {
+			return err
+		}
+	}
+	if spec.ReadOnly {
+		if err := unix.Mount("", "/", "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+			return fmt.Errorf("remount rootfs read-only: %w", err)
+		}
+	}
+	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+		return fmt.Errorf("set hostname: %w", err)
+	}
+	if spec.NewNet {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
+	if spec.NoFile > 0 {
+		var cur syscall.Rlimit
+		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &cur); err == nil {
+			n := min(spec.NoFile, cur.Max)
+			// syscall.Setrlimit also stops Go from restoring its own
+			// saved soft limit at exec.
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+				return fmt.Errorf("set open files limit: %w", err)
+			}
+		}
+	}
+	u, err := resolveUser(spec.User)
+	if err != nil {
+		return err
+	}
+	env := withDefaultEnv(spec.Env, u.home)
+	cwd := spec.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := ensureWorkdir(cwd, u); err != nil {
+		return err
+	}
+	path, err := lookCommand(spec.Args[0], env)
+	if err != nil {
+		return err
+	}
+	if err := dropBounding(spec.Caps); err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("keep capabilities: %w", err)
+	}
+	if err := syscall.Setgroups(u.groups); err != nil {
+		return fmt.Errorf("set groups: %w", err)
+	}
+	if err := syscall.Setgid(u.gid); err != nil {
+		return fmt.Errorf("set gid %d: %w", u.gid, err)
+	}
+	if err := syscall.Setuid(u.uid); err != nil {
+		return fmt.Errorf("set uid %d: %w", u.uid, err)
+	}
+	if err := setCaps(spec.Caps); err != nil {
+		return err
+	}
+	// A change of credentials clears the parent-death signal.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("set parent death signal: %w", err)
+	}
+	if !spec.Privileged {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs: %w", err)
+		}
+	}
+	if err := unix.Chdir(cwd); err != nil {
+		return &initError{126, fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)}
+	}
+	// Every descriptor above stdio closes at exec, the sync socket too:
+	// its end of file tells the monitor the exec succeeded.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close descriptors: %w", err)
+	}
+	err = syscall.Exec(path, spec.Args, env)
+	return execError(spec.Args[0], err)
+}
+
+func execError(name string, err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOENT):
+		return &initError{127, fmt.Errorf("exec: %q: %w", name, err)}
+	default:
+		return &initError{126, fmt.Errorf("exec: %q: %w", name, err)}
+	}
+}
+
+// mountRootfs mounts the overlay of the image layers and the container's
+// upper directory on the rootfs directory. Lower directories are given
+// relative to the store root, so a deep image still fits in one page of
+// mount options.
+func mountRootfs(spec *initSpec) error {
+	if err := unix.Chdir(spec.Root); err != nil {
+		return fmt.Errorf("mount rootfs: %w", err)
+	}
+	opts := "lowerdir=" + strings.Join(spec.Lower, ":") + ",upperdir=" + spec.Upper +
+		",workdir=" + spec.Work + ",redirect_dir=off,metacopy=off,index=off"
+	if len(opts) >= 4096 {
+		return fmt.Errorf("mount rootfs: %d layers make the overlay options too long", len(spec.Lower))
+	}
+	if err := unix.Mount("overlay", spec.Rootfs, "overlay", 0, opts); err != nil {
+		return fmt.Errorf("mount rootfs overlay: %w", err)
+	}
+	return nil
+}
+
+// mountSpecial mounts /proc, /dev (tmpfs with the standard nodes), /dev/pts
+// (its own devpts instance), /dev/shm, /dev/mqueue and /sys.
+func mountSpecial(spec *initSpec) error {
+	const nsd = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	sysFlags := uintptr(nsd | unix.MS_RDONLY)
+	if spec.Privileged {
+		sysFlags = nsd
+	}
+	mounts := []struct {
+		dest, fstype string
+		flags        uintptr
+		data         string
+	}{
+		{"/proc", "proc", nsd, ""},
+		{"/dev", "tmpfs", unix.MS_NOSUID | unix.MS_STRICTATIME, "mode=755,size=65536k"},
+		{"/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+		{"/dev/shm", "tmpfs", nsd, "mode=1777,size=65536k"},
+		{"/dev/mqueue", "mqueue", nsd, ""},
+		{"/sys", "sysfs", sysFlags, ""},
+	}
+	for _, m := range mounts {
+		dst, err := securejoin.SecureJoin(spec.Rootfs, m.dest)
+		if err != nil {
+			return fmt.Errorf("mount %s: %w", m.dest, err)
+		}
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return fmt.Errorf("mount %s: %w", m.dest, err)
+		}
+		if err := unix.Mount(m.fstype, dst, m.fstype, m.flags, m.data); err != nil {
+			return fmt.Errorf("mount %s: %w", m.dest, err)
+		}
+		if m.dest == "/dev" {
+			if err := makeDevNodes(dst); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// makeDevNodes creates the device nodes every container gets.
+func makeDevNodes(dev string) error {
+	old := unix.Umask(0)
+	defer unix.Umask(old)
+	nodes := []struct {
+		name         string
+		major, minor uint32
+	}{
+		{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+	}
+	for _, n := range nodes {
+		if err := unix.Mknod(filepath.Join(dev, n.name), unix.S_IFCHR|0o666, int(unix.Mkdev(n.major, n.minor))); err != nil {
+			return fmt.Errorf("create /dev/%s: %w", n.name, err)
+		}
+	}
+	for _, d := range []string{"pts", "shm", "mqueue"} {
+		if err := os.MkdirAll(filepath.Join(dev, d), 0o755); err != nil {
+			return fmt.Errorf("create /dev/%s: %w", d, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dev, "console"), nil, 0o600); err != nil {
+		return fmt.Errorf("create /dev/console: %w", err)
+	}
+	return nil
+}
+
+// makeDevLinks creates the standard /dev symlinks, after pivot_root.
+func makeDevLinks() error {
+	links := [][2]string{
+		{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
+		{"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+		{"pts/ptmx", "/dev/ptmx"}, {"/proc/kcore", "/dev/core"},
+	}
+	for _, l := range links {
+		if err := os.Symlink(l[0], l[1]); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("link %s: %w", l[1], err)
+		}
+	}
+	return nil
+}
+
+// mountInto makes one bind or tmpfs mount at m.Dest inside rootfs, creating
+// the mount point (a directory, or an empty file for a file bind) if it is
+// missing. The destination is resolved inside the rootfs, so symlinks in
+// the image cannot point it outside.
+func mountInto(rootfs string, m specMount) error {
+	dst, err := securejoin.SecureJoin(rootfs, m.Dest)
+	if err != nil {
+		return fmt.Errorf("mount %s: %w", m.Dest, err)
+	}
+	isDir := true
+	if m.Type == "bind" {
+		fi, err := os.Stat(m.Source)
+		if err != nil {
+			return fmt.Errorf("invalid mount config: bind source path does not exist: %s", m.Source)
+		}
+		isDir = fi.IsDir()
+	}
+	if err := makeMountPoint(dst, isDir); err != nil {
+		return fmt.Errorf("mount %s: %w", m.Dest, err)
+	}
+	switch m.Type {
+	case "bind":
+		if err := unix.Mount(m.Source, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind mount %s on %s: %w", m.Source, m.Dest, err)
+		}
+		if m.RO {
+			if err := unix.Mount("", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_REC, ""); err != nil {
+				return fmt.Errorf("remount %s read-only: %w", m.Dest, err)
+			}
+		}
+	case "tmpfs":
+		flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV)
+		if m.RO {
+			flags |= unix.MS_RDONLY
+		}
+		data, extra := tmpfsOptions(m.Data)
+		if err := unix.Mount("tmpfs", dst, "tmpfs", flags|extra, data); err != nil {
+			return fmt.Errorf("mount tmpfs on %s: %w", m.Dest, err)
+		}
+	default:
+		return fmt.Errorf("mount %s: unknown mount type %q", m.Dest, m.Type)
+	}
+	return nil
+}
+
+// tmpfsOptions splits docker's --tmpfs options into mount flags and the
+// data string passed to tmpfs.
+func tmpfsOptions(opts string) (string, uintptr) {
+	var data []string
+	var flags uintptr
+	for _, o := range strings.Split(opts, ",") {
+		switch o {
+		case "":
+		case "ro":
+			flags |= unix.MS_RDONLY
+		case "rw":
+		case "noexec":
+			flags |= unix.MS_NOEXEC
+		case "exec":
+		case "nosuid":
+			flags |= unix.MS_NOSUID
+		case "nodev":
+			flags |= unix.MS_NODEV
+		default:
+			data = append(data, o)
+		}
+	}
+	return strings.Join(data, ","), flags
+}
+
+func makeMountPoint(dst string, dir bool) error {
+	if _, err := os.Lstat(dst); err == nil {
+		return nil
+	}
+	if dir {
+		return os.MkdirAll(dst, 0o755)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// pivotRoot makes rootfs the root of the mount namespace with pivot_root,
+// stacking the old root on top of the new one and detaching it, which
+// needs no put_old directory (runc's way). chroot is never used: it would
+// leave the host's root reachable.
+func pivotRoot(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("pivot_root: make old root rslave: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("pivot_root: detach old root: %w", err)
+	}
+	return unix.Chdir("/")
+}
+
+// maskPath hides p: a directory under an empty read-only tmpfs, anything
+// else under /dev/null. Missing paths are skipped.
+func maskPath(p string) error {
+	err := unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if errors.Is(err, unix.ENOTDIR) {
+		err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "size=0")
+	}
+	if err != nil {
+		return fmt.Errorf("mask %s: %w", p, err)
+	}
+	return nil
+}
+
+// readonlyPath makes p read-only. Missing paths are skipped.
+func readonlyPath(p string) error {
+	if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return fmt.Errorf("make %s read-only: %w", p, err)
+	}
+	flags := uintptr(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY)
+	var st unix.Statfs_t
+	if unix.Statfs(p, &st) == nil {
+		flags |= uintptr(st.Flags) & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	}
+	if err := unix.Mount("", p, "", flags, ""); err != nil {
+		return fmt.Errorf("make %s read-only: %w", p, err)
+	}
+	return nil
+}
+
+// setupTTY allocates the container's terminal in its own devpts instance:
+// the slave becomes the controlling terminal and stdio of the init, the
+// master goes to the monitor over the sync socket.
+func setupTTY() error {
+	master, err := unix.Open("/dev/pts/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/pts/ptmx: %w", err)
+	}
+	defer unix.Close(master)
+	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("unlock pty: %w", err)
+	}
+	slave, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY)
+	if errno != 0 {
+		return fmt.Errorf("open pty peer: %w", errno)
+	}
+	n, err := unix.IoctlGetInt(master, unix.TIOCGPTN)
+	if err != nil {
+		return fmt.Errorf("get pty number: %w", err)
+	}
+	if err := unix.Mount("/dev/pts/"+strconv.Itoa(n), "/dev/console", "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind /dev/console: %w", err)
+	}
+	if err := unix.IoctlSetInt(int(slave), unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("set controlling terminal: %w", err)
+	}
+	for fd := 0; fd <= 2; fd++ {
+		if err := unix.Dup3(int(slave), fd, 0); err != nil {
+			return fmt.Errorf("dup pty to fd %d: %w", fd, err)
+		}
+	}
+	if slave > 2 {
+		unix.Close(int(slave))
+	}
+	b, _ := json.Marshal(initMsg{PTY: true})
+	if err := unix.Sendmsg(initSockFd, b, unix.UnixRights(master), nil, 0); err != nil {
+		return fmt.Errorf("send pty master: %w", err)
+	}
+	return nil
+}
+
+// loopbackUp brings lo up in the container's new network namespace.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	return nil
+}
+
+// execUser is the resolved identity of the container's process.
+type execUser struct {
+	uid, gid int
+	groups   []int
+	home     string
+}
+
+// resolveUser resolves docker's -u grammar (user[:group], names or
+// numbers) against the container's /etc/passwd and /etc/group. An empty
+// spec is root.
+func resolveUser(spec string) (execUser, error) {
+	u := execUser{home: "/"}
+	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
+	passwd := readColonFile("/etc/passwd")
+	groups := readColonFile("/etc/group")
+	name := ""
+	switch {
+	case userPart == "":
+		if e := findEntry(passwd, "0"); e != nil {
+			name, u.home = e[0], e[5]
+		} else {
+			name = "root"
+		}
+	default:
+		e := findEntry(passwd, userPart)
+		if e == nil {
+			n, err := strconv.Atoi(userPart)
+			if err != nil || n < 0 {
+				return u, fmt.Errorf("unable to find user %s: no matching entries in passwd file", userPart)
+			}
+			u.uid = n
+			break
+		}
+		name = e[0]
+		u.uid, _ = strconv.Atoi(e[2])
+		u.gid, _ = strconv.Atoi(e[3])
+		u.home = e[5]
+	}
+	if hasGroup {
+		e := findEntry(groups, groupPart)
+		if e == nil {
+			n, err := strconv.Atoi(groupPart)
+			if err != nil || n < 0 {
+				return u, fmt.Errorf("unable to find group %s: no matching entries in group file", groupPart)
+			}
+			u.gid = n
+		} else {
+			u.gid, _ = strconv.Atoi(e[2])
+		}
+	}
+	seen := map[int]bool{u.gid: true}
+	u.groups = []int{}
+	if name != "" {
+		for _, g := range groups {
+			if len(g) < 4 {
+				continue
+			}
+			for _, m := range strings.Split(g[3], ",") {
+				if m == name {
+					if gid, err := strconv.Atoi(g[2]); err == nil && !seen[gid] {
+						seen[gid] = true
+						u.groups = append(u.groups, gid)
+					}
+				}
+			}
+		}
+	}
+	sort.Ints(u.groups)
+	return u, nil
+}
+
+// readColonFile parses a passwd or group file into its fields; a missing
+// file is empty.
+func readColonFile(path string) [][]string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out [][]string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Split(line, ":")
+		for len(fields) < 7 {
+			fields = append(fields, "")
+		}
+		out = append(out, fields)
+	}
+	return out
+}
+
+// findEntry finds a passwd or group entry by name, or else by number.
+func findEntry(entries [][]string, key string) []string {
+	for _, e := range entries {
+		if e[0] == key {
+			return e
+		}
+	}
+	for _, e := range entries {
+		if e[2] == key {
+			return e
+		}
+	}
+	return nil
+}
+
+// withDefaultEnv adds PATH and HOME when the container's environment
+// lacks them.
+func withDefaultEnv(env []string, home string) []string {
+	hasPath, hasHome := false, false
+	for _, kv := range env {
+		hasPath = hasPath || strings.HasPrefix(kv, "PATH=")
+		hasHome = hasHome || strings.HasPrefix(kv, "HOME=")
+	}
+	out := append([]string(nil), env...)
+	if !hasPath {
+		out = append(out, defaultPath)
+	}
+	if !hasHome {
+		out = append(out, "HOME="+home)
+	}
+	return out
+}
+
+// ensureWorkdir creates the working directory if it is missing, owned by
+// the container's user as docker does. The process runs inside the new
+// root by now, so the path cannot leave the rootfs.
+func ensureWorkdir(cwd string, u execUser) error {
+	if fi, err := os.Stat(cwd); err == nil {
+		if !fi.IsDir() {
+			return &initError{126, fmt.Errorf("chdir to cwd (%q) set in config.json failed: not a directory", cwd)}
+		}
+		return nil
+	}
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		return fmt.Errorf("create working directory %s: %w", cwd, err)
+	}
+	return os.Chown(cwd, u.uid, u.gid)
+}
+
+// lookCommand finds the container's command as docker does: a name with
+// a slash is used as is, anything else is searched in the container's
+// PATH. Not found is 127, found but not executable is 126.
+func lookCommand(name string, env []string) (string, error) {
+	if name == "" {
+		return "", &initError{127, errors.New(`exec: "": executable file not found in $PATH`)}
+	}
+	check := func(p string) error {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() {
+			return syscall.EISDIR
+		}
+		if fi.Mode()&0o111 == 0 {
+			return syscall.EACCES
+		}
+		return nil
+	}
+	if strings.Contains(name, "/") {
+		if err := check(name); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return "", &initError{127, fmt.Errorf("exec: %q: stat %s: no such file or directory", name, name)}
+			}
+			return "", &initError{126, fmt.Errorf("exec: %q: %w", name, unwrapErrno(err))}
+		}
+		return name, nil
+	}
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	var denied error
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		err := check(p)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) && denied == nil {
+			denied = err
+		}
+	}
+	if denied != nil {
+		return "", &initError{126, fmt.Errorf("exec: %q: %w", name, unwrapErrno(denied))}
+	}
+	return "", &initError{127, fmt.Errorf("exec: %q: executable file not found in $PATH", name)}
+}
+
+func unwrapErrno(err error) error {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return err
+}

@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/store"
+)
+
+// Volume describes a named volume in the shape of docker volume inspect.
+type Volume struct {
+	Name       string
+	Driver     string
+	Mountpoint string
+	CreatedAt  time.Time
+	Labels     map[string]string
+	Scope      string
+	Options    map[string]string
+	// UsedBy lists the IDs of the containers that mount it.
+	UsedBy []string `json:"-"`
+}
+
+// VolumeInUseError is returned when removing a volume a container uses.
+type VolumeInUseError struct {
+	Name       string
+	Containers []string
+}
+
+func (e *VolumeInUseError) Error() string {
+	ids := make([]string, len(e.Containers))
+	for i, c := range e.Containers {
+		ids[i] = c
+	}
+	return fmt.Sprintf("remove %s: volume is in use - [%s]", e.Name, strings.Join(ids, ", "))
+}
+
+// Unwrap returns ErrConflict.
+func (e *VolumeInUseError) Unwrap() error { return ErrConflict }
+
+func (e *Engine) volumeInfo(v store.Volume, users map[string][]string) Volume {
+	return Volume{
+		Name:       v.Name,
+		Driver:     v.Driver,
+		Mountpoint: e.st.VolumePath(v.Name),
+		CreatedAt:  v.Created,
+		Labels:     v.Labels,
+		Scope:      "local",
+		Options:    map[string]string{},
+		UsedBy:     users[v.Name],
+	}
+}
+
+// volumeUsers maps volume names to the containers mounting them.
+func (e *Engine) volumeUsers() map[string][]string {
+	users := map[string][]string{}
+	ids, err := e.st.ContainerIDs()
+	if err != nil {
+		return users
+	}
+	for _, id := range ids {
+		rec, err := e.readRecord(id)
+		if err != nil {
+			continue
+		}
+		for _, m := range rec.Mounts {
+			if m.Type == "volume" {
+				users[m.Name] = append(users[m.Name], id)
+			}
+		}
+	}
+	return users
+}
+
+// CreateVolume creates a named volume; an empty name generates one. Like
+// docker, creating a volume that exists returns it unchanged.
+func (e *Engine) CreateVolume(ctx context.Context, name string, labels map[string]string) (Volume, error) {
+	if name == "" {
+		id, err := newContainerID()
+		if err != nil {
+			return Volume{}, err
+		}
+		name = id
+	}
+	if err := store.CheckName(name); err != nil {
+		return Volume{}, fmt.Errorf("create volume %q: %w: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name, ErrInvalid)
+	}
+	err := e.st.CreateVolume(store.Volume{Name: name, Labels: labels})
+	if err != nil && !errors.Is(err, store.ErrExists) {
+		return Volume{}, err
+	}
+	if err == nil {
+		e.emit("volume", "create", name, nil)
+	}
+	return e.InspectVolume(ctx, name)
+}
+
+// ensureVolume creates volume name if it does not exist and reports
+// whether it did.
+func (e *Engine) ensureVolume(name string) (bool, error) {
+	err := e.st.CreateVolume(store.Volume{Name: name})
+	if errors.Is(err, store.ErrExists) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("create volume %s: %w", name, err)
+	}
+	return true, nil
+}
+
+// Volumes lists the volumes, by name.
+func (e *Engine) Volumes(ctx context.Context) ([]Volume, error) {
+	vs, err := e.st.Volumes()
+	if err != nil {
+		return nil, err
+	}
+	users := e.volumeUsers()
+	out := make([]Volume, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, e.volumeInfo(v, users))
+	}
+	return out, nil
+}
+
+// InspectVolume returns volume name, or an error wrapping ErrNotFound.
+func (e *Engine) InspectVolume(ctx context.Context, name string) (Volume, error) {
+	v, err := e.st.Volume(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return Volume{}, fmt.Errorf("get %s: no such volume: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return Volume{}, err
+	}
+	return e.volumeInfo(v, e.volumeUsers()), nil
+}
+
+// RemoveVolume removes volume name and its data. A volume a container
+// uses gives a *VolumeInUseError unless force (docker's -f does not
+// override that either, it only ignores missing volumes: so force here
+// means only that).
+func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) error {
+	if _, err := e.st.Volume(name); err != nil {
+		if force && errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return fmt.Errorf("get %s: no such volume: %w", name, ErrNotFound)
+	}
+	unlock, err := e.st.Lock("volumes")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if users := e.volumeUsers()[name]; len(users) > 0 {
+		return &VolumeInUseError{Name: name, Containers: users}
+	}
+	if err := e.st.DeleteVolume(name); err != nil {
+		return err
+	}
+	e.emit("volume", "destroy", name, nil)
+	return nil
+}
+
+// PruneVolumes removes the anonymous volumes no container uses (docker's
+// default since 23.0); with all, named ones too.
+func (e *Engine) PruneVolumes(ctx context.Context, all bool) (PruneReport, error) {
+	var rep PruneReport
+	vs, err := e.Volumes(ctx)
+	if err != nil {
+		return rep, err
+	}
+	for _, v := range vs {
+		if len(v.UsedBy) > 0 || (!all && !anonymousName(v.Name)) {
+			continue
+		}
+		size := dirSize(v.Mountpoint)
+		if err := e.RemoveVolume(ctx, v.Name, false); err != nil {
+			if errors.Is(err, ErrConflict) {
+				continue
+			}
+			return rep, err
+		}
+		rep.Deleted = append(rep.Deleted, v.Name)
+		rep.SpaceReclaimed += size
+	}
+	sort.Strings(rep.Deleted)
+	return rep, nil
+}
+
+// anonymousName reports whether a volume name is a generated one.
+func anonymousName(name string) bool { return len(name) == 64 && isHex(name) }
