@@ -323,25 +323,29 @@ func (w *Writer) write(s Stream, p []byte, flush bool) error {
 }
 
 // splitLine returns how much of p (at most all of it) one record may take
-// so that no line grows past MaxLine, given that the stream's current line
-// already holds cur bytes, and the length of the unterminated line after
-// those bytes (MaxLine if the record ends because the line is full).
+// so that no line grows past MaxLine bytes (newline not counted), given
+// that the stream's current line already holds cur bytes, and the length
+// of the unterminated line after those bytes (MaxLine if the record ends
+// because the line is full). It looks at the last newline of each
+// MaxLine-sized window, so it costs little more than one scan of p.
 func splitLine(p []byte, cur int) (int, int) {
 	pos := 0
-	for pos < len(p) {
+	for {
 		limit := pos + MaxLine - cur
-		window := p[pos:min(limit, len(p))]
-		i := bytes.IndexByte(window, '\n')
-		if i < 0 {
-			if limit < len(p) {
-				return limit, MaxLine
+		if limit >= len(p) {
+			rest := p[pos:]
+			if bytes.IndexByte(rest, '\n') < 0 {
+				return len(p), cur + len(rest)
 			}
-			return len(p), cur + len(p) - pos
+			return len(p), len(rest) - bytes.LastIndexByte(rest, '\n') - 1
 		}
-		pos += i + 1
+		w := p[pos : limit+1]
+		if bytes.IndexByte(w, '\n') < 0 {
+			return limit, MaxLine
+		}
+		pos += bytes.LastIndexByte(w, '\n') + 1
 		cur = 0
 	}
-	return len(p), cur
 }
 
 // Flush writes the buffered records to the file.
