@@ -57,15 +57,29 @@ func NewFirewall(opts ...FirewallOption) (*Firewall, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	ipt, err := exec.LookPath("iptables")
+	ipt, err := lookSbin("iptables")
 	if err != nil {
 		return nil, ErrNoFirewall
 	}
-	rst, err := exec.LookPath("iptables-restore")
+	rst, err := lookSbin("iptables-restore")
 	if err != nil {
 		return nil, ErrNoFirewall
 	}
 	return &Firewall{iptables: ipt, restore: rst, chain: o.chain, bridges: o.bridges}, nil
+}
+
+// lookSbin finds name on PATH or in the sbin directories, which a
+// monitor's or a user's PATH may lack.
+func lookSbin(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, d := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
+		if p, err := exec.LookPath(d + "/" + name); err == nil {
+			return p, nil
+		}
+	}
+	return "", exec.ErrNotFound
 }
 
 // Forward is one published port in force: traffic to HostIP:HostPort

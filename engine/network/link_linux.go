@@ -58,6 +58,13 @@ func EnsureBridge(b Bridge) (created bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("create bridge %s: %w", b.Name, err)
 	}
+	// A bridge takes the MTU given at creation only once it has ports.
+	if l.Attrs().MTU != attrs.MTU {
+		if err := netlink.LinkSetMTU(l, attrs.MTU); err != nil {
+			netlink.LinkDel(l)
+			return false, fmt.Errorf("set MTU of bridge %s: %w", b.Name, err)
+		}
+	}
 	addr := &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(b.Gateway, b.Subnet.Bits()))}
 	if err := netlink.AddrAdd(l, addr); err != nil && !errors.Is(err, unix.EEXIST) {
 		netlink.LinkDel(l)

@@ -1,0 +1,332 @@
+package cmd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
+)
+
+// networkCommands returns the `network` group and `port`.
+func networkCommands(a *app) []*cobra.Command {
+	group := &cobra.Command{
+		Use:   "network",
+		Short: "Manage networks",
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+	}
+	group.AddCommand(networkCreateCmd(a), networkLsCmd(a), networkInspectCmd(a), networkRmCmd(a),
+		networkConnectCmd(a), networkDisconnectCmd(a), networkPruneCmd(a))
+	return []*cobra.Command{group, portCmd(a)}
+}
+
+func networkCreateCmd(a *app) *cobra.Command {
+	var o engine.NetworkCreateOptions
+	var driver string
+	var labels []string
+	c := &cobra.Command{
+		Use:   "create [OPTIONS] NETWORK",
+		Short: "Create a network",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if driver != "bridge" {
+				return &ExitError{Code: 1, Err: fmt.Errorf("create network %s: driver %q: %w: only bridge is supported", args[0], driver, engine.ErrInvalid)}
+			}
+			o.Labels = map[string]string{}
+			for _, l := range labels {
+				k, v, _ := strings.Cut(l, "=")
+				o.Labels[k] = v
+			}
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			id, err := eng.CreateNetwork(c.Context(), args[0], o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.io.Out, id)
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&driver, "driver", "d", "bridge", "driver to manage the network (bridge)")
+	f.StringVar(&o.Subnet, "subnet", "", "subnet in CIDR format, such as 172.28.0.0/16 (default: a free private subnet)")
+	f.StringVar(&o.Gateway, "gateway", "", "IPv4 gateway for the subnet (default: its first address)")
+	f.StringArrayVar(&labels, "label", nil, "set metadata on a network (KEY=VALUE)")
+	return c
+}
+
+// networkRow is one line of `network ls`.
+type networkRow struct {
+	ID        string
+	Name      string
+	Driver    string
+	Scope     string
+	IPv6      string
+	Internal  string
+	Labels    string
+	CreatedAt string
+}
+
+func networkLsCmd(a *app) *cobra.Command {
+	var quiet, noTrunc bool
+	var format string
+	var filters []string
+	c := &cobra.Command{
+		Use:     "ls [OPTIONS]",
+		Aliases: []string{"list"},
+		Short:   "List networks",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			nets, err := eng.Networks(c.Context())
+			if err != nil {
+				return err
+			}
+			nets, err = filterNetworks(nets, filters)
+			if err != nil {
+				return err
+			}
+			rows := make([]any, 0, len(nets))
+			for _, n := range nets {
+				id := n.ID
+				if !noTrunc {
+					id = shortID(id)
+				}
+				if quiet {
+					fmt.Fprintln(a.io.Out, id)
+					continue
+				}
+				var ls []string
+				for k, v := range n.Labels {
+					ls = append(ls, k+"="+v)
+				}
+				rows = append(rows, networkRow{ID: id, Name: n.Name, Driver: n.Driver, Scope: n.Scope,
+					IPv6: strconv.FormatBool(n.EnableIPv6), Internal: strconv.FormatBool(n.Internal),
+					Labels: strings.Join(ls, ","), CreatedAt: n.Created.Format("2006-01-02 15:04:05.999999999 -0700 MST")})
+			}
+			if quiet {
+				return nil
+			}
+			tf, err := newTableFormat(format, "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", "NETWORK ID\tNAME\tDRIVER\tSCOPE")
+			if err != nil {
+				return err
+			}
+			return tf.print(a.io.Out, rows)
+		},
+	}
+	f := c.Flags()
+	f.BoolVarP(&quiet, "quiet", "q", false, "only display network IDs")
+	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate the output")
+	f.StringVar(&format, "format", "", "format output: table, json, 'table TEMPLATE' or a Go template")
+	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output: name=NAME, id=ID, driver=DRIVER, type=builtin|custom")
+	return c
+}
+
+// filterNetworks applies docker's network ls filters (substring match for
+// name and id, as docker does).
+func filterNetworks(nets []engine.Network, filters []string) ([]engine.Network, error) {
+	out := nets[:0:0]
+	for _, n := range nets {
+		keep := true
+		for _, f := range filters {
+			k, v, ok := strings.Cut(f, "=")
+			if !ok {
+				return nil, &ExitError{Code: 1, Err: fmt.Errorf("bad format of filter (expected name=value): %s", f)}
+			}
+			builtin := n.Name == engine.DefaultBridge || n.Name == "host" || n.Name == "none"
+			switch k {
+			case "name":
+				keep = keep && strings.Contains(n.Name, v)
+			case "id":
+				keep = keep && strings.HasPrefix(n.ID, v)
+			case "driver":
+				keep = keep && n.Driver == v
+			case "type":
+				keep = keep && ((v == "builtin") == builtin)
+			default:
+				return nil, &ExitError{Code: 1, Err: fmt.Errorf("invalid filter '%s'", k)}
+			}
+		}
+		if keep {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func networkInspectCmd(a *app) *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "inspect [OPTIONS] NETWORK [NETWORK...]",
+		Short: "Display detailed information on one or more networks",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			var out []any
+			var errs []error
+			for _, ref := range args {
+				n, err := eng.InspectNetwork(c.Context(), ref)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				out = append(out, n)
+			}
+			if err := printInspect(a.io.Out, format, out); err != nil {
+				return err
+			}
+			return joinErrors(a, errs)
+		},
+	}
+	c.Flags().StringVarP(&format, "format", "f", "", "format output with a Go template (json for JSON)")
+	return c
+}
+
+func networkRmCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "rm NETWORK [NETWORK...]",
+		Aliases: []string{"remove"},
+		Short:   "Remove one or more networks",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, ref := range args {
+				if err := eng.RemoveNetwork(c.Context(), ref); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(a.io.Out, ref)
+			}
+			return joinErrors(a, errs)
+		},
+	}
+}
+
+func networkConnectCmd(a *app) *cobra.Command {
+	var aliases []string
+	c := &cobra.Command{
+		Use:   "connect [OPTIONS] NETWORK CONTAINER",
+		Short: "Connect a container to a network",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			return eng.ConnectNetwork(c.Context(), args[0], args[1], aliases)
+		},
+	}
+	c.Flags().StringArrayVar(&aliases, "alias", nil, "add a network-scoped alias for the container")
+	return c
+}
+
+func networkDisconnectCmd(a *app) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "disconnect [OPTIONS] NETWORK CONTAINER",
+		Short: "Disconnect a container from a network",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			return eng.DisconnectNetwork(c.Context(), args[0], args[1], force)
+		},
+	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "force the container to disconnect from a network")
+	return c
+}
+
+func networkPruneCmd(a *app) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove all unused networks",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			if !force {
+				fmt.Fprint(a.io.Out, "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ")
+				line, _ := bufio.NewReader(a.io.In).ReadString('\n')
+				if ans := strings.ToLower(strings.TrimSpace(line)); ans != "y" && ans != "yes" {
+					return nil
+				}
+			}
+			names, err := eng.PruneNetworks(c.Context())
+			if len(names) > 0 {
+				fmt.Fprintln(a.io.Out, "Deleted Networks:")
+				for _, n := range names {
+					fmt.Fprintln(a.io.Out, n)
+				}
+				fmt.Fprintln(a.io.Out)
+			}
+			return err
+		},
+	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	return c
+}
+
+func portCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "port CONTAINER [PRIVATE_PORT[/PROTO]]",
+		Short: "List port mappings or a specific mapping for the container",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(c *cobra.Command, args []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			maps, err := eng.ContainerPorts(c.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if len(args) == 1 {
+				for _, m := range maps {
+					fmt.Fprintln(a.io.Out, m)
+				}
+				return nil
+			}
+			port, proto, _ := strings.Cut(args[1], "/")
+			if proto == "" {
+				proto = "tcp"
+			}
+			n, err := strconv.Atoi(port)
+			if err != nil || n < 1 || n > 65535 {
+				return &ExitError{Code: 1, Err: fmt.Errorf("invalid port specification: %q", args[1])}
+			}
+			found := false
+			for _, m := range maps {
+				if int(m.ContainerPort) == n && m.Proto == proto {
+					found = true
+					fmt.Fprintln(a.io.Out, m.String()[strings.Index(m.String(), "-> ")+3:])
+				}
+			}
+			if !found {
+				return errors.New("no public port '" + port + "/" + proto + "' published for " + args[0])
+			}
+			return nil
+		},
+	}
+}
