@@ -8,5 +8,6 @@ func commands(a *app) []*cobra.Command {
 	cs = append(cs, systemCommands(a)...)
 	cs = append(cs, imageCommands(a)...)
 	cs = append(cs, containerCommands(a)...)
+	cs = append(cs, networkCommands(a)...)
 	return cs
 }
