@@ -48,6 +48,8 @@ type AttachOptions struct {
 // exit status. Otherwise it returns -1 and: ErrDetached when the detach keys
 // were typed (nothing after them reaches the container, and the container
 // keeps running); ctx.Err() when ctx is done; an error wrapping
+// ErrSlowClient if the hub disconnected the client for not keeping up with
+// the output (the container keeps running); an error wrapping
 // ErrDisconnected if the connection ended without an exit status; or the
 // error from reading Stdin or writing Stdout or Stderr. Like exec.Cmd.Wait,
 // it waits for its goroutines (one per direction, plus one for Resize) before
@@ -211,6 +213,8 @@ func copyOutput(r io.Reader, stdout, stderr io.Writer) (code int, ok bool, err e
 				return 0, false, fmt.Errorf("attach: %w", err)
 			}
 			return code, true, nil
+		case FrameLagged:
+			return 0, false, fmt.Errorf("attach: %w", ErrSlowClient)
 		}
 		if dst != nil {
 			if _, err := dst.Write(p); err != nil {

@@ -22,9 +22,10 @@ var (
 	// allowed at that point of the attach protocol.
 	ErrProtocol = errors.New("attach protocol violation")
 
-	// ErrSlowClient is returned by Hub.Serve when the hub disconnected a client
-	// that fell more than its queue limit behind the container's output.
-	ErrSlowClient = errors.New("attach client too slow")
+	// ErrSlowClient is returned by Hub.Serve, and wrapped by Attach, when the
+	// hub disconnected a client that fell more than its queue limit behind
+	// the container's output. The container keeps running.
+	ErrSlowClient = errors.New("attach client fell too far behind the output")
 
 	// ErrDisconnected is returned by Attach when the connection ends before
 	// the server sent an exit status.

@@ -12,7 +12,7 @@ type FrameType uint8
 
 // Frame types of the attach protocol. Client to server: Hello (first frame,
 // exactly once), Stdin, Resize and CloseStdin. Server to client: Stdout,
-// Stderr and Exit (last frame). A peer ignores frame types it does not know,
+// Stderr, and Exit or Lagged as the last frame. A peer ignores frame types it does not know,
 // so the protocol can grow.
 const (
 	// FrameHello carries the client's Hello options.
@@ -32,6 +32,10 @@ const (
 	FrameCloseStdin
 	// FrameExit carries the container's exit code as a big-endian int32.
 	FrameExit
+	// FrameLagged tells a client that the hub disconnected it for falling
+	// too far behind the container's output; nothing follows it. Its payload
+	// is empty.
+	FrameLagged
 )
 
 // String returns the frame type's name, e.g. "stdout".
@@ -51,6 +55,8 @@ func (t FrameType) String() string {
 		return "close-stdin"
 	case FrameExit:
 		return "exit"
+	case FrameLagged:
+		return "lagged"
 	}
 	return fmt.Sprintf("frame-%d", uint8(t))
 }

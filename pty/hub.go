@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 const (
@@ -18,7 +19,12 @@ const (
 
 	// DefaultQueueLimit is how many bytes of live output a client may fall
 	// behind before the hub disconnects it.
-	DefaultQueueLimit = 1 << 20
+	DefaultQueueLimit = 4 << 20
+
+	// laggedWriteTimeout bounds how long the hub keeps trying to tell a
+	// disconnected slow client why, so its Serve returns even if the client
+	// never reads again.
+	laggedWriteTimeout = 5 * time.Second
 
 	// maxOutputFrame bounds the payload of the output frames the hub
 	// sends; larger writes are split.
@@ -227,7 +233,7 @@ func (h *Hub) Serve(ctx context.Context, conn net.Conn, in io.Writer, resize fun
 	switch {
 	case dropped:
 		return ErrSlowClient
-	case c.exitSent.Load():
+	case c.finished.Load():
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
@@ -274,15 +280,21 @@ func (h *Hub) unregister(c *hubClient) {
 	close(c.done)
 }
 
-// dropLocked disconnects a client that fell too far behind. h.mu is held.
+// dropLocked disconnects a client that fell too far behind: it stops getting
+// output, and once what it is being sent now has gone out it is told why and
+// its connection is closed. h.mu is held.
 func (h *Hub) dropLocked(c *hubClient) {
 	delete(h.clients, c)
 	c.dropped = true
-	c.queue = nil
-	c.conn.Close()
+	c.queue, c.queued, c.replayed = nil, 0, 0
+	c.enqueue(encodeFrame(FrameLagged, nil))
+	c.closing = true
+	c.conn.SetWriteDeadline(time.Now().Add(laggedWriteTimeout))
+	c.signal()
 }
 
-// writeLoop sends c's queued frames until its Exit frame has gone out (nil),
+// writeLoop sends c's queued frames until its last frame (Exit or Lagged)
+// has gone out (nil),
 // a write fails, or c is unregistered.
 func (h *Hub) writeLoop(c *hubClient) error {
 	for {
@@ -302,7 +314,7 @@ func (h *Hub) writeLoop(c *hubClient) error {
 			}
 		}
 		if last {
-			c.exitSent.Store(true)
+			c.finished.Store(true)
 			return nil
 		}
 	}
@@ -376,18 +388,18 @@ func isDisconnect(err error) bool {
 }
 
 // hubClient is one attached connection. Fields other than conn, hello, wake,
-// done and exitSent are guarded by Hub.mu.
+// done and finished are guarded by Hub.mu.
 type hubClient struct {
 	conn     net.Conn
 	hello    Hello
 	wake     chan struct{} // capacity 1: there is something to send
 	done     chan struct{} // closed when Serve stops reading
-	exitSent atomic.Bool
+	finished atomic.Bool // the last frame has been sent
 
 	queue    [][]byte // encoded frames not yet taken by writeLoop
 	queued   int      // bytes in queue
 	replayed int      // bytes of replay in queue, exempt from the limit
-	closing  bool     // the Exit frame is queued; nothing follows it
+	closing  bool     // the last frame is queued; nothing follows it
 	dropped  bool     // disconnected for falling behind
 }
 

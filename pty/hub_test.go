@@ -258,6 +258,46 @@ func TestHubSlowClient(t *testing.T) {
 	})
 }
 
+// gateWriter blocks every Write until open is closed.
+type gateWriter struct {
+	open chan struct{}
+	syncBuffer
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	<-g.open
+	return g.syncBuffer.Write(p)
+}
+
+func TestAttachLagged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := NewHub(0, WithQueueLimit(1024))
+		var c container
+		out := &gateWriter{open: make(chan struct{})}
+		res, served := attach(t.Context(), h, &c, AttachOptions{Stdout: out})
+		synctest.Wait()
+		chunk := bytes.Repeat([]byte("y"), 100)
+		for range 100 {
+			h.Write(FrameStdout, chunk)
+			synctest.Wait()
+		}
+		if n := h.Clients(); n != 0 {
+			t.Errorf("Clients() = %d, want the stalled client dropped", n)
+		}
+		close(out.open) // the terminal catches up
+		if r := <-res; !errors.Is(r.err, ErrSlowClient) || r.code != -1 {
+			t.Errorf("Attach() = %d, %v; want -1, ErrSlowClient", r.code, r.err)
+		}
+		if err := <-served; !errors.Is(err, ErrSlowClient) {
+			t.Errorf("Serve() = %v, want ErrSlowClient", err)
+		}
+		// What the client got is a prefix of the output, without holes.
+		if got := out.String(); strings.Trim(got, "y") != "" || len(got) >= 100*len(chunk) {
+			t.Errorf("client got %d bytes %q..., want a strict prefix of the output", len(got), got[:min(len(got), 10)])
+		}
+	})
+}
+
 func TestAttachDetach(t *testing.T) {
 	tests := []struct {
 		name      string
