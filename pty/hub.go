@@ -394,7 +394,7 @@ type hubClient struct {
 	hello    Hello
 	wake     chan struct{} // capacity 1: there is something to send
 	done     chan struct{} // closed when Serve stops reading
-	finished atomic.Bool // the last frame has been sent
+	finished atomic.Bool   // the last frame has been sent
 
 	queue    [][]byte // encoded frames not yet taken by writeLoop
 	queued   int      // bytes in queue
