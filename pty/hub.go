@@ -191,7 +191,10 @@ func (h *Hub) Close(exitCode int) {
 // been sent the Exit frame; ErrSlowClient if the hub disconnected it for
 // falling behind; ctx.Err() if ctx ended it; an error wrapping ErrProtocol
 // for a malformed conversation. Writes to in are serialized across clients;
-// while one blocks, that client's input (not its output) waits.
+// while one blocks, that client's input (not its output) waits. After Close,
+// Serve returns once the client has taken its remaining output and the Exit
+// frame; a client that has stopped reading keeps it waiting until ctx is
+// done, so the monitor should bound its shutdown with ctx.
 func (h *Hub) Serve(ctx context.Context, conn net.Conn, in io.Writer, resize func(Size), closeStdin func()) error {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
