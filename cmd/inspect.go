@@ -1,0 +1,91 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
+)
+
+// inspectCmd is the top-level inspect: each name is looked up as a
+// container first, then as an image (or only as the --type given).
+func inspectCmd(a *app) *cobra.Command {
+	var format, typ string
+	c := &cobra.Command{
+		Use:   "inspect [OPTIONS] NAME|ID [NAME|ID...]",
+		Short: "Return low-level information on containers or images",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if typ != "" && typ != "container" && typ != "image" && typ != "volume" {
+				return fmt.Errorf("%q is not a valid value for --type", typ)
+			}
+			return inspectObjects(c.Context(), a, args, format, typ)
+		},
+	}
+	c.Flags().StringVarP(&format, "format", "f", "", "format output with a Go template (json for JSON)")
+	c.Flags().StringVar(&typ, "type", "", "only inspect objects of this type (container, image, volume)")
+	return c
+}
+
+func containerInspectCmd(a *app) *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "inspect [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Display detailed information on one or more containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return inspectObjects(c.Context(), a, args, format, "container")
+		},
+	}
+	c.Flags().StringVarP(&format, "format", "f", "", "format output with a Go template (json for JSON)")
+	return c
+}
+
+func inspectObjects(ctx context.Context, a *app, args []string, format, typ string) error {
+	eng, err := a.engine()
+	if err != nil {
+		return err
+	}
+	var out []any
+	var errs []error
+	for _, ref := range args {
+		obj, err := inspectOne(ctx, eng, ref, typ)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, obj)
+	}
+	if err := printInspect(a.io.Out, format, out); err != nil {
+		return err
+	}
+	return joinErrors(a, errs)
+}
+
+func inspectOne(ctx context.Context, eng *engine.Engine, ref, typ string) (any, error) {
+	if typ == "" || typ == "container" {
+		c, err := eng.InspectContainer(ctx, ref)
+		if err == nil || typ == "container" {
+			return c, err
+		}
+		if !errors.Is(err, engine.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if typ == "" || typ == "image" {
+		img, err := eng.InspectImage(ctx, ref)
+		if err == nil || typ == "image" {
+			return img, err
+		}
+		if !errors.Is(err, engine.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if typ == "volume" {
+		return eng.InspectVolume(ctx, ref)
+	}
+	return nil, fmt.Errorf("no such object: %s", ref)
+}
