@@ -11,12 +11,13 @@ import (
 
 	"github.com/berth-dev/berth/cmd"
 	"github.com/berth-dev/berth/engine/nsinit"
+	"github.com/berth-dev/berth/ui"
 )
 
 func main() {
 	nsinit.Main() // the re-executed monitor and container init never return
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cmd.Execute(ctx, os.Args[1:], cmd.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, nil)
+	code := cmd.Execute(ctx, os.Args[1:], cmd.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, ui.Run)
 	stop()
 	os.Exit(code)
 }

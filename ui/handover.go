@@ -1,0 +1,74 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/berth-dev/berth/pty"
+)
+
+// sessionFunc runs an interactive session on the real terminal: in is the
+// keyboard (raw, and interruptible so nothing keeps reading it after the
+// session), out the screen, resize the terminal size now and after every
+// change. It returns when the user detaches or the process ends.
+type sessionFunc func(ctx context.Context, in io.Reader, out io.Writer, resize <-chan pty.Size) error
+
+// handover is a tea.ExecCommand that gives the terminal to a session. By
+// the time Run is called the program has left the alternate screen and
+// stopped reading input; Run prints a one-line hint, puts the terminal in
+// raw mode, runs the session and restores the terminal, after which the
+// program takes it back and redraws.
+type handover struct {
+	ctx     context.Context
+	hint    string
+	session sessionFunc
+	stdin   io.Reader
+	stdout  io.Writer
+}
+
+// SetStdin sets the keyboard.
+func (h *handover) SetStdin(r io.Reader) { h.stdin = r }
+
+// SetStdout sets the screen.
+func (h *handover) SetStdout(w io.Writer) { h.stdout = w }
+
+// SetStderr is not used: the session writes everything to the screen.
+func (h *handover) SetStderr(io.Writer) {}
+
+// Run hands the terminal over until the session ends.
+func (h *handover) Run() error {
+	in, out := h.stdin, h.stdout
+	if in == nil {
+		in = os.Stdin
+	}
+	if out == nil {
+		out = os.Stdout
+	}
+	if h.hint != "" {
+		fmt.Fprintf(out, "\r\n\x1b[7m %s \x1b[0m\r\n", h.hint)
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	var resize <-chan pty.Size
+	if f, ok := out.(*os.File); ok && pty.IsTerminal(int(f.Fd())) {
+		resize = pty.NotifyResize(ctx, int(f.Fd()))
+	}
+	if f, ok := in.(*os.File); ok && pty.IsTerminal(int(f.Fd())) {
+		restoreMode, err := pty.MakeRaw(int(f.Fd()))
+		if err != nil {
+			return fmt.Errorf("attach: %w", err)
+		}
+		defer restoreMode()
+		// Read through a pollable duplicate, so that the session's reader
+		// stops when the session ends and the program gets every key.
+		pf, restoreInput, err := pty.PollableInput(int(f.Fd()))
+		if err != nil {
+			return fmt.Errorf("attach: %w", err)
+		}
+		defer restoreInput()
+		in = pf
+	}
+	return h.session(ctx, in, out, resize)
+}
