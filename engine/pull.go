@@ -202,6 +202,14 @@ type countingReader struct {
 	fn    func(n, total int64)
 }
 
+// Close closes the underlying reader if it is a Closer.
+func (c *countingReader) Close() error {
+	if cl, ok := c.r.(io.Closer); ok {
+		return cl.Close()
+	}
+	return nil
+}
+
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
@@ -449,39 +457,53 @@ func (e *Engine) pullLayer(ctx context.Context, reg *registry, j layerJob, prog 
 // committed only after the diff ID, the compressed digest and the size
 // all match; on any error both are discarded.
 func (e *Engine) applyLayer(ctx context.Context, src io.Reader, bw *store.BlobWriter, j layerJob, unpack bool) error {
+	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pr, pw := io.Pipe()
+	if c, ok := src.(io.Closer); ok {
+		// Cancelling aborts a download blocked in Read.
+		defer context.AfterFunc(ctx, func() { c.Close() })()
+	}
 	var in io.Reader = src
 	if bw != nil {
 		in = io.TeeReader(src, bw)
 	}
-	br := bufio.NewReaderSize(in, 1<<20)
-
-	// Stage one: read (and store) the compressed stream, decompress it
-	// into the pipe.
-	var g errgroup.Group
-	g.Go(func() error {
-		dec, err := decompressor(br)
-		if err != nil {
-			pw.CloseWithError(err)
-			return err
+	// Three stages, each in its own goroutine, joined by read-ahead
+	// buffers: read (and store) the compressed stream; decompress it;
+	// hash and unpack the tar (here).
+	compressed := newReadAhead(in, 4, 1<<20)
+	br := bufio.NewReaderSize(compressed, 64<<10)
+	var decompressed *readAhead
+	var dec io.ReadCloser
+	stopped := false
+	stop := func(abort bool) {
+		if stopped {
+			return
 		}
-		buf := make([]byte, 512<<10)
-		_, err = io.CopyBuffer(pw, dec, buf)
-		dec.Close()
-		if err == nil {
-			// Trailing bytes after the compressed stream still count
-			// for the blob digest.
-			_, err = io.CopyBuffer(io.Discard, br, buf)
+		stopped = true
+		if abort {
+			cancel()
 		}
-		pw.CloseWithError(err)
-		return err
-	})
-
-	// Stage two: hash the tar and unpack it.
+		compressed.Close()
+		if decompressed != nil {
+			decompressed.Close()
+		}
+		if dec != nil {
+			dec.Close()
+		}
+	}
+	defer stop(true)
+	dec, err := decompressor(br)
+	if err != nil {
+		stop(true)
+		if compressed.srcErr != nil {
+			err = compressed.srcErr
+		}
+		return fmt.Errorf("read layer: %w", err)
+	}
+	decompressed = newReadAhead(&drainAfter{r: dec, rest: br}, 4, 1<<20)
 	h := store.NewDigester()
-	tr := io.TeeReader(pr, h)
+	tr := io.TeeReader(decompressed, h)
 	var stage *store.LayerStage
 	var stats archive.Stats
 	var applyErr error
@@ -495,21 +517,24 @@ func (e *Engine) applyLayer(ctx context.Context, src io.Reader, bw *store.BlobWr
 	if applyErr == nil {
 		_, applyErr = io.CopyBuffer(io.Discard, tr, make([]byte, 256<<10))
 	}
-	if applyErr != nil {
-		pr.CloseWithError(applyErr)
-	}
-	readErr := g.Wait()
-
-	if bw != nil && (readErr != nil || applyErr != nil) && ctx.Err() == nil {
+	if bw != nil && applyErr != nil && ctx.Err() == nil {
 		// Finish reading the blob: if it is corrupt, say that rather
 		// than what the corruption broke downstream.
-		io.Copy(io.Discard, io.LimitReader(in, j.desc.Size-bw.Size()+1))
+		stop(false)
+		if compressed.srcErr == nil {
+			io.Copy(io.Discard, io.LimitReader(in, j.desc.Size-bw.Size()+1))
+		}
 		if bw.Size() == j.desc.Size && bw.Digest().String() != j.desc.Digest.String() {
 			return fmt.Errorf("verify blob %s: %w: got %s", j.desc.Digest, store.ErrDigestMismatch, bw.Digest())
 		}
 	}
+	stop(applyErr != nil)
+	readErr := compressed.srcErr
+	if readErr == nil {
+		readErr = decompressed.srcErr
+	}
 	if readErr != nil {
-		if errors.Is(readErr, io.ErrUnexpectedEOF) && bw != nil {
+		if errors.Is(readErr, io.ErrUnexpectedEOF) && bw != nil && compressed.srcErr != nil {
 			return fmt.Errorf("download blob %s: truncated after %d of %d bytes: %w", j.desc.Digest, bw.Size(), j.desc.Size, readErr)
 		}
 		return fmt.Errorf("read layer: %w", readErr)
@@ -520,17 +545,24 @@ func (e *Engine) applyLayer(ctx context.Context, src io.Reader, bw *store.BlobWr
 	if got := store.FromHash(h); got != j.diffID {
 		return fmt.Errorf("verify layer %s: %w: diff ID is %s", j.diffID, store.ErrDigestMismatch, got)
 	}
-	if bw != nil {
-		if _, err := bw.Commit(store.Digest(j.desc.Digest.String()), j.desc.Size); err != nil {
-			return err
-		}
-	}
+	streamed := time.Since(start)
+	// The layer goes first: its syncfs also flushes the blob's pages, so
+	// the blob's own fsync then finds little left to write. A crash
+	// between the two leaves a layer without its blob, which the next
+	// pull fetches again.
 	if unpack {
 		meta := store.Layer{ChainID: j.chainID, DiffID: j.diffID, Parent: j.parent, Size: stats.Size}
 		if err := stage.Commit(meta); err != nil {
 			return err
 		}
 	}
+	if bw != nil {
+		if _, err := bw.Commit(store.Digest(j.desc.Digest.String()), j.desc.Size); err != nil {
+			return err
+		}
+	}
+	e.log.Debug("layer stored", "digest", j.desc.Digest.String(), "bytes", stats.Size,
+		"stream", streamed, "commit", time.Since(start)-streamed)
 	return nil
 }
 
