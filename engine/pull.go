@@ -545,6 +545,9 @@ func (e *Engine) applyLayer(ctx context.Context, src io.Reader, bw *store.BlobWr
 	if got := store.FromHash(h); got != j.diffID {
 		return fmt.Errorf("verify layer %s: %w: diff ID is %s", j.diffID, store.ErrDigestMismatch, got)
 	}
+	if bw != nil && (bw.Size() != j.desc.Size || bw.Digest().String() != j.desc.Digest.String()) {
+		return fmt.Errorf("verify blob %s: %w: got %s (%d bytes, want %d)", j.desc.Digest, store.ErrDigestMismatch, bw.Digest(), bw.Size(), j.desc.Size)
+	}
 	streamed := time.Since(start)
 	// The layer goes first: its syncfs also flushes the blob's pages, so
 	// the blob's own fsync then finds little left to write. A crash
