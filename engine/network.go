@@ -332,6 +332,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int)
 	names := b.e.netNames()
 	var eps []store.Endpoint
 	var nets []store.Network
+	var snap store.NetworkDB
 	staleForwards := false
 	err = b.e.st.UpdateNetworks(func(db *store.NetworkDB) error {
 		if err := names.ensureDefaults(db); err != nil {
@@ -371,6 +372,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int)
 			eps = append(eps, *ep)
 			nets = append(nets, *nw)
 		}
+		snap = store.NetworkDB{Networks: db.Networks, Endpoints: append([]store.Endpoint(nil), db.Endpoints...)}
 		return nil
 	})
 	if err != nil {
@@ -407,7 +409,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int)
 	if err := network.WriteInPlace(p.ResolvConf, network.HostResolvConf()); err != nil {
 		return undo(err)
 	}
-	if err := b.e.refreshHosts(c.ID, nets); err != nil {
+	if err := b.e.refreshHostsFrom(&snap, c.ID, nets); err != nil {
 		return undo(err)
 	}
 	if pub != nil {
@@ -529,38 +531,48 @@ func (e *Engine) applyFirewall(ctx context.Context, jumps bool) error {
 
 // detachEndpoints releases every live endpoint of container id. A veth
 // whose namespace still lives (a running container, or force) is deleted
-// first, so the address is never in use twice on a bridge.
+// before its address is released, so the address is never in use twice
+// on a bridge; that takes a second update. The common case, a container
+// that exited, is one update of the records.
 func (e *Engine) detachEndpoints(ctx context.Context, id string, force bool) error {
-	db, err := e.st.ReadNetworks()
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, ep := range db.Endpoints {
-		if ep.Container == id && ep.Active() && (force || alive(&ep)) {
-			errs = append(errs, network.Detach(ep.HostVeth))
-		}
-	}
 	var nets []store.Network
+	var live []string
 	hadPorts := false
-	err = e.st.UpdateNetworks(func(db *store.NetworkDB) error {
-		for i := range db.Endpoints {
-			ep := &db.Endpoints[i]
-			if ep.Container == id && ep.Active() {
+	var snap store.NetworkDB
+	release := func(keepLive bool) func(db *store.NetworkDB) error {
+		return func(db *store.NetworkDB) error {
+			live = live[:0]
+			for i := range db.Endpoints {
+				ep := &db.Endpoints[i]
+				if ep.Container != id || !ep.Active() {
+					continue
+				}
+				if keepLive && (force || alive(ep)) {
+					live = append(live, ep.HostVeth)
+					continue
+				}
 				hadPorts = hadPorts || len(ep.Ports) > 0
 				if n := db.Network(ep.Network); n != nil {
 					nets = append(nets, *n)
 				}
 				network.Release(ep)
 			}
+			snap = store.NetworkDB{Networks: db.Networks, Endpoints: append([]store.Endpoint(nil), db.Endpoints...)}
+			return nil
 		}
-		return nil
-	})
-	errs = append(errs, err)
+	}
+	var errs []error
+	errs = append(errs, e.st.UpdateNetworks(release(true)))
+	if len(live) > 0 {
+		for _, v := range live {
+			errs = append(errs, network.Detach(v))
+		}
+		errs = append(errs, e.st.UpdateNetworks(release(false)))
+	}
 	if hadPorts {
 		errs = append(errs, e.applyFirewall(ctx, false))
 	}
-	errs = append(errs, e.refreshHosts("", nets))
+	errs = append(errs, e.refreshHostsFrom(&snap, "", nets))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("detach network of %s: %w", id, err)
 	}
@@ -588,6 +600,12 @@ func (e *Engine) releaseEndpoints(ctx context.Context, id string) error {
 // that each resolves its peers by name, alias and short ID. The default
 // bridge has no name resolution, as in docker.
 func (e *Engine) refreshHosts(self string, nets []store.Network) error {
+	return e.refreshHostsFrom(nil, self, nets)
+}
+
+// refreshHostsFrom is refreshHosts on a snapshot of the records already
+// at hand (nil reads them).
+func (e *Engine) refreshHostsFrom(db *store.NetworkDB, self string, nets []store.Network) error {
 	user := map[string]bool{}
 	for _, n := range nets {
 		if n.Name != DefaultBridge {
@@ -597,9 +615,12 @@ func (e *Engine) refreshHosts(self string, nets []store.Network) error {
 	if self == "" && len(user) == 0 {
 		return nil
 	}
-	db, err := e.st.ReadNetworks()
-	if err != nil {
-		return err
+	if db == nil {
+		snap, err := e.st.ReadNetworks()
+		if err != nil {
+			return err
+		}
+		db = &snap
 	}
 	targets := map[string]bool{}
 	if self != "" {
@@ -612,7 +633,7 @@ func (e *Engine) refreshHosts(self string, nets []store.Network) error {
 	}
 	var errs []error
 	for id := range targets {
-		errs = append(errs, network.WriteInPlace(e.st.Container(id).Hosts, hostsFor(&db, id)))
+		errs = append(errs, network.WriteInPlace(e.st.Container(id).Hosts, hostsFor(db, id)))
 	}
 	return errors.Join(errs...)
 }
@@ -1102,8 +1123,8 @@ func (e *Engine) ContainerNetworks(ctx context.Context, id string) (map[string]E
 // veths, and stale names in peers' hosts files. It costs a read of the
 // records and one netlink dump when there is nothing to do.
 func (e *Engine) RepairNetworks(ctx context.Context) error {
-	if _, err := os.Stat(e.st.Root() + "/networks/ipam.json"); errors.Is(err, os.ErrNotExist) {
-		return nil
+	if db, err := e.st.ReadNetworks(); err != nil || len(db.Networks) == 0 {
+		return err // networking never used: nothing to repair
 	}
 	var errs []error
 	// The links are listed before the records are read: a veth created

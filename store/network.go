@@ -63,7 +63,7 @@ type PortBinding struct {
 
 // NetworkDB is the whole persisted network state: the network records
 // (networks/networks.json) and the endpoints with their leases, the IPAM
-// file (networks/ipam.json).
+// file (networks/ipam.{0,1}.json, see ipamSlot).
 type NetworkDB struct {
 	Networks  []Network  `json:"networks"`
 	Endpoints []Endpoint `json:"endpoints"`
@@ -101,24 +101,85 @@ func (db *NetworkDB) Endpoint(network, container string) *Endpoint {
 
 func (s *Store) networkDir() string { return filepath.Join(s.root, "networks") }
 
-func (s *Store) readNetworkDB() (NetworkDB, error) {
-	var db NetworkDB
-	for _, f := range []struct {
-		name string
-		v    any
-	}{{"networks.json", &db.Networks}, {"ipam.json", &db.Endpoints}} {
-		err := readJSON(filepath.Join(s.networkDir(), f.name), f.v)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return db, err
+// The IPAM file is kept in two slots, networks/ipam.0.json and
+// ipam.1.json, each holding a generation number. A write goes in place
+// into the slot of the older generation and a reader takes the valid slot
+// of the newest: a write killed halfway leaves an invalid slot (a torn
+// JSON document) next to the intact previous one, and no write creates or
+// renames a file, which on a busy ext4 costs ten times the write itself.
+// Address leases change on every container start and exit, so this is
+// the hot path of bridge networking.
+type ipamSlot struct {
+	Gen       uint64     `json:"gen"`
+	Endpoints []Endpoint `json:"endpoints"`
+}
+
+func (s *Store) ipamPath(slot uint64) string {
+	return filepath.Join(s.networkDir(), fmt.Sprintf("ipam.%d.json", slot%2))
+}
+
+// readIPAM returns the newest valid slot; none yields generation 0.
+func (s *Store) readIPAM() (ipamSlot, error) {
+	var best ipamSlot
+	for i := uint64(0); i < 2; i++ {
+		b, err := os.ReadFile(s.ipamPath(i))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return best, err
+		}
+		var sl ipamSlot
+		if json.Unmarshal(b, &sl) != nil || sl.Gen%2 != i {
+			continue // torn by a killed writer, or being written now
+		}
+		if sl.Gen > best.Gen {
+			best = sl
 		}
 	}
-	return db, nil
+	return best, nil
+}
+
+// writeIPAM writes sl into its slot in place.
+func (s *Store) writeIPAM(sl ipamSlot) error {
+	b, err := json.MarshalIndent(sl, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	f, err := os.OpenFile(s.ipamPath(sl.Gen), os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(b, 0)
+	if err == nil {
+		err = f.Truncate(int64(len(b)))
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (s *Store) readNetworkDB() (NetworkDB, uint64, error) {
+	var db NetworkDB
+	err := readJSON(filepath.Join(s.networkDir(), "networks.json"), &db.Networks)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return db, 0, err
+	}
+	sl, err := s.readIPAM()
+	if err != nil {
+		return db, 0, err
+	}
+	db.Endpoints = sl.Endpoints
+	return db, sl.Gen, nil
 }
 
 // ReadNetworks returns a consistent snapshot of the network state without
-// taking the lock: both files are only ever replaced by rename.
+// taking the lock: the records are replaced by rename and the IPAM file
+// is read from its newest intact slot.
 func (s *Store) ReadNetworks() (NetworkDB, error) {
-	db, err := s.readNetworkDB()
+	db, _, err := s.readNetworkDB()
 	if err != nil {
 		return db, fmt.Errorf("read networks: %w", err)
 	}
@@ -131,73 +192,58 @@ func (s *Store) ReadNetworks() (NetworkDB, error) {
 // allocating addresses through UpdateNetworks therefore never see the same
 // free address.
 //
-// The network records are written with fsync; the IPAM file is renamed
-// into place without fsync: a kill at any point leaves either the old or
-// the new file, and leases only describe running containers, which a power
-// loss ends anyway (the engine's repair releases what is left). This keeps
-// a container start's network cost well under a millisecond.
+// The network records are written with fsync; the IPAM file is written
+// without: a kill at any point leaves the previous or the new state, and
+// leases only describe running containers, which a power loss ends
+// anyway (the engine's repair releases what is left). This keeps a
+// container start's network bookkeeping to a few tens of microseconds.
 func (s *Store) UpdateNetworks(fn func(db *NetworkDB) error) error {
-	if err := os.MkdirAll(s.networkDir(), 0o700); err != nil {
-		return fmt.Errorf("update networks: %w", err)
-	}
 	unlock, err := s.Lock("networks")
 	if err != nil {
 		return fmt.Errorf("update networks: %w", err)
 	}
 	defer unlock()
-	db, err := s.readNetworkDB()
+	db, gen, err := s.readNetworkDB()
 	if err != nil {
 		return fmt.Errorf("update networks: %w", err)
 	}
-	before, err := marshalDB(&db)
+	beforeN, err := json.Marshal(db.Networks)
+	if err != nil {
+		return fmt.Errorf("update networks: %w", err)
+	}
+	beforeE, err := json.Marshal(db.Endpoints)
 	if err != nil {
 		return fmt.Errorf("update networks: %w", err)
 	}
 	if err := fn(&db); err != nil {
 		return err
 	}
-	after, err := marshalDB(&db)
+	afterN, err := json.Marshal(db.Networks)
 	if err != nil {
 		return fmt.Errorf("update networks: %w", err)
 	}
-	if !bytes.Equal(before[1], after[1]) {
-		if err := writeFileNoSync(filepath.Join(s.networkDir(), "ipam.json"), after[1]); err != nil {
+	afterE, err := json.Marshal(db.Endpoints)
+	if err != nil {
+		return fmt.Errorf("update networks: %w", err)
+	}
+	if !bytes.Equal(beforeN, afterN) || !bytes.Equal(beforeE, afterE) {
+		if err := os.MkdirAll(s.networkDir(), 0o700); err != nil {
 			return fmt.Errorf("update networks: %w", err)
 		}
 	}
-	if !bytes.Equal(before[0], after[0]) {
-		if err := s.writeFile(filepath.Join(s.networkDir(), "networks.json"), after[0]); err != nil {
+	if !bytes.Equal(beforeE, afterE) {
+		if err := s.writeIPAM(ipamSlot{Gen: gen + 1, Endpoints: db.Endpoints}); err != nil {
 			return fmt.Errorf("update networks: %w", err)
 		}
 	}
-	return nil
-}
-
-func marshalDB(db *NetworkDB) ([2][]byte, error) {
-	var out [2][]byte
-	for i, v := range []any{db.Networks, db.Endpoints} {
-		b, err := json.MarshalIndent(v, "", "  ")
+	if !bytes.Equal(beforeN, afterN) {
+		b, err := json.MarshalIndent(db.Networks, "", "  ")
 		if err != nil {
-			return out, err
+			return fmt.Errorf("update networks: %w", err)
 		}
-		out[i] = append(b, '\n')
-	}
-	return out, nil
-}
-
-// writeFileNoSync replaces path with b by writing path+".tmp" and
-// renaming it over path, without fsync. The caller holds the lock that
-// guards path, so the fixed staging name cannot clash; a staging file left
-// by a killed writer is overwritten by the next one.
-func writeFileNoSync(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
+		if err := s.writeFile(filepath.Join(s.networkDir(), "networks.json"), append(b, '\n')); err != nil {
+			return fmt.Errorf("update networks: %w", err)
+		}
 	}
 	return nil
 }
