@@ -1,0 +1,473 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/berth-dev/berth/test/imgtest"
+)
+
+// berthBin is a berth binary built for the test, run on a store root of
+// its own. Containers need the real binary: berth re-executes itself as
+// each container's monitor and init.
+type berthBin struct {
+	t    *testing.T
+	path string
+	root string
+}
+
+// buildBerth builds berth into a temporary directory and imports a
+// busybox image named bb into a fresh store.
+func buildBerth(t *testing.T) *berthBin {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("containers need root")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "berth")
+	build := exec.Command("go", "build", "-o", bin, "github.com/berth-dev/berth")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build berth: %v\n%s", err, out)
+	}
+	b := &berthBin{t: t, path: bin, root: filepath.Join(dir, "root")}
+	// A tar rather than imgtest.BusyboxRootfs: its directories get proper
+	// modes, which matters to a process without CAP_DAC_OVERRIDE.
+	rootfs := filepath.Join(dir, "busybox.tar")
+	if err := os.WriteFile(rootfs, imgtest.Tar(t, imgtest.BusyboxEntries(t)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := b.run("", "import", "-c", `CMD ["sh"]`, rootfs, "bb"); code != 0 {
+		t.Fatalf("import busybox: exit %d: %s", code, errs)
+	}
+	t.Cleanup(func() {
+		// Leave no container running behind a failed test.
+		_, ids, _ := b.run("", "ps", "-aq", "--no-trunc")
+		for _, id := range strings.Fields(ids) {
+			b.run("", "rm", "-f", id)
+		}
+	})
+	return b
+}
+
+// run runs berth with args and returns its exit code, stdout and stderr.
+func (b *berthBin) run(stdin string, args ...string) (int, string, string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, b.path, append([]string{"--root", b.root}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		b.t.Fatalf("run berth %v: %v", args, err)
+	}
+	return code, out.String(), errb.String()
+}
+
+// ok runs berth and fails the test unless it exits 0; it returns stdout.
+func (b *berthBin) ok(args ...string) string {
+	b.t.Helper()
+	code, out, errs := b.run("", args...)
+	if code != 0 {
+		b.t.Fatalf("berth %s: exit %d: %s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// inspect returns container ref's inspect document.
+func (b *berthBin) inspect(ref string) map[string]any {
+	b.t.Helper()
+	var docs []map[string]any
+	if err := json.Unmarshal([]byte(b.ok("inspect", "--type", "container", ref)), &docs); err != nil || len(docs) != 1 {
+		b.t.Fatalf("inspect %s: %v", ref, err)
+	}
+	return docs[0]
+}
+
+func stateOf(doc map[string]any) map[string]any { return doc["State"].(map[string]any) }
+
+func TestContainerIsolation(t *testing.T) {
+	b := buildBerth(t)
+	tests := []struct {
+		name  string
+		flags []string
+		cmd   []string
+		want  string
+	}{
+		{"pid 1", nil, []string{"sh", "-c", "echo $$"}, "1\n"},
+		{"hostname", []string{"--hostname", "box1"}, []string{"hostname"}, "box1\n"},
+		{"default capabilities", nil, []string{"sh", "-c", "grep CapEff /proc/self/status"}, "CapEff:\t00000000a80425fb\n"},
+		{"cap-drop all", []string{"--cap-drop", "ALL"}, []string{"sh", "-c", "grep CapBnd /proc/self/status"}, "CapBnd:\t0000000000000000\n"},
+		{"sys read-only", nil, []string{"sh", "-c", "touch /sys/x 2>/dev/null && echo writable || echo read-only"}, "read-only\n"},
+		{"proc timer_list masked", nil, []string{"sh", "-c", "wc -c < /proc/timer_list"}, "0\n"},
+		{"user from passwd", []string{"-u", "nobody"}, []string{"id"}, "uid=65534(nobody) gid=65534(nobody)"},
+		{"uid:gid", []string{"-u", "1000:1000"}, []string{"sh", "-c", "id -u; id -g"}, "1000\n1000\n"},
+		{"workdir created", []string{"-w", "/new/dir"}, []string{"pwd"}, "/new/dir\n"},
+		{"env", []string{"-e", "FOO=bar"}, []string{"sh", "-c", "echo $FOO $HOSTNAME"}, "bar "},
+		{"only lo", nil, []string{"sh", "-c", "ls /sys/class/net"}, "lo\n"},
+		{"no_new_privs", nil, []string{"sh", "-c", "grep NoNewPrivs /proc/self/status"}, "NoNewPrivs:\t1\n"},
+		{"fds closed", nil, []string{"sh", "-c", "ls /proc/self/fd | wc -l"}, "4\n"},
+		{"read-only rootfs", []string{"--read-only"}, []string{"sh", "-c", "touch /x 2>/dev/null && echo writable || echo read-only"}, "read-only\n"},
+		{"tmpfs", []string{"--tmpfs", "/scratch"}, []string{"sh", "-c", "grep -c ' /scratch ' /proc/mounts"}, "1\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append(append([]string{"run", "--rm"}, tt.flags...), "bb"), tt.cmd...)
+			code, out, errs := b.run("", args...)
+			if code != 0 {
+				t.Fatalf("run: exit %d: %s", code, errs)
+			}
+			if !strings.HasPrefix(out, tt.want) {
+				t.Errorf("output = %q, want %q", out, tt.want)
+			}
+		})
+	}
+	t.Run("no host mounts", func(t *testing.T) {
+		out := b.ok("run", "--rm", "bb", "cat", "/proc/self/mountinfo")
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 5 {
+				continue
+			}
+			mp := f[4]
+			if strings.HasPrefix(mp, b.root) || mp == "/work" || strings.HasPrefix(mp, "/run/berth") {
+				t.Errorf("host mount visible in container: %s", line)
+			}
+		}
+	})
+}
+
+func TestContainerExitCodes(t *testing.T) {
+	b := buildBerth(t)
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		errWant string
+	}{
+		{"zero", []string{"true"}, 0, ""},
+		{"three", []string{"sh", "-c", "exit 3"}, 3, ""},
+		{"not found", []string{"nosuch"}, 127, `exec: "nosuch": executable file not found in $PATH`},
+		{"not executable", []string{"/etc/passwd"}, 126, "permission denied"},
+		{"unknown image", []string{"--image-is-not-a-flag"}, 125, "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"run", "--rm"}, tt.args...)
+			if !strings.HasPrefix(tt.args[0], "--") {
+				args = append([]string{"run", "--rm", "bb"}, tt.args...)
+			}
+			code, _, errs := b.run("", args...)
+			if code != tt.code {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.code, errs)
+			}
+			if !strings.Contains(errs, tt.errWant) {
+				t.Errorf("stderr = %q, want it to contain %q", errs, tt.errWant)
+			}
+		})
+	}
+	t.Run("no such image", func(t *testing.T) {
+		code, _, errs := b.run("", "run", "nosuch")
+		if code != 125 || !strings.Contains(errs, "no such image") {
+			t.Errorf("run nosuch = %d %q, want 125 and no such image", code, errs)
+		}
+	})
+	t.Run("sigkill 137", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sleep", "100"))
+		b.ok("kill", id)
+		if out := b.ok("wait", id); out != "137\n" {
+			t.Errorf("wait after kill = %q, want 137", out)
+		}
+	})
+	t.Run("stop 143", func(t *testing.T) {
+		// PID 1 only receives signals it handles; the handler exits as a
+		// process killed by SIGTERM would.
+		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sh", "-c", `trap "exit 143" TERM; while :; do sleep 0.05; done`))
+		b.ok("stop", id)
+		if st := stateOf(b.inspect(id)); st["ExitCode"].(float64) != 143 || st["Status"] != "exited" {
+			t.Errorf("after stop: %v, want exited with 143", st)
+		}
+	})
+	t.Run("stop escalates to sigkill", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sleep", "100"))
+		start := time.Now()
+		b.ok("stop", "-t", "1", id)
+		if d := time.Since(start); d < time.Second {
+			t.Errorf("stop returned after %v, before its timeout", d)
+		}
+		if code := stateOf(b.inspect(id))["ExitCode"].(float64); code != 137 {
+			t.Errorf("exit code = %v, want 137", code)
+		}
+	})
+}
+
+func TestContainerLimits(t *testing.T) {
+	b := buildBerth(t)
+	t.Run("oom", func(t *testing.T) {
+		code, _, errs := b.run("", "run", "--name", "hog", "-m", "16m", "bb", "sh", "-c", `x=aaaaaaaaaaaaaaaa; while :; do x="$x$x"; done`)
+		if code != 137 {
+			t.Fatalf("memory hog exit = %d, want 137 (%s)", code, errs)
+		}
+		if st := stateOf(b.inspect("hog")); st["OOMKilled"] != true {
+			t.Errorf("OOMKilled = %v, want true", st["OOMKilled"])
+		}
+	})
+	t.Run("pids", func(t *testing.T) {
+		_, _, errs := b.run("", "run", "--rm", "--pids-limit", "4", "bb", "sh", "-c",
+			"for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait")
+		if !strings.Contains(errs, "can't fork") {
+			t.Errorf("8 processes under --pids-limit 4: stderr %q, want a fork failure", errs)
+		}
+		if _, _, errs := b.run("", "run", "--rm", "--pids-limit", "20", "bb", "sh", "-c",
+			"for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait"); errs != "" {
+			t.Errorf("8 processes under --pids-limit 20: stderr %q", errs)
+		}
+	})
+	t.Run("memory limit visible in stats", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("run", "-d", "-m", "32m", "bb", "sleep", "100"))
+		out := b.ok("stats", "--no-stream", "--format", "{{.MemUsage}}", id)
+		if !strings.Contains(out, "/ 32MiB") {
+			t.Errorf("stats mem = %q, want a 32MiB limit", out)
+		}
+		b.ok("rm", "-f", id)
+	})
+}
+
+func TestContainerLifecycle(t *testing.T) {
+	b := buildBerth(t)
+	t.Run("rm leaves nothing", func(t *testing.T) {
+		b.ok("run", "--rm", "bb", "sh", "-c", "echo hi > /f")
+		if out := b.ok("ps", "-aq"); out != "" {
+			t.Errorf("ps -aq after run --rm = %q, want nothing", out)
+		}
+		ents, _ := os.ReadDir(filepath.Join(b.root, "containers"))
+		for _, e := range ents {
+			if e.Name() != ".names" {
+				t.Errorf("left in containers/: %s", e.Name())
+			}
+		}
+		mi, _ := os.ReadFile("/proc/self/mountinfo")
+		if strings.Contains(string(mi), b.root) {
+			t.Errorf("mounts of the store left behind")
+		}
+	})
+	t.Run("restart on-failure", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("run", "-d", "--restart", "on-failure:2", "bb", "sh", "-c", "exit 1"))
+		if out := b.ok("wait", id); out != "1\n" {
+			t.Errorf("wait = %q, want 1", out)
+		}
+		doc := b.inspect(id)
+		if n := doc["RestartCount"].(float64); n != 2 {
+			t.Errorf("RestartCount = %v, want 2", n)
+		}
+		if st := stateOf(doc)["Status"]; st != "exited" {
+			t.Errorf("status = %v, want exited", st)
+		}
+	})
+	t.Run("client killed, container lives", func(t *testing.T) {
+		cmd := exec.Command(b.path, "--root", b.root, "run", "--name", "orphan", "bb", "sh", "-c", "echo up; sleep 100")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 3)
+		if _, err := out.Read(buf); err != nil || string(buf) != "up\n" {
+			t.Fatalf("read first output: %q %v", buf, err)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		if ps := b.ok("ps", "--format", "{{.Names}} {{.State}}"); ps != "orphan running\n" {
+			t.Errorf("ps after killing the client = %q, want orphan running", ps)
+		}
+		b.ok("stop", "-t", "0", "orphan")
+		if st := stateOf(b.inspect("orphan"))["Status"]; st != "exited" {
+			t.Errorf("status after stop = %v, want exited", st)
+		}
+	})
+	t.Run("monitor killed", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sleep", "100"))
+		var st struct {
+			MonitorPid int `json:"monitorPid"`
+		}
+		raw, err := os.ReadFile(filepath.Join(b.root, "containers", id, "state.json"))
+		if err != nil || json.Unmarshal(raw, &st) != nil || st.MonitorPid == 0 {
+			t.Fatalf("read monitor pid: %v %s", err, raw)
+		}
+		syscall.Kill(st.MonitorPid, syscall.SIGKILL)
+		// The kernel releases the monitor's lock when it is gone; wait
+		// returns as soon as that is visible.
+		b.ok("wait", id)
+		s := stateOf(b.inspect(id))
+		if s["Status"] != "exited" || !strings.Contains(s["Error"].(string), "monitor died") {
+			t.Errorf("state after monitor kill = %v, want exited with monitor died", s)
+		}
+		if ps := b.ok("ps", "-a", "--filter", "id="+id, "--format", "{{.Status}}"); !strings.HasPrefix(ps, "Exited (255)") {
+			t.Errorf("ps status = %q, want Exited (255)", ps)
+		}
+	})
+	t.Run("pause", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sleep", "100"))
+		b.ok("pause", id)
+		if st := stateOf(b.inspect(id)); st["Status"] != "paused" || st["Paused"] != true {
+			t.Errorf("after pause: %v", st)
+		}
+		b.ok("unpause", id)
+		if st := stateOf(b.inspect(id))["Status"]; st != "running" {
+			t.Errorf("after unpause: %v", st)
+		}
+		b.ok("rm", "-f", id)
+	})
+	t.Run("name clash", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("create", "--name", "taken", "bb"))
+		code, _, errs := b.run("", "create", "--name", "taken", "bb")
+		if code != 125 || !strings.Contains(errs, `Conflict. The container name "/taken" is already in use by container "`+id+`"`) {
+			t.Errorf("second create = %d %q", code, errs)
+		}
+		if n := len(strings.Fields(b.ok("ps", "-aq", "--filter", "name=taken"))); n != 1 {
+			t.Errorf("%d containers named taken, want 1", n)
+		}
+		b.ok("rename", "taken", "renamed")
+		b.ok("rm", "renamed")
+	})
+	t.Run("bind source missing", func(t *testing.T) {
+		before := b.ok("ps", "-aq")
+		code, _, errs := b.run("", "run", "--rm", "-v", "/nope/nothing:/x", "bb", "true")
+		if code != 125 || !strings.Contains(errs, "bind source path does not exist: /nope/nothing") {
+			t.Errorf("run = %d %q", code, errs)
+		}
+		if out := b.ok("ps", "-aq"); out != before {
+			t.Errorf("containers after = %q, before %q", out, before)
+		}
+	})
+	t.Run("rm running refused", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sleep", "100"))
+		if code, _, errs := b.run("", "rm", id); code == 0 || !strings.Contains(errs, "container is running") {
+			t.Errorf("rm of a running container = %d %q", code, errs)
+		}
+		b.ok("rm", "-f", id)
+	})
+}
+
+func TestContainerFilesystem(t *testing.T) {
+	b := buildBerth(t)
+	t.Run("volumes survive rm unless -v", func(t *testing.T) {
+		b.ok("run", "--name", "v1", "-v", "data:/data", "-v", "/anon", "bb", "sh", "-c", "echo kept > /data/f; echo gone > /anon/f")
+		var docs []map[string]any
+		json.Unmarshal([]byte(b.ok("inspect", "v1")), &docs)
+		var anon string
+		for _, m := range docs[0]["Mounts"].([]any) {
+			if mm := m.(map[string]any); mm["Destination"] == "/anon" {
+				anon = mm["Name"].(string)
+			}
+		}
+		b.ok("rm", "v1")
+		if out := b.ok("run", "--rm", "-v", "data:/data", "bb", "cat", "/data/f"); out != "kept\n" {
+			t.Errorf("named volume after rm = %q", out)
+		}
+		if !strings.Contains(b.ok("volume", "ls", "-q"), anon) {
+			t.Errorf("anonymous volume %s removed by rm without -v", anon)
+		}
+		b.ok("run", "--name", "v2", "-v", "/anon2", "bb", "true")
+		anon2 := ""
+		json.Unmarshal([]byte(b.ok("inspect", "v2")), &docs)
+		anon2 = docs[0]["Mounts"].([]any)[0].(map[string]any)["Name"].(string)
+		b.ok("rm", "-v", "v2")
+		if strings.Contains(b.ok("volume", "ls", "-q"), anon2) {
+			t.Errorf("anonymous volume %s kept by rm -v", anon2)
+		}
+		if code, _, errs := b.run("", "volume", "rm", "data"); code != 0 {
+			t.Errorf("volume rm data: %s", errs)
+		}
+	})
+	t.Run("bind mount read-only", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "in"), []byte("host\n"), 0o644)
+		out := b.ok("run", "--rm", "-v", dir+":/h:ro", "bb", "sh", "-c", "cat /h/in; touch /h/x 2>/dev/null || echo ro")
+		if out != "host\nro\n" {
+			t.Errorf("output = %q", out)
+		}
+	})
+	t.Run("diff and commit", func(t *testing.T) {
+		b.ok("run", "--name", "chg", "bb", "sh", "-c", "echo new > /added; rm /etc/group; echo x >> /etc/passwd")
+		diff := b.ok("diff", "chg")
+		for _, want := range []string{"A /added\n", "D /etc/group\n", "C /etc/passwd\n", "C /etc\n"} {
+			if !strings.Contains(diff, want) {
+				t.Errorf("diff lacks %q:\n%s", want, diff)
+			}
+		}
+		if strings.Contains(diff, "/etc/hosts") || strings.Contains(diff, "/proc") {
+			t.Errorf("diff shows runtime mount points:\n%s", diff)
+		}
+		b.ok("commit", "-c", `CMD ["cat","/added"]`, "chg", "changed:v1")
+		if out := b.ok("run", "--rm", "changed:v1"); out != "new\n" {
+			t.Errorf("committed image runs %q, want new", out)
+		}
+		if out := b.ok("run", "--rm", "changed:v1", "sh", "-c", "ls /etc/group 2>&1 || true"); !strings.Contains(out, "No such file") {
+			t.Errorf("deleted file present in committed image: %q", out)
+		}
+		b.ok("rm", "chg")
+	})
+	t.Run("export", func(t *testing.T) {
+		b.ok("create", "--name", "exp", "bb")
+		f := filepath.Join(t.TempDir(), "out.tar")
+		b.ok("export", "-o", f, "exp")
+		out, err := exec.Command("tar", "tf", f).Output()
+		if err != nil || !strings.Contains(string(out), "bin/busybox") {
+			t.Errorf("export tar lacks bin/busybox: %v", err)
+		}
+		b.ok("rm", "exp")
+	})
+}
+
+func TestContainerLogs(t *testing.T) {
+	b := buildBerth(t)
+	id := strings.TrimSpace(b.ok("run", "-d", "bb", "sh", "-c", "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; sleep 0.3; echo last"))
+	t.Run("follow ends at exit", func(t *testing.T) {
+		code, out, errs := b.run("", "logs", "-f", id)
+		if code != 0 {
+			t.Fatalf("logs -f: exit %d", code)
+		}
+		if out != "out1\nout2\nout3\nout4\nout5\nlast\n" || errs != "err1\nerr2\nerr3\nerr4\nerr5\n" {
+			t.Errorf("logs -f = %q / %q", out, errs)
+		}
+	})
+	t.Run("tail", func(t *testing.T) {
+		_, out, errs := b.run("", "logs", "--tail", "2", id)
+		if out+errs == "" || strings.Count(out+errs, "\n") != 2 {
+			t.Errorf("logs --tail 2 = %q / %q, want 2 lines", out, errs)
+		}
+	})
+	t.Run("timestamps", func(t *testing.T) {
+		out := b.ok("logs", "-t", id)
+		first := strings.Fields(strings.SplitN(out, "\n", 2)[0])
+		if len(first) != 2 || first[1] != "out1" {
+			t.Fatalf("logs -t first line = %q", first)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, first[0]); err != nil {
+			t.Errorf("timestamp %q: %v", first[0], err)
+		}
+	})
+	t.Run("top", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sleep", "100"))
+		out := b.ok("top", id)
+		if !strings.Contains(out, "CPID") || !strings.Contains(out, "sleep 100") {
+			t.Errorf("top = %q", out)
+		}
+		b.ok("rm", "-f", id)
+	})
+}
