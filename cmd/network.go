@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/berth-dev/berth/engine"
 )
@@ -329,4 +330,30 @@ func portCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// publishFlags are the -p and -P flags of run and create.
+type publishFlags struct {
+	publish []string
+	all     bool
+}
+
+// addPublishFlags registers -p/--publish and -P/--publish-all on fs.
+func addPublishFlags(fs *pflag.FlagSet, p *publishFlags) {
+	fs.StringArrayVarP(&p.publish, "publish", "p", nil, "publish a container's port(s) to the host: [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]")
+	fs.BoolVarP(&p.all, "publish-all", "P", false, "publish all exposed ports to free host ports")
+}
+
+// apply parses the -p values into o. An invalid value is a usage error,
+// exit code 125 as in docker: invalid port specification: "99999".
+func (p *publishFlags) apply(o *engine.CreateOptions) error {
+	if len(p.publish) > 0 {
+		b, err := engine.ParsePortBindings(p.publish)
+		if err != nil {
+			return &ExitError{Code: 125, Err: err}
+		}
+		o.PortBindings = b
+	}
+	o.PublishAllPorts = p.all
+	return nil
 }

@@ -1,0 +1,142 @@
+package cmd
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/engine"
+)
+
+func TestNetworkCommands(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("berth needs root")
+	}
+	root := t.TempDir()
+	t.Cleanup(func() { runBerth(t, root, "", "network", "prune", "-f") })
+
+	code, out, errs := runBerth(t, root, "", "network", "create", "--subnet", "10.213.7.0/24", "--label", "team=a", "web")
+	id := strings.TrimSpace(out)
+	if code != 0 || len(id) != 64 {
+		t.Fatalf("network create = %d %q %s, want exit 0 and a 64-hex ID", code, out, errs)
+	}
+
+	code, out, _ = runBerth(t, root, "", "network", "ls")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 5 || !strings.HasPrefix(lines[0], "NETWORK ID") || !strings.Contains(lines[0], "NAME") || !strings.Contains(lines[0], "SCOPE") {
+		t.Fatalf("network ls = %d:\n%s", code, out)
+	}
+	var names []string
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		names = append(names, f[1])
+		if f[1] == "web" && (f[0] != id[:12] || f[2] != "bridge" || f[3] != "local") {
+			t.Errorf("network ls row for web = %q", l)
+		}
+	}
+	if got := strings.Join(names, " "); got != "bridge host none web" {
+		t.Errorf("network ls names = %s, want bridge host none web", got)
+	}
+	if _, out, _ = runBerth(t, root, "", "network", "ls", "-q", "--filter", "name=we"); out != id[:12]+"\n" {
+		t.Errorf("network ls -q --filter name=we = %q, want %q", out, id[:12]+"\n")
+	}
+	if _, out, _ = runBerth(t, root, "", "network", "ls", "--format", "{{.Name}} {{.Driver}}", "--filter", "type=builtin"); out != "bridge bridge\nhost host\nnone null\n" {
+		t.Errorf("network ls --format = %q", out)
+	}
+
+	code, out, _ = runBerth(t, root, "", "network", "inspect", "web")
+	var nets []engine.Network
+	if code != 0 || json.Unmarshal([]byte(out), &nets) != nil || len(nets) != 1 {
+		t.Fatalf("network inspect = %d:\n%s", code, out)
+	}
+	n := nets[0]
+	if n.Name != "web" || n.ID != id || n.Driver != "bridge" || len(n.IPAM.Config) != 1 ||
+		n.IPAM.Config[0].Subnet != "10.213.7.0/24" || n.IPAM.Config[0].Gateway != "10.213.7.1" || n.Labels["team"] != "a" {
+		t.Errorf("network inspect web = %+v", n)
+	}
+	if _, out, _ = runBerth(t, root, "", "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "web"); out != "10.213.7.0/24\n" {
+		t.Errorf("network inspect -f = %q", out)
+	}
+
+	bad := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"network", "create", "web"}, 1, "Error: network with name web already exists\n"},
+		{[]string{"network", "create", "--subnet", "10.213.7.128/25", "web2"}, 1, "overlaps 10.213.7.0/24 of another network"},
+		{[]string{"network", "create", "--subnet", "nonsense", "web3"}, 1, `invalid subnet "nonsense"`},
+		{[]string{"network", "inspect", "nope"}, 1, "Error: network nope not found\n"},
+		{[]string{"network", "rm", "nope"}, 1, "Error: network nope not found\n"},
+		{[]string{"network", "rm", "bridge"}, 1, "bridge is a pre-defined network and cannot be removed"},
+		{[]string{"network", "connect", "nope", "nobody"}, 1, "no such container: nobody"},
+		{[]string{"port", "nobody"}, 1, "no such container: nobody"},
+	}
+	for _, b := range bad {
+		t.Run(strings.Join(b.args, " "), func(t *testing.T) {
+			code, out, errs := runBerth(t, root, "", b.args...)
+			// inspect prints the empty list first, as docker does.
+			if code != b.code || !strings.Contains(errs, b.msg) || (out != "" && out != "[]\n") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, out, errs, b.code, b.msg)
+			}
+		})
+	}
+	if code, _, _ := runBerth(t, root, "", "network", "ls", "-q", "--filter", "name=web2"); code != 0 {
+		t.Errorf("ls after failed creates: exit %d", code)
+	}
+	if _, out, _ := runBerth(t, root, "", "network", "ls", "-q", "--filter", "name=web"); strings.Count(out, "\n") != 1 {
+		t.Errorf("failed creates left networks: %q", out)
+	}
+
+	if code, out, _ = runBerth(t, root, "", "network", "rm", "web"); code != 0 || out != "web\n" {
+		t.Errorf("network rm web = %d %q", code, out)
+	}
+	runBerth(t, root, "", "network", "create", "a1")
+	runBerth(t, root, "", "network", "create", "a2")
+	code, out, _ = runBerth(t, root, "y\n", "network", "prune")
+	if code != 0 || !strings.HasSuffix(out, "Deleted Networks:\na1\na2\n\n") {
+		t.Errorf("network prune = %d %q", code, out)
+	}
+}
+
+func TestPublishFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+		code int
+	}{
+		{[]string{"-p", "8080:80", "-p", "127.0.0.1::53/udp"}, "53/udp=127.0.0.1: 80/tcp=:8080", 0},
+		{[]string{"-p", "99999"}, `invalid port specification: "99999"`, 125},
+		{[]string{"-p", "8080:80/sctp"}, "protocol must be tcp or udp", 125},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var p publishFlags
+			fs := newFlagSet()
+			addPublishFlags(fs, &p)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			var o engine.CreateOptions
+			err := p.apply(&o)
+			if tt.code != 0 {
+				ee, ok := err.(*ExitError)
+				if !ok || ee.Code != tt.code || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("apply = %v, want exit %d with %q", err, tt.code, tt.want)
+				}
+				return
+			}
+			var got []string
+			for k, bs := range o.PortBindings {
+				for _, b := range bs {
+					got = append(got, k+"="+b.HostIP+":"+b.HostPort)
+				}
+			}
+			sortStrings(got)
+			if err != nil || strings.Join(got, " ") != tt.want {
+				t.Errorf("apply = %v, %v, want %s", got, err, tt.want)
+			}
+		})
+	}
+}
