@@ -114,8 +114,15 @@ func Copy(ctx context.Context, path string, opts ReadOptions, stdout, stderr io.
 	r.pos = start.Offset
 	skip := start.Index
 	until := opts.Until.UnixNano()
-	for {
+	for first := true; ; first = false {
+		// Once following has ended, this pass is the last: look at the
+		// files again (after Done, not before) so it sees everything.
 		final := wctx.Err() != nil
+		if !first {
+			if err := r.Refresh(); err != nil {
+				return err
+			}
+		}
 		for n := 0; ; n++ {
 			if n%1024 == 1023 {
 				if err := ctx.Err(); err != nil {
@@ -155,9 +162,6 @@ func Copy(ctx context.Context, path string, opts ReadOptions, stdout, stderr io.
 			return nil
 		}
 		if err := w.Wait(wctx); err != nil && wctx.Err() == nil {
-			return err
-		}
-		if err := r.Refresh(); err != nil {
 			return err
 		}
 	}

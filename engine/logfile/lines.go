@@ -104,16 +104,17 @@ func OpenLines(path string) (*Lines, error) {
 // Close closes the log. It is idempotent.
 func (l *Lines) Close() error { return l.r.Close() }
 
-// Refresh picks up growth and rotation of the log (see Reader.Refresh);
-// call it when a Watcher reports a change.
-func (l *Lines) Refresh() error { return l.r.Refresh() }
+// Refresh picks up growth and rotation of the log; call it when a
+// Watcher reports a change. Unlike a Reader, Lines lets go of files
+// rotated away: it shows what the log holds now.
+func (l *Lines) Refresh() error { return l.r.refreshKeep(false) }
 
 // Start returns the position of the first line.
 func (l *Lines) Start() Pos { return Pos{Offset: l.r.Start()} }
 
 // End returns the position just past the last line.
 func (l *Lines) End() (Pos, error) {
-	if err := l.r.Refresh(); err != nil {
+	if err := l.Refresh(); err != nil {
 		return Pos{}, err
 	}
 	end, err := l.r.SeekEnd()

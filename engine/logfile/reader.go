@@ -125,13 +125,46 @@ func isLogName(base, name string) bool {
 // still has records of it ahead of its position stays readable (its
 // descriptor is kept) until the Reader moves past it, so a follower never
 // loses records to rotation.
-func (r *Reader) Refresh() error {
+func (r *Reader) Refresh() error { return r.refreshKeep(true) }
+
+// refreshKeep is Refresh; keep says whether to keep files rotated away
+// that still have records ahead of the position.
+func (r *Reader) refreshKeep(keep bool) error {
 	if r.closed {
 		return fmt.Errorf("refresh log: %w", ErrClosed)
 	}
+	// A listing taken while the writer rotates can miss a file (names
+	// shift under it). Files are only ever removed oldest first, so a
+	// hole between two files ahead of the position means just that:
+	// list again.
+	for try := 0; ; try++ {
+		gap, err := r.refresh(keep)
+		if err != nil || !gap || try == 20 {
+			return err
+		}
+	}
+}
+
+// logIndex returns 0 for the log's own name, N for name.N, -1 otherwise.
+func logIndex(base, name string) int {
+	if name == base {
+		return 0
+	}
+	if !isLogName(base, name) {
+		return -1
+	}
+	n, _ := strconv.Atoi(name[len(base)+1:])
+	return n
+}
+
+func (r *Reader) refresh(keep bool) (bool, error) {
 	ents, err := os.ReadDir(r.dir)
 	if err != nil {
-		return fmt.Errorf("refresh log %s: %w", filepath.Join(r.dir, r.name), err)
+		return false, fmt.Errorf("refresh log %s: %w", filepath.Join(r.dir, r.name), err)
+	}
+	top := -1
+	for _, e := range ents {
+		top = max(top, logIndex(r.name, e.Name()))
 	}
 	old := make(map[fileID]*segment, len(r.segs))
 	for _, s := range r.segs {
@@ -139,15 +172,26 @@ func (r *Reader) Refresh() error {
 	}
 	var segs []*segment
 	seen := make(map[fileID]bool)
-	for _, e := range ents {
-		if !isLogName(r.name, e.Name()) {
+	// Newest first: rotation moves files to higher numbers, one at a
+	// time, so a file cannot slip from a name not yet looked at to one
+	// already passed; and it cannot outrun the scan, which goes on past
+	// the highest name listed until two names in a row are missing (a
+	// rotation leaves at most one hole at a time).
+	for i, misses := 0, 0; top >= 0 && (i <= top || misses < 2) && i <= top+1000; i++ {
+		name := r.name
+		if i > 0 {
+			name = r.name + "." + strconv.Itoa(i)
+		}
+		s, err := r.openSegment(filepath.Join(r.dir, name), old)
+		if err != nil {
+			return false, fmt.Errorf("refresh log %s: %w", filepath.Join(r.dir, r.name), err)
+		}
+		if s == nil {
+			misses++
 			continue
 		}
-		s, err := r.openSegment(filepath.Join(r.dir, e.Name()), old)
-		if err != nil {
-			return fmt.Errorf("refresh log %s: %w", filepath.Join(r.dir, r.name), err)
-		}
-		if s == nil || seen[s.id] {
+		misses = 0
+		if seen[s.id] {
 			continue
 		}
 		seen[s.id] = true
@@ -157,7 +201,9 @@ func (r *Reader) Refresh() error {
 		if seen[s.id] {
 			continue
 		}
-		if s.end() > r.pos {
+		// Not listed: rotated away, or renamed while listing. Keep it
+		// while it has records at or after the position.
+		if err := s.restat(); keep && err == nil && s.end() > r.pos {
 			segs = append(segs, s) // rotated away under us, not read yet
 			seen[s.id] = true
 			continue
@@ -186,7 +232,12 @@ func (r *Reader) Refresh() error {
 		return false
 	})
 	r.segs = segs
-	return nil
+	for i := 1; i < len(segs); i++ {
+		if segs[i].start() > r.pos && segs[i-1].end() < segs[i].start() {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // openSegment returns the segment for the file at path, reusing the one in
@@ -303,6 +354,17 @@ func (r *Reader) SeekEnd() (int64, error) {
 	}
 	r.pos = end
 	return end, nil
+}
+
+// segBefore returns the index of the last segment starting at or before
+// pos, or -1.
+func (r *Reader) segBefore(pos int64) int {
+	for i := len(r.segs) - 1; i >= 0; i-- {
+		if r.segs[i].start() <= pos {
+			return i
+		}
+	}
+	return -1
 }
 
 // segAt returns the index of the segment holding offset pos, or -1.
@@ -494,10 +556,19 @@ func (r *Reader) Next() (Record, error) {
 	if r.closed {
 		return Record{}, fmt.Errorf("read log: %w", ErrClosed)
 	}
-	retried := false
+	retried, restated := false, false
 	for {
 		i := r.segAt(r.pos)
 		if i < 0 {
+			// At the end of a file: it may have grown since it was last
+			// looked at; only once it has not may the next file start.
+			if j := r.segBefore(r.pos); j >= 0 && !restated {
+				restated = true
+				if err := r.segs[j].restat(); err != nil {
+					return Record{}, fmt.Errorf("read log %s: %w", r.name, err)
+				}
+				continue
+			}
 			moved := false
 			for _, s := range r.segs {
 				if r.pos < s.start() && s.start() < s.end() {
@@ -505,17 +576,10 @@ func (r *Reader) Next() (Record, error) {
 					break
 				}
 			}
-			if moved {
-				continue
-			}
-			if len(r.segs) == 0 || retried {
+			if !moved {
 				return Record{}, io.EOF
 			}
-			last := r.segs[len(r.segs)-1]
-			if err := last.restat(); err != nil {
-				return Record{}, fmt.Errorf("read log %s: %w", r.name, err)
-			}
-			retried = true
+			restated = false
 			continue
 		}
 		s := r.segs[i]

@@ -402,7 +402,15 @@ func (w *Writer) rotate() error {
 		return fail(err)
 	}
 	if w.o.maxFiles > 1 {
-		for i := w.o.maxFiles - 1; i >= 2; i-- {
+		// Shift only the files there are: path.1 ... path.top-1.
+		top := 1
+		for top < w.o.maxFiles-1 {
+			if _, err := os.Lstat(fmt.Sprintf("%s.%d", w.path, top)); err != nil {
+				break
+			}
+			top++
+		}
+		for i := top; i >= 2; i-- {
 			err := os.Rename(fmt.Sprintf("%s.%d", w.path, i-1), fmt.Sprintf("%s.%d", w.path, i))
 			if err != nil && !errors.Is(err, os.ErrNotExist) {
 				return fail(err)
