@@ -489,21 +489,31 @@ func releaseDeadForwards(db *store.NetworkDB) bool {
 	return changed
 }
 
-// ensureBridge makes sure the bridge exists; creating it (first use, or
-// after a reboot) also installs the firewall jumps, under a lock so two
-// processes do not race on it.
+// ensureBridge makes sure the bridge of a network is up, and reports
+// whether it had to set it up. The common case costs one netlink request.
+// Otherwise (first use, after a reboot, after a crash halfway) it
+// configures the bridge, installs the firewall rules with their jumps and
+// only then sets the bridge up, under a lock so that two processes do not
+// race on it.
 func (e *Engine) ensureBridge(ctx context.Context, br network.Bridge) (bool, error) {
-	created, err := network.EnsureBridge(br)
-	if err != nil || !created {
-		return created, err
-	}
-	if err := e.applyFirewall(ctx, true); err != nil {
-		// Without its rules the bridge must not look ready to the next
-		// start, which would skip them.
-		network.DeleteBridge(br.Name)
+	if up, err := network.BridgeUp(br.Name); err != nil || up {
 		return false, err
 	}
-	return true, nil
+	unlock, err := e.st.Lock("bridge-" + br.Name)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	if up, err := network.BridgeUp(br.Name); err != nil || up {
+		return false, err
+	}
+	if err := network.EnsureBridge(br); err != nil {
+		return false, err
+	}
+	if err := e.applyFirewall(ctx, true); err != nil {
+		return false, err
+	}
+	return true, network.SetBridgeUp(br.Name)
 }
 
 // applyFirewall rebuilds berth's iptables chains from the current
@@ -738,13 +748,10 @@ func (e *Engine) CreateNetwork(ctx context.Context, name string, o NetworkCreate
 		return "", err
 	}
 	br, _ := network.BridgeOf(&rec)
-	if _, err := network.EnsureBridge(br); err != nil {
-		e.dropNetwork(rec.ID)
-		return "", err
-	}
-	if err := e.applyFirewall(ctx, true); err != nil {
+	if _, err := e.ensureBridge(ctx, br); err != nil {
 		network.DeleteBridge(br.Name)
 		e.dropNetwork(rec.ID)
+		e.applyFirewall(ctx, false)
 		return "", err
 	}
 	e.emit("network", "create", rec.ID, map[string]string{"name": name, "type": "bridge"})

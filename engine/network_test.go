@@ -370,6 +370,19 @@ func TestContainerNetworking(t *testing.T) {
 		}
 		assertClean(t, e)
 	})
+	t.Run("bridge and rules rebuilt after a reboot", func(t *testing.T) {
+		// A reboot takes the bridge and every iptables rule away.
+		db, _ := e.st.ReadNetworks()
+		network.DeleteBridge(db.Network(DefaultBridge).Bridge)
+		fw, _ := e.netNames().firewall()
+		fw.Remove(ctx)
+		id := runNet(t, e, httpd("reboot", DefaultBridge, map[string][]PortBinding{"80/tcp": {{HostIP: "127.0.0.1", HostPort: "18082"}}}))
+		if got, err := httpGet(t, "http://127.0.0.1:18082/hostname"); err != nil || got != id[:12]+"\n" {
+			t.Errorf("GET after the bridge was rebuilt = %q, %v", got, err)
+		}
+		e.Remove(ctx, id, RemoveOptions{Force: true})
+		assertClean(t, e)
+	})
 }
 
 func TestNetworkBadInput(t *testing.T) {

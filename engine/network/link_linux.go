@@ -25,65 +25,76 @@ func isNotFound(err error) bool {
 	return errors.As(err, &nf) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENOENT)
 }
 
-// EnsureBridge makes sure bridge b exists, has its gateway address and is
-// up, and reports whether it had to create it. Creating it also enables
-// IPv4 forwarding and route_localnet on the bridge (so loopback traffic to
-// published ports can be DNATed to a container). The common case, the
-// bridge already up, costs one netlink request. Callers serialize
-// creation of one bridge; a bridge created concurrently by another
-// process is accepted.
-func EnsureBridge(b Bridge) (created bool, err error) {
-	l, err := netlink.LinkByName(b.Name)
-	if err == nil {
-		if l.Attrs().Flags&net.FlagUp == 0 {
-			if err := netlink.LinkSetUp(l); err != nil {
-				return false, fmt.Errorf("set bridge %s up: %w", b.Name, err)
-			}
-		}
+// BridgeUp reports whether bridge name exists and is up. A bridge is set
+// up only once it is fully configured (SetBridgeUp, after EnsureBridge and
+// the firewall), so up means ready; this is the one netlink request a
+// container start pays for its bridge.
+func BridgeUp(name string) (bool, error) {
+	l, err := netlink.LinkByName(name)
+	if isNotFound(err) {
 		return false, nil
 	}
-	if !isNotFound(err) {
-		return false, fmt.Errorf("find bridge %s: %w", b.Name, err)
-	}
-	mac, _ := net.ParseMAC(MAC(b.Gateway))
-	attrs := netlink.NewLinkAttrs()
-	attrs.Name = b.Name
-	attrs.HardwareAddr = mac
-	attrs.MTU = uplinkMTU()
-	br := &netlink.Bridge{LinkAttrs: attrs}
-	if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, unix.EEXIST) {
-		return false, fmt.Errorf("create bridge %s: %w", b.Name, err)
-	}
-	l, err = netlink.LinkByName(b.Name)
 	if err != nil {
-		return false, fmt.Errorf("create bridge %s: %w", b.Name, err)
+		return false, fmt.Errorf("find bridge %s: %w", name, err)
+	}
+	return l.Attrs().Flags&net.FlagUp != 0, nil
+}
+
+// EnsureBridge creates bridge b if missing and gives it its MAC, MTU (the
+// uplink's) and gateway address; it enables IPv4 forwarding and
+// route_localnet on the bridge (so loopback traffic to published ports
+// can be DNATed to a container). It leaves the bridge down: the caller
+// installs the firewall rules and then calls SetBridgeUp. It is
+// idempotent, so a configuration interrupted by a crash is completed by
+// the next call; callers serialize calls for one bridge.
+func EnsureBridge(b Bridge) error {
+	l, err := netlink.LinkByName(b.Name)
+	mtu := uplinkMTU()
+	if isNotFound(err) {
+		mac, _ := net.ParseMAC(MAC(b.Gateway))
+		attrs := netlink.NewLinkAttrs()
+		attrs.Name = b.Name
+		attrs.HardwareAddr = mac
+		attrs.MTU = mtu
+		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("create bridge %s: %w", b.Name, err)
+		}
+		l, err = netlink.LinkByName(b.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("create bridge %s: %w", b.Name, err)
 	}
 	// A bridge takes the MTU given at creation only once it has ports.
-	if l.Attrs().MTU != attrs.MTU {
-		if err := netlink.LinkSetMTU(l, attrs.MTU); err != nil {
-			netlink.LinkDel(l)
-			return false, fmt.Errorf("set MTU of bridge %s: %w", b.Name, err)
+	if l.Attrs().MTU != mtu {
+		if err := netlink.LinkSetMTU(l, mtu); err != nil {
+			return fmt.Errorf("set MTU of bridge %s: %w", b.Name, err)
 		}
 	}
 	addr := &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(b.Gateway, b.Subnet.Bits()))}
 	if err := netlink.AddrAdd(l, addr); err != nil && !errors.Is(err, unix.EEXIST) {
-		netlink.LinkDel(l)
-		return false, fmt.Errorf("address bridge %s: %w", b.Name, err)
+		return fmt.Errorf("address bridge %s: %w", b.Name, err)
 	}
 	for _, s := range []struct{ path, val string }{
 		{"/proc/sys/net/ipv4/ip_forward", "1"},
 		{"/proc/sys/net/ipv4/conf/" + b.Name + "/route_localnet", "1"},
 	} {
 		if err := os.WriteFile(s.path, []byte(s.val), 0o644); err != nil {
-			netlink.LinkDel(l)
-			return false, fmt.Errorf("create bridge %s: %w", b.Name, err)
+			return fmt.Errorf("configure bridge %s: %w", b.Name, err)
 		}
 	}
-	if err := netlink.LinkSetUp(l); err != nil {
-		netlink.LinkDel(l)
-		return false, fmt.Errorf("set bridge %s up: %w", b.Name, err)
+	return nil
+}
+
+// SetBridgeUp sets bridge name up.
+func SetBridgeUp(name string) error {
+	l, err := netlink.LinkByName(name)
+	if err == nil {
+		err = netlink.LinkSetUp(l)
 	}
-	return true, nil
+	if err != nil {
+		return fmt.Errorf("set bridge %s up: %w", name, err)
+	}
+	return nil
 }
 
 // uplinkMTU returns the MTU of the interface of the host's default route,

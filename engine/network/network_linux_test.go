@@ -87,14 +87,25 @@ func testBridge(t testing.TB) Bridge {
 			continue
 		}
 		b := Bridge{Name: fmt.Sprintf("btest%06x", rand.IntN(1<<24)), Subnet: sub, Gateway: DefaultGateway(sub)}
-		created, err := EnsureBridge(b)
-		if err != nil {
+		if up, err := BridgeUp(b.Name); err != nil || up {
+			t.Fatalf("BridgeUp(%s) before creation = %v, %v, want false", b.Name, up, err)
+		}
+		if err := EnsureBridge(b); err != nil {
 			t.Fatalf("EnsureBridge(%v) = %v", b, err)
 		}
-		if !created {
-			t.Fatalf("EnsureBridge(%v) created = false, want true", b)
-		}
 		t.Cleanup(func() { DeleteBridge(b.Name) })
+		if up, err := BridgeUp(b.Name); err != nil || up {
+			t.Fatalf("BridgeUp(%s) before SetBridgeUp = %v, %v, want false", b.Name, up, err)
+		}
+		if err := EnsureBridge(b); err != nil {
+			t.Fatalf("second EnsureBridge(%v) = %v, want nil (idempotent)", b, err)
+		}
+		if err := SetBridgeUp(b.Name); err != nil {
+			t.Fatal(err)
+		}
+		if up, err := BridgeUp(b.Name); err != nil || !up {
+			t.Fatalf("BridgeUp(%s) = %v, %v, want true", b.Name, up, err)
+		}
 		return b
 	}
 	t.Fatal("no free test subnet")
