@@ -377,6 +377,7 @@ func (m *monitor) runOnce() (int, *StartError) {
 	m.e.setMarker(m.id, pausedFile, false)
 	m.e.emit("container", "start", m.id, m.attrs(nil))
 	m.report(startReport{Code: 0})
+	trimMemory()
 
 	var wg sync.WaitGroup
 	if master != nil {
