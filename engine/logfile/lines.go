@@ -212,16 +212,74 @@ func (l *Lines) Search(ctx context.Context, m Matcher, from Pos, forward bool) (
 	if forward {
 		return l.searchForward(ctx, m, from)
 	}
+	return l.searchBackward(ctx, m, from)
+}
+
+func (l *Lines) searchBackward(ctx context.Context, m Matcher, p Pos) (Line, error) {
 	for i := 0; ; i++ {
-		if i%1024 == 0 {
+		if i%64 == 0 {
 			if err := ctx.Err(); err != nil {
 				return Line{}, err
 			}
 		}
-		q, _, err := l.prevStart(from)
+		// The lines before p end in rec.Data[:k].
+		var rec Record
+		var err error
+		if p.Index > 0 {
+			rec, err = l.recordAt(p.Offset)
+			if err == nil && rec.Offset != p.Offset {
+				p = Pos{Offset: p.Offset}
+				continue
+			}
+		} else {
+			rec, err = l.recordBefore(p.Offset)
+		}
 		if err == io.EOF {
 			return Line{}, fmt.Errorf("search log: %w", ErrNotFound)
 		}
+		if err != nil {
+			return Line{}, err
+		}
+		k := len(rec.Data)
+		if p.Index > 0 {
+			k = min(p.Index, k)
+		}
+		if k == 0 {
+			p = Pos{Offset: rec.Offset}
+			continue
+		}
+		data := rec.Data
+		// Whole lines inside this record, last first: each starts after
+		// a newline. A last piece without a newline is a whole (partial)
+		// line too, since the line at p does not continue it.
+		e := k
+		nl := e > 0 && data[e-1] == '\n'
+		if nl {
+			e--
+		}
+		for {
+			j := bytes.LastIndexByte(data[:e], '\n')
+			if j < 0 {
+				break
+			}
+			if m.Match(data[j+1 : e]) {
+				ln := Line{
+					Pos:    Pos{Offset: rec.Offset, Index: j + 1},
+					Stream: rec.Stream,
+					Time:   rec.Time,
+					Text:   string(data[j+1 : e]),
+				}
+				if nl {
+					ln.Next = after(rec, e+1)
+				} else {
+					ln.Partial, ln.Next = true, Pos{Offset: rec.End()}
+				}
+				return ln, nil
+			}
+			e, nl = j, true
+		}
+		// The first piece, which may continue earlier records.
+		q, err := l.startOfRecordLine(rec)
 		if err != nil {
 			return Line{}, err
 		}
@@ -233,7 +291,7 @@ func (l *Lines) Search(ctx context.Context, m Matcher, from Pos, forward bool) (
 			ln.Text = string(l.text)
 			return ln, nil
 		}
-		from = q
+		p = q
 	}
 }
 

@@ -208,6 +208,44 @@ func TestLinesMatchRandomLog(t *testing.T) {
 			t.Fatalf("line %d forward %+v, backward %+v", i, fwd[i], back[i])
 		}
 	}
+	// Search agrees with filtering the lines, both ways.
+	m := MatchFunc(func(b []byte) bool { return len(b)%17 == 3 })
+	var wantMatches []Line
+	for _, ln := range fwd {
+		if m.Match([]byte(ln.Text)) {
+			wantMatches = append(wantMatches, ln)
+		}
+	}
+	if len(wantMatches) < 10 {
+		t.Fatalf("only %d lines match; the test needs more", len(wantMatches))
+	}
+	var gotFwd, gotBack []Line
+	for p := l.Start(); ; {
+		ln, err := l.Search(t.Context(), m, p, true)
+		if errors.Is(err, ErrNotFound) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotFwd = append(gotFwd, ln)
+		p = ln.Next
+	}
+	for p := end; ; {
+		ln, err := l.Search(t.Context(), m, p, false)
+		if errors.Is(err, ErrNotFound) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotBack = append(gotBack, ln)
+		p = ln.Pos
+	}
+	slices.Reverse(gotBack)
+	if !slices.Equal(gotFwd, wantMatches) || !slices.Equal(gotBack, wantMatches) {
+		t.Errorf("search found %d forward, %d backward; want %d", len(gotFwd), len(gotBack), len(wantMatches))
+	}
 	var want [3]string
 	for _, o := range ops {
 		want[o.s] += o.data
@@ -245,6 +283,7 @@ func TestSearch(t *testing.T) {
 	defer l.Close()
 	needle := regexp.MustCompile(`needle \d`)
 	var fwd []string
+	var fwdLines []Line
 	for p := l.Start(); ; {
 		ln, err := l.Search(t.Context(), needle, p, true)
 		if errors.Is(err, ErrNotFound) {
@@ -254,15 +293,17 @@ func TestSearch(t *testing.T) {
 			t.Fatal(err)
 		}
 		fwd = append(fwd, ln.Text)
+		fwdLines = append(fwdLines, ln)
 		p = ln.Next
 	}
 	if want := []string{"needle 1", "needle 2", "last needle 3"}; !slices.Equal(fwd, want) {
 		t.Errorf("forward matches %q, want %q", fwd, want)
 	}
 	var back []string
+	var backLines []Line
 	p, _ := l.End()
 	for {
-		ln, err := l.Search(t.Context(), Contains("needle"), p, false)
+		ln, err := l.Search(t.Context(), needle, p, false)
 		if errors.Is(err, ErrNotFound) {
 			break
 		}
@@ -270,7 +311,12 @@ func TestSearch(t *testing.T) {
 			t.Fatal(err)
 		}
 		back = append(back, ln.Text)
+		backLines = append(backLines, ln)
 		p = ln.Pos
+	}
+	slices.Reverse(backLines)
+	if !slices.Equal(fwdLines, backLines) {
+		t.Errorf("backward matches %+v, forward %+v", backLines, fwdLines)
 	}
 	if want := []string{"last needle 3", "needle 2", "needle 1"}; !slices.Equal(back, want) {
 		t.Errorf("backward matches %q, want %q", back, want)
@@ -529,4 +575,20 @@ func benchLog(b *testing.B, size int) string {
 		b.Fatal(err)
 	}
 	return path
+}
+
+func BenchmarkSearchBackward(b *testing.B) {
+	path := benchLog(b, 64<<20)
+	l, err := OpenLines(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	b.SetBytes(fileSize(b, path))
+	end, _ := l.End()
+	for b.Loop() {
+		if _, err := l.Search(b.Context(), Contains("absent"), end, false); !errors.Is(err, ErrNotFound) {
+			b.Fatal(err)
+		}
+	}
 }
