@@ -409,3 +409,76 @@ func TestIsolationAndPublish(t *testing.T) {
 		}
 	})
 }
+
+// TestOutboundNAT checks MASQUERADE: a container reaches a host outside
+// its network (a namespace playing the uplink's far side, with no route
+// back to the container's subnet) and is seen there with the host's
+// address.
+func TestOutboundNAT(t *testing.T) {
+	needRoot(t)
+	fw := testFirewall(t)
+	b := testBridge(t)
+	if err := fw.Apply(t.Context(), Rules{Bridges: []Bridge{b}}); err != nil {
+		t.Fatal(err)
+	}
+	pid, ip, _ := attachNS(t, b, 1)
+
+	// The outside: a namespace behind its own veth pair, on a /24 the
+	// host holds the first address of.
+	outside := testBridge(t) // only to reserve a free subnet; its bridge goes
+	DeleteBridge(outside.Name)
+	extPid := testNS(t)
+	ns, err := netns.GetFromPid(extPid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	hostEnd := fmt.Sprintf("vbtestx%06x", rand.IntN(1<<24))
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = hostEnd
+	attrs.Flags = net.FlagUp
+	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: attrs, PeerName: "eth0", PeerTxQLen: -1, PeerNamespace: netlink.NsFd(int(ns))}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { Detach(hostEnd) })
+	hl, _ := netlink.LinkByName(hostEnd)
+	hostIP := outside.Gateway
+	extIP := hostIP.Next()
+	if err := netlink.AddrAdd(hl, &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(hostIP, 24))}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	el, _ := h.LinkByName("eth0")
+	h.AddrAdd(el, &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(extIP, 24))})
+	h.LinkSetUp(el)
+
+	var l net.Listener
+	inNS(t, extPid, func() { l, err = net.Listen("tcp4", ":9000") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	seen := make(chan string, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			seen <- err.Error()
+			return
+		}
+		seen <- c.RemoteAddr().(*net.TCPAddr).IP.String()
+		c.Close()
+	}()
+	var c net.Conn
+	inNS(t, pid, func() { c, err = net.DialTimeout("tcp4", netip.AddrPortFrom(extIP, 9000).String(), 2*time.Second) })
+	if err != nil {
+		t.Fatalf("container %s -> outside %s: %v", ip, extIP, err)
+	}
+	c.Close()
+	if got := <-seen; got != hostIP.String() {
+		t.Errorf("outside saw the connection from %s, want the host's %s (masqueraded, not the container's %s)", got, hostIP, ip)
+	}
+}
