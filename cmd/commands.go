@@ -9,5 +9,6 @@ func commands(a *app) []*cobra.Command {
 	cs = append(cs, imageCommands(a)...)
 	cs = append(cs, containerCommands(a)...)
 	cs = append(cs, networkCommands(a)...)
+	cs = append(cs, execCommands(a)...)
 	return cs
 }

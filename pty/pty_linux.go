@@ -59,9 +59,12 @@ func OpenPTY(ptmxPath string) (master *os.File, slavePath string, err error) {
 		}
 		onDevpts = fs.Type == unix.DEVPTS_SUPER_MAGIC
 		// ptmxPath may be a symlink (a container's /dev/ptmx -> pts/ptmx).
+		// A thread that entered a container's mount namespace sees the
+		// container's /proc, where this process has no /proc/self: the
+		// path as given is then the best name there is.
 		var err error
 		if location, err = os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err != nil {
-			return err
+			location = ptmxPath
 		}
 		if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
 			return fmt.Errorf("unlockpt: %w", err)
