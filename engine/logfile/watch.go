@@ -22,9 +22,10 @@ const pollInterval = 250 * time.Millisecond
 // directory with inotify, so waiting costs nothing while the container is
 // quiet. It is not safe for concurrent use.
 type Watcher struct {
-	f    *os.File // the inotify descriptor; nil: poll
-	name string
-	buf  []byte
+	f      *os.File // the inotify descriptor; nil: poll
+	name   string
+	buf    []byte
+	closed bool
 }
 
 // Watch starts watching the log at path (its directory must exist). Where
@@ -52,6 +53,9 @@ func Watch(path string) (*Watcher, error) {
 // done (then returns ctx.Err()). Changes made before Watch returned are
 // not reported; changes since the last Wait are.
 func (w *Watcher) Wait(ctx context.Context) error {
+	if w.closed {
+		return fmt.Errorf("watch log: %w", ErrClosed)
+	}
 	if w.f == nil {
 		t := time.NewTimer(pollInterval)
 		defer t.Stop()
@@ -117,6 +121,10 @@ func (w *Watcher) relevant(b []byte) bool {
 
 // Close stops watching. It is idempotent.
 func (w *Watcher) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
 	if w.f == nil {
 		return nil
 	}

@@ -291,6 +291,21 @@ func TestRotation(t *testing.T) {
 	}
 }
 
+// TestWriteDoesNotAllocate checks the capture path allocates nothing per
+// write: the Writer's memory is its one buffer.
+func TestWriteDoesNotAllocate(t *testing.T) {
+	w, err := Create(filepath.Join(t.TempDir(), "ctr.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	chunk := bytes.Repeat([]byte("some output\n"), 300)
+	sw := w.StreamWriter(Stderr)
+	if n := testing.AllocsPerRun(1000, func() { sw.Write(chunk) }); n != 0 {
+		t.Errorf("Write allocates %v times per call, want 0", n)
+	}
+}
+
 func TestCreateBusy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctr.log")
 	w, err := Create(path)
