@@ -197,9 +197,15 @@ func TestContainerNetworking(t *testing.T) {
 		web = runNet(t, e, httpd("web", DefaultBridge, map[string][]PortBinding{"80/tcp": {{HostPort: "18080"}}}))
 		ip := containerIP(t, e, web, DefaultBridge)
 		want := web[:12] + "\n" // /etc/hostname served by httpd
+		n, err := e.InspectNetwork(ctx, DefaultBridge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gw := n.IPAM.Config[0].Gateway // an address of this host
 		for _, url := range []string{
 			"http://" + ip.String() + "/hostname",
 			"http://127.0.0.1:18080/hostname",
+			"http://" + gw + ":18080/hostname",
 		} {
 			got, err := httpGet(t, url)
 			if err != nil || got != want {
