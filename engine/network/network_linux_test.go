@@ -386,6 +386,45 @@ func TestIsolationAndPublish(t *testing.T) {
 			t.Errorf("round trip via [::1]:%d: %v", hostPort, err)
 		}
 	})
+	t.Run("published UDP port", func(t *testing.T) {
+		var pc net.PacketConn
+		var err error
+		inNS(t, pidA1, func() { pc, err = net.ListenPacket("udp4", ":53") })
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		go func() {
+			buf := make([]byte, 64)
+			n, from, err := pc.ReadFrom(buf)
+			if err == nil {
+				pc.WriteTo(append([]byte("echo: "), buf[:n]...), from)
+			}
+		}()
+		upub, err := Publish([]PortSpec{{Proto: "udp", HostIP: netip.MustParseAddr("127.0.0.1"), ContainerPort: 53}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer upub.Close()
+		up := upub.Ports()[0].HostPort
+		r := rules
+		r.Forwards = append(r.Forwards[:len(r.Forwards):len(r.Forwards)], Forward{Proto: "udp", HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: up, IP: ipA1, Port: 53})
+		if err := fw.Sync(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.Dial("udp4", fmt.Sprintf("127.0.0.1:%d", up))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		c.Write([]byte("ping"))
+		buf := make([]byte, 64)
+		n, err := c.Read(buf)
+		if err != nil || string(buf[:n]) != "echo: ping" {
+			t.Errorf("UDP via 127.0.0.1:%d = %q, %v, want %q", up, buf[:n], err, "echo: ping")
+		}
+	})
 	t.Run("port in use", func(t *testing.T) {
 		_, err := Publish([]PortSpec{{Proto: "tcp", HostPort: hostPort, ContainerPort: 80}})
 		if !errors.Is(err, ErrPortInUse) {
