@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -13,10 +14,12 @@ import (
 	"github.com/berth-dev/berth/pty"
 )
 
-// AttachLocator finds the attach socket a container's monitor serves.
-type AttachLocator interface {
-	// AttachSocket returns the path of container id's attach socket.
-	AttachSocket(id string) string
+// AttachDialer connects to the attach stream a container's monitor
+// serves (the protocol of pty.Attach).
+type AttachDialer interface {
+	// DialAttach connects to running container id's attach socket; the
+	// caller closes the connection.
+	DialAttach(ctx context.Context, id string) (net.Conn, error)
 }
 
 // attachDoneMsg says an attach or exec session handed the terminal back.
@@ -53,24 +56,23 @@ func (m *Model) attach(id string, shell bool) tea.Cmd {
 	if shell {
 		hint = fmt.Sprintf("berth: %s %s — exit or %s returns to berth", verb, name, detachHint(m.cfg.DetachKeys))
 	}
-	h := &handover{ctx: m.ctx, hint: hint, session: session}
+	// An exec session sets up the terminal itself.
+	h := &handover{ctx: m.ctx, hint: hint, session: session, raw: !shell}
 	return tea.Exec(h, func(err error) tea.Msg { return attachDoneMsg{id: id, name: name, shell: shell, err: err} })
 }
 
 // attachSession connects to the container's attach socket and runs the
 // session until detach or exit.
 func (m *Model) attachSession(id string, keys []byte) (sessionFunc, error) {
-	loc, ok := m.eng.(AttachLocator)
+	dialer, ok := m.eng.(AttachDialer)
 	if !ok {
 		return nil, errors.New("this engine cannot attach")
 	}
-	sock := loc.AttachSocket(id)
 	tty := m.containers.byID[id].Tty
 	return func(ctx context.Context, in io.Reader, out io.Writer, resize <-chan pty.Size) error {
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, "unix", sock)
+		conn, err := dialer.DialAttach(ctx, id)
 		if err != nil {
-			return fmt.Errorf("connect: %w", err)
+			return err
 		}
 		_, err = pty.Attach(ctx, conn, pty.AttachOptions{
 			Stdin: in, Stdout: out, Stderr: out,
@@ -99,7 +101,51 @@ func (m *Model) attachDone(msg attachDoneMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// shellSession runs a shell (bash, else sh) in the container.
+// ShellExecer starts processes in running containers.
+type ShellExecer interface {
+	// Exec starts o.Cmd in container id; a command that cannot start
+	// gives an *engine.ExecError (code 127 when it is not found).
+	Exec(ctx context.Context, id string, o engine.ExecOptions) (*engine.ExecProcess, error)
+}
+
+// shells are tried in order: bash if the image has it, else sh.
+func shells() []string { return []string{"bash", "sh"} }
+
+// shellSession runs a shell (bash, else sh) in the container on the
+// terminal. Detaching leaves the shell running, as docker exec does.
 func (m *Model) shellSession(id string, keys []byte) (sessionFunc, error) {
-	return nil, errors.New("running a shell needs exec, which this build of berth does not have yet: use attach")
+	ex, ok := m.eng.(ShellExecer)
+	if !ok {
+		return nil, errors.New("this engine cannot run a process in a container")
+	}
+	return func(ctx context.Context, in io.Reader, out io.Writer, _ <-chan pty.Size) error {
+		var p *engine.ExecProcess
+		var err error
+		size := pty.Size{Rows: 24, Cols: 80}
+		if f, ok := out.(*os.File); ok {
+			if s, serr := pty.GetFileSize(f); serr == nil {
+				size = s
+			}
+		}
+		for _, sh := range shells() {
+			p, err = ex.Exec(ctx, id, engine.ExecOptions{Cmd: []string{sh}, TTY: true, Size: size})
+			var ee *engine.ExecError
+			if !errors.As(err, &ee) || ee.Code != 127 {
+				break
+			}
+		}
+		if err != nil {
+			return err
+		}
+		inFile, _ := in.(*os.File)
+		_, err = p.Session(ctx, inFile, out, out, keys)
+		if errors.Is(err, pty.ErrDetached) {
+			if derr := p.Detach(); derr != nil {
+				return derr
+			}
+			return err
+		}
+		p.Close()
+		return err
+	}, nil
 }

@@ -50,4 +50,10 @@ type Engine interface {
 	EventSource
 }
 
-var _ Engine = (*engine.Engine)(nil)
+var (
+	_ Engine       = (*engine.Engine)(nil)
+	_ LogLocator   = (*engine.Engine)(nil)
+	_ AttachDialer = (*engine.Engine)(nil)
+	_ StatsReader  = (*engine.Engine)(nil)
+	_ ShellExecer  = (*engine.Engine)(nil)
+)

@@ -24,8 +24,12 @@ type handover struct {
 	ctx     context.Context
 	hint    string
 	session sessionFunc
-	stdin   io.Reader
-	stdout  io.Writer
+	// raw makes Run put the terminal in raw mode, read it through a
+	// pollable duplicate and follow its size; without it the session gets
+	// the terminal as it is and does that itself.
+	raw    bool
+	stdin  io.Reader
+	stdout io.Writer
 }
 
 // SetStdin sets the keyboard.
@@ -51,6 +55,9 @@ func (h *handover) Run() error {
 	}
 	ctx, cancel := context.WithCancel(h.ctx)
 	defer cancel()
+	if !h.raw {
+		return h.session(ctx, in, out, nil)
+	}
 	var resize <-chan pty.Size
 	if f, ok := out.(*os.File); ok && pty.IsTerminal(int(f.Fd())) {
 		resize = pty.NotifyResize(ctx, int(f.Fd()))

@@ -26,7 +26,7 @@ func Run(ctx context.Context, eng *engine.Engine, theme string) error {
 	if err != nil {
 		return err
 	}
-	m := New(ctx, engineAdapter{eng}, WithConfig(cfg), WithTheme(t))
+	m := New(ctx, eng, WithConfig(cfg), WithTheme(t))
 	p := tea.NewProgram(m, tea.WithContext(ctx))
 	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
