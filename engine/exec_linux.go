@@ -391,10 +391,16 @@ func (s *execProcSpec) joinCgroups() (int, error) {
 // ambient capabilities, and no_new_privs unless privileged. The process
 // becomes non-dumpable and inherited descriptors close-on-exec (see Exec).
 func (s *execProcSpec) restrict() error {
-	if err := dropBounding(s.caps); err != nil {
-		return err
+	mask, keep := capMask(s.caps)
+	last := lastCap()
+	for c := 0; c <= last; c++ {
+		if keep[c] {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
+			return fmt.Errorf("drop capability %d from bounding set: %w", c, err)
+		}
 	}
-	mask, _ := capMask(s.caps)
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
