@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -49,9 +48,6 @@ type startReport struct {
 // output into ctr.log and to attach clients, serves attach.sock, applies
 // the restart policy and --rm. It never returns.
 func MonitorMain() {
-	// The monitor lives as long as its container: keep its heap small.
-	debug.SetGCPercent(20)
-	debug.SetMemoryLimit(4 << 20)
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
 	ready := os.NewFile(monitorReadyFd, "ready")
 	fail := func(err error) {
@@ -377,7 +373,10 @@ func (m *monitor) runOnce() (int, *StartError) {
 	m.e.setMarker(m.id, pausedFile, false)
 	m.e.emit("container", "start", m.id, m.attrs(nil))
 	m.report(startReport{Code: 0})
-	trimMemory()
+	// A container that runs for more than a moment gets a lean monitor;
+	// one that exits at once is not slowed by the collection.
+	trim := time.AfterFunc(time.Second, trimMemory)
+	defer trim.Stop()
 
 	var wg sync.WaitGroup
 	if master != nil {

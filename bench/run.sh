@@ -1,0 +1,48 @@
+#!/bin/sh
+# bench/run.sh: wall time of `berth run --rm IMG true` (median and p95 over
+# N runs, --network none, image already stored) and the resident memory of
+# a container's monitor.
+#
+#   bench/run.sh [BERTH_BINARY] [N]
+#
+# It uses a fresh store in a temporary directory and imports a busybox
+# root filesystem (/bin/busybox from Debian's busybox-static) as image bb.
+set -eu
+BIN=${1:-./berth}
+N=${2:-50}
+ROOT=$(mktemp -d /tmp/berth-bench.XXXXXX)
+trap 'rm -rf "$ROOT"' EXIT
+B="$BIN --root $ROOT/store"
+
+mkdir -p "$ROOT/rootfs/bin" "$ROOT/rootfs/etc" "$ROOT/rootfs/tmp"
+cp /bin/busybox "$ROOT/rootfs/bin/busybox"
+for a in $(/bin/busybox --list); do
+	[ "$a" = busybox ] || ln -s busybox "$ROOT/rootfs/bin/$a"
+done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$ROOT/rootfs/etc/passwd"
+echo 'root:x:0:' > "$ROOT/rootfs/etc/group"
+$B import -c 'CMD ["sh"]' "$ROOT/rootfs" bb >/dev/null
+
+# Warm up: the first run seals the binary copy the containers start from.
+$B run --rm --network none bb true
+
+i=0
+while [ "$i" -lt "$N" ]; do
+	s=$(date +%s%N)
+	$B run --rm --network none bb true
+	e=$(date +%s%N)
+	echo $(( (e - s) / 1000 ))
+	i=$((i + 1))
+done | sort -n | awk -v n="$N" '
+	{ v[NR] = $1 }
+	END {
+		p50 = v[int((n + 1) / 2)]; p95 = v[int(n * 0.95 + 0.5)]
+		printf "berth run --rm --network none bb true: n=%d median=%.1fms p95=%.1fms min=%.1fms max=%.1fms\n", n, p50 / 1000, p95 / 1000, v[1] / 1000, v[n] / 1000
+	}'
+
+id=$($B run -d --network none bb sleep 60)
+mon=$(sed -n 's/.*"monitorPid": \([0-9]*\).*/\1/p' "$ROOT/store/containers/$id/state.json")
+sleep 1
+printf 'monitor RSS: %s\n' "$(grep -E 'VmRSS' /proc/$mon/status | tr -s ' \t' ' ')"
+grep -E 'RssAnon|RssFile' /proc/$mon/status | tr -s ' \t' ' '
+$B rm -f "$id" >/dev/null
