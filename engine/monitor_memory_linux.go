@@ -52,6 +52,6 @@ func trimMemory() {
 		if err1 != nil || err2 != nil || end <= start {
 			continue
 		}
-		unix.Madvise(unsafeSlice(uintptr(start), int(end-start)), unix.MADV_DONTNEED)
+		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
 	}
 }
