@@ -234,7 +234,8 @@ func (m *Model) containerAction(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	eng := m.eng
 	ctx := m.ctx
 	run := func(verb string, fn func(ctx context.Context, id string) error) (tea.Cmd, bool) {
-		m.setStatus(strings.TrimSuffix(verb, "ed")+"ing "+strings.Join(names, ", ")+"…", false)
+		m.setStatus(progressive(verb)+" "+strings.Join(names, ", "), false)
+		m.status.busy = true
 		return actionCmd(ctx, viewContainers, verb, ids, names, fn), true
 	}
 	switch {
@@ -283,6 +284,18 @@ func (m *Model) containerAction(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, true
 	}
 	return nil, false
+}
+
+// progressive turns a past-tense verb into the ongoing form for the
+// status line: "stopped" is "stopping".
+func progressive(verb string) string {
+	switch verb {
+	case "stopped":
+		return "stopping"
+	case "paused/unpaused":
+		return "pausing/unpausing"
+	}
+	return strings.TrimSuffix(verb, "ed") + "ing"
 }
 
 func plural(n int, what string) string {

@@ -189,7 +189,7 @@ func (l *logsPane) Open(ctx context.Context, eng any, id, name string) tea.Cmd {
 		return nil
 	}
 	l.path = ""
-	l.err, l.missing, l.searchErr = nil, false, ""
+	l.err, l.missing, l.searchErr, l.query, l.searching = nil, false, "", "", false
 	l.atEnd = true
 	gctx, cancel := context.WithCancel(ctx)
 	l.ctx, l.cancel = gctx, cancel

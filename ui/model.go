@@ -90,6 +90,7 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.clock 
 type status struct {
 	text string
 	err  bool
+	busy bool // an action in progress
 	seq  int
 }
 
@@ -617,6 +618,9 @@ func (m *Model) statusLine() string {
 	}
 	if m.status.err {
 		return m.styles.Error.Render(fit("✗ "+m.status.text, m.width))
+	}
+	if m.status.busy {
+		return m.styles.Muted.Render(fit("… "+m.status.text, m.width))
 	}
 	return m.styles.Success.Render(fit("✓ "+m.status.text, m.width))
 }

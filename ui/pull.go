@@ -125,7 +125,7 @@ func (m *Model) pullDone(msg pullDoneMsg) tea.Cmd {
 	}
 	m.view = viewImages
 	m.focusPane = false
-	m.images.selID = msg.img.ID
+	m.images.SelectSoon(msg.img.ID)
 	return tea.Batch(infoCmd("pulled "+msg.ref+" ("+shortID(msg.img.ID)+", "+humanSize(msg.img.Size)+")"), m.images.reload(m.ctx, m.eng))
 }
 

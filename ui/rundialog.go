@@ -182,7 +182,7 @@ func (m *Model) created(msg createdMsg) tea.Cmd {
 	}
 	m.view = viewContainers
 	m.focusPane = false
-	m.containers.selID = msg.id
+	m.containers.SelectSoon(msg.id)
 	if msg.attach {
 		return tea.Batch(reload, m.attach(msg.id, false))
 	}

@@ -59,6 +59,7 @@ type table struct {
 	cursor int   // index into view
 	offset int   // first visible index into view
 	selID  string
+	want   string // an item to select once a refresh lists it
 	marks  map[string]bool
 
 	sortCol  int
@@ -122,6 +123,9 @@ func (t *table) refresh() {
 		}
 		return cmp.Or(c, cmp.Compare(t.rows[a].ID, t.rows[b].ID))
 	})
+	if t.want != "" && slices.ContainsFunc(t.view, func(ri int) bool { return t.rows[ri].ID == t.want }) {
+		t.selID, t.want = t.want, ""
+	}
 	if t.selID != "" {
 		for i, ri := range t.view {
 			if t.rows[ri].ID == t.selID {
@@ -186,6 +190,13 @@ func (t *table) Select(id string) {
 			return
 		}
 	}
+}
+
+// SelectSoon moves the cursor to id now, or as soon as a refresh lists it
+// (an item just created).
+func (t *table) SelectSoon(id string) {
+	t.want = id
+	t.refresh()
 }
 
 // Targets returns the marked IDs in view order or, with none marked, the

@@ -1,0 +1,289 @@
+package ui
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/berth-dev/berth/engine"
+)
+
+// selectedName returns the name of the container under the cursor.
+func selectedName(h *harness) string { return h.m.containers.name(h.m.containers.Selected()) }
+
+func TestSelectionSurvivesRefresh(t *testing.T) {
+	eng := newFakeEngine(t)
+	withHarness(t, eng, 120, 40, true, func(h *harness) {
+		h.press("j", "j") // db, web, frozen
+		if got := selectedName(h); got != "frozen" {
+			t.Fatalf("selected %q, want frozen", got)
+		}
+		// Another process creates a container that sorts above the cursor.
+		eng.mu.Lock()
+		eng.ctrs = append(eng.ctrs, engine.ContainerSummary{ID: hexID("77"), Name: "aaa-new", Image: "busybox", State: engine.StateRunning, Created: testNow})
+		eng.mu.Unlock()
+		eng.emit("container", "create", hexID("77"))
+		h.settle()
+		if !strings.Contains(h.screen(), "aaa-new") {
+			t.Fatalf("the new container did not appear after its event:\n%s", h.screen())
+		}
+		if got := selectedName(h); got != "frozen" {
+			t.Errorf("after refresh selected %q, want frozen", got)
+		}
+	})
+}
+
+func TestFilterAsYouType(t *testing.T) {
+	withHarness(t, newFakeEngine(t), 120, 40, true, func(h *harness) {
+		h.press("/")
+		h.typeText("bus")
+		shown, total := h.m.containers.Len()
+		if shown != 3 || total != 6 {
+			t.Errorf("filter bus shows %d of %d, want 3 of 6", shown, total)
+		}
+		h.typeText(" exited")
+		if shown, _ := h.m.containers.Len(); shown != 2 {
+			t.Errorf("filter \"bus exited\" shows %d, want 2", shown)
+		}
+		h.press("esc")
+		if shown, _ := h.m.containers.Len(); shown != 6 {
+			t.Errorf("after esc %d shown, want 6", shown)
+		}
+	})
+}
+
+func TestSortCycles(t *testing.T) {
+	withHarness(t, newFakeEngine(t), 120, 40, true, func(h *harness) {
+		names := func() []string {
+			var out []string
+			for _, ri := range h.m.containers.view {
+				out = append(out, h.m.containers.rows[ri].Cells[ctrColName].Text)
+			}
+			return out
+		}
+		if got := names()[:2]; !slices.Equal(got, []string{"db", "web"}) {
+			t.Errorf("by state first = %v, want running ones [db web]", got)
+		}
+		h.press("o") // created
+		if got := names()[0]; got != "fresh" {
+			t.Errorf("by created first = %q, want the newest, fresh", got)
+		}
+		h.press("o") // name
+		if got := names(); !slices.IsSorted(got) {
+			t.Errorf("by name = %v, want sorted", got)
+		}
+		h.press("O")
+		if got := names(); got[0] != "web" {
+			t.Errorf("by name reversed = %v, want web first", got)
+		}
+	})
+}
+
+func TestBulkStopMarked(t *testing.T) {
+	eng := newFakeEngine(t)
+	withHarness(t, eng, 120, 40, true, func(h *harness) {
+		h.press("space", "space", "x") // mark db and web, stop both
+		calls := eng.Calls()
+		want := []string{"Stop " + hexID("2e"), "Stop " + hexID("1f")}
+		if !slices.Equal(calls, want) {
+			t.Fatalf("calls = %v, want %v", calls, want)
+		}
+		scr := h.screen()
+		if !strings.Contains(scr, "stopped db, web") {
+			t.Errorf("status does not confirm the stop:\n%s", scr)
+		}
+		if n := strings.Count(scr, "● running"); n != 0 {
+			t.Errorf("%d containers still shown running after the stop", n)
+		}
+	})
+}
+
+func TestRemoveAsksFirst(t *testing.T) {
+	eng := newFakeEngine(t)
+	withHarness(t, eng, 120, 40, true, func(h *harness) {
+		h.press("G", "d") // old-build
+		if !strings.Contains(h.screen(), "Remove 1 container?") {
+			t.Fatalf("no confirmation:\n%s", h.screen())
+		}
+		h.press("n")
+		if len(eng.Calls()) != 0 {
+			t.Fatalf("answering no still called %v", eng.Calls())
+		}
+		h.press("d", "y")
+		if got := eng.Calls(); !slices.Equal(got, []string{"Remove " + hexID("4c") + " force=false"}) {
+			t.Fatalf("calls = %v, want the removal of old-build", got)
+		}
+		if strings.Contains(h.screen(), "old-build  4c4c") {
+			t.Errorf("old-build still listed:\n%s", h.screen())
+		}
+	})
+}
+
+func TestErrorsGoToStatusLine(t *testing.T) {
+	eng := newFakeEngine(t)
+	eng.failOn["Start"] = errors.New("start container fresh: no space left on device")
+	withHarness(t, eng, 120, 40, true, func(h *harness) {
+		h.press("/")
+		h.typeText("fresh")
+		h.press("enter", "s")
+		lines := strings.Split(h.screen(), "\n")
+		status := lines[len(lines)-2]
+		if !strings.Contains(status, "no space left on device") || !strings.HasPrefix(status, "✗") {
+			t.Errorf("status line = %q, want the error", status)
+		}
+	})
+}
+
+func TestRunDialog(t *testing.T) {
+	eng := newFakeEngine(t)
+	withHarness(t, eng, 120, 40, true, func(h *harness) {
+		h.press("2", "r") // alpine, the first image
+		h.typeText("box1")
+		h.press("tab")
+		h.typeText("sleep 1d")
+		h.press("enter")
+		calls := eng.Calls()
+		if len(calls) != 2 || calls[0] != "Create alpine:3.20 box1" || !strings.HasPrefix(calls[1], "Start ") {
+			t.Fatalf("calls = %v, want Create then Start", calls)
+		}
+		if h.m.view != viewContainers || selectedName(h) != "box1" {
+			t.Errorf("after run: view %v selected %q, want the new container selected", h.m.view, selectedName(h))
+		}
+	})
+}
+
+func TestRunOptions(t *testing.T) {
+	v := formValues{
+		texts:  []string{"nginx", "web", `sh -c "echo 'hi there'; sleep 1"`, "A=1, B=two", "8080:80 127.0.0.1:53:53/udp", "data:/data", "", ""},
+		checks: []bool{false, false, false, false, false, false, true, true},
+	}
+	o, err := runOptions(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.Cmd, []string{"sh", "-c", "echo 'hi there'; sleep 1"}) {
+		t.Errorf("Cmd = %q", o.Cmd)
+	}
+	if !slices.Equal(o.Env, []string{"A=1", "B=two"}) {
+		t.Errorf("Env = %q", o.Env)
+	}
+	if b := o.PortBindings["80/tcp"]; len(b) != 1 || b[0].HostPort != "8080" {
+		t.Errorf("80/tcp = %+v, want host port 8080", b)
+	}
+	if b := o.PortBindings["53/udp"]; len(b) != 1 || b[0].HostIP != "127.0.0.1" {
+		t.Errorf("53/udp = %+v, want 127.0.0.1", b)
+	}
+	if !o.Tty || !o.OpenStdin || !o.AutoRemove || o.Volumes[0] != "data:/data" {
+		t.Errorf("options = %+v", o)
+	}
+	bad := []formValues{
+		{texts: []string{"", "", "", "", "", "", "", ""}, checks: make([]bool, 8)},
+		{texts: []string{"x", "", "", "NOEQUALS", "", "", "", ""}, checks: make([]bool, 8)},
+		{texts: []string{"x", "", "", "", "99999", "", "", ""}, checks: make([]bool, 8)},
+		{texts: []string{"x", "", "sh -c 'open", "", "", "", "", ""}, checks: make([]bool, 8)},
+	}
+	for _, b := range bad {
+		if _, err := runOptions(b); err == nil {
+			t.Errorf("runOptions(%q) = nil error, want one", b.texts)
+		}
+	}
+}
+
+func TestInspectFolds(t *testing.T) {
+	doc, err := parseJSON([]byte(`{"Id":"x","Config":{"Env":["A=1","B=2"],"Tty":false},"Mounts":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := inspectDoc{root: doc}
+	lines := d.lines()
+	if len(lines) != 11 {
+		t.Fatalf("lines = %d %q, want 11", len(lines), lines)
+	}
+	d.toggle(2) // "Config": {
+	got := d.lines()
+	if len(got) != 5 || !strings.Contains(got[2], `"Config": { … },  (2 keys)`) {
+		t.Fatalf("after folding Config: %q", got)
+	}
+	d.toggleAll()
+	if got := d.lines(); len(got) != 11 {
+		t.Errorf("toggleAll with a fold unfolds everything: %q", got)
+	}
+	d.toggleAll()
+	if got := d.lines(); len(got) != 5 {
+		t.Errorf("toggleAll folds the top level: %q", got)
+	}
+}
+
+func TestLayerWaste(t *testing.T) {
+	eng := newFakeEngine(t)
+	id := eng.images[0].ID
+	files, wasted, err := loadLayerFiles(t.Context(), eng, id, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Layer 0 holds a 2000-byte nginx.conf that layer 1 replaces and a
+	// 1.5 MB apk index that layer 1's opaque /var/cache/apk hides.
+	if want := int64(2000 + 1_500_000); wasted[0] != want {
+		t.Errorf("wasted[0] = %d, want %d", wasted[0], want)
+	}
+	if wasted[1] != 0 {
+		t.Errorf("wasted[1] = %d, want 0", wasted[1])
+	}
+	kinds := map[string]byte{}
+	for _, f := range files[1] {
+		kinds[f.path] = f.kind
+	}
+	if kinds["/etc/nginx.conf"] != 'C' || kinds["/usr/sbin/nginx"] != 'A' || kinds["/var/cache/apk/*"] != 'D' {
+		t.Errorf("layer 1 kinds = %q", kinds)
+	}
+}
+
+func TestLogsFollowAndSearch(t *testing.T) {
+	withHarness(t, newFakeEngine(t), 120, 40, true, func(h *harness) {
+		h.press("j") // web
+		scr := h.screen()
+		if !strings.Contains(scr, "GET /page/59 ") {
+			t.Fatalf("following logs do not end with the last line:\n%s", scr)
+		}
+		// A new line arrives: the followed pane shows it.
+		eng := h.eng
+		eng.writeLog(t, hexID("1f"), 0)
+		h.press("enter", "/")
+		h.typeText("page/3")
+		h.press("enter")
+		if m := h.m.logs.match; m == nil || !strings.Contains(m.Text, "page/3") {
+			t.Fatalf("search found %+v, want a line with page/3", m)
+		}
+		first := h.m.logs.match.Text
+		h.press("n")
+		if h.m.logs.match.Text == first {
+			t.Errorf("n stayed on %q", first)
+		}
+		h.press("N")
+		if h.m.logs.match.Text != first {
+			t.Errorf("N went to %q, want back to %q", h.m.logs.match.Text, first)
+		}
+		if h.m.logs.follow {
+			t.Errorf("searching left follow on")
+		}
+		h.press("G", "f")
+		if !h.m.logs.follow || !h.m.logs.atEnd {
+			t.Errorf("f did not resume following at the end")
+		}
+	})
+}
+
+func TestMemoryWindowOnly(t *testing.T) {
+	eng := newFakeEngine(t)
+	eng.writeLog(t, hexID("2e"), 5000)
+	withHarness(t, eng, 120, 40, true, func(h *harness) {
+		if got, limit := len(h.m.logs.win), h.m.logs.bodyHeight(); got > limit {
+			t.Errorf("the pane holds %d lines for a %d-line window", got, limit)
+		}
+		h.press("enter", "g")
+		if got := h.m.logs.win[0].Text; !strings.Contains(got, "/page/0 ") {
+			t.Errorf("top of the log = %q, want page/0", got)
+		}
+	})
+}
