@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"slices"
@@ -35,7 +36,7 @@ func BenchmarkNetworkSeam(b *testing.B) {
 			}
 		}
 		if fw, err := e.netNames().firewall(); err == nil {
-			fw.Remove(b.Context())
+			fw.Remove(context.Background())
 		}
 	})
 	for _, mode := range []string{"none", DefaultBridge} {
