@@ -195,10 +195,11 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // emitter writes records to the stream writers, adding timestamps.
 type emitter struct {
-	out [3]*bufio.Writer
-	mid [3]bool // the stream's output is inside a line
-	ts  bool
-	tb  []byte
+	out    [3]*bufio.Writer
+	mid    [3]bool // the stream's output is inside a line
+	ts     bool
+	tb     []byte // the formatted timestamp of tbTime, with its space
+	tbTime int64
 }
 
 func newEmitter(stdout, stderr io.Writer, ts bool) *emitter {
@@ -229,10 +230,13 @@ func (e *emitter) record(rec Record, from int) error {
 		out.WriteByte('\n')
 		e.mid[rec.Stream] = false
 	}
+	if t := rec.Time.UnixNano(); t != e.tbTime || len(e.tb) == 0 {
+		e.tb = rec.Time.UTC().AppendFormat(e.tb[:0], timeLayout)
+		e.tb = append(e.tb, ' ')
+		e.tbTime = t
+	}
 	for len(data) > 0 {
 		if !e.mid[rec.Stream] {
-			e.tb = rec.Time.UTC().AppendFormat(e.tb[:0], timeLayout)
-			e.tb = append(e.tb, ' ')
 			out.Write(e.tb)
 		}
 		i := bytes.IndexByte(data, '\n')

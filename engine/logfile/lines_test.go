@@ -533,6 +533,7 @@ func BenchmarkCopyTimestamps(b *testing.B) {
 
 func BenchmarkTail(b *testing.B) {
 	path := benchLog(b, 1<<30)
+	b.Logf("log of %d bytes", fileSize(b, path))
 	for b.Loop() {
 		if err := Copy(b.Context(), path, ReadOptions{Tail: 100}, io.Discard, io.Discard); err != nil {
 			b.Fatal(err)
