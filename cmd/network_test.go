@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"strings"
@@ -14,7 +15,14 @@ func TestNetworkCommands(t *testing.T) {
 		t.Skip("berth needs root")
 	}
 	root := t.TempDir()
-	t.Cleanup(func() { runBerth(t, root, "", "network", "prune", "-f") })
+	t.Cleanup(func() {
+		runBerth(t, root, "", "network", "prune", "-f")
+		a := &app{root: root, logLevel: "info"}
+		if eng, err := a.engine(); err == nil {
+			eng.ResetNetworking(context.Background())
+			a.logFile.Close()
+		}
+	})
 
 	code, out, errs := runBerth(t, root, "", "network", "create", "--subnet", "10.213.7.0/24", "--label", "team=a", "web")
 	id := strings.TrimSpace(out)

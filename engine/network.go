@@ -1185,3 +1185,25 @@ func (e *Engine) RepairNetworks(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ResetNetworking deletes the Linux bridges of every network of this store
+// and its iptables chains with their jumps, leaving the records: the next
+// container start or network create rebuilds what it needs. It is for
+// uninstalling berth and for tests; running containers lose their
+// networking.
+func (e *Engine) ResetNetworking(ctx context.Context) error {
+	db, err := e.st.ReadNetworks()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range db.Networks {
+		if n.Bridge != "" {
+			errs = append(errs, network.DeleteBridge(n.Bridge))
+		}
+	}
+	if fw, err := e.netNames().firewall(); err == nil {
+		errs = append(errs, fw.Remove(ctx))
+	}
+	return errors.Join(errs...)
+}

@@ -28,17 +28,7 @@ func BenchmarkNetworkSeam(b *testing.B) {
 		b.Fatal(err)
 	}
 	e := New(st, nil)
-	b.Cleanup(func() {
-		db, _ := e.st.ReadNetworks()
-		for _, n := range db.Networks {
-			if n.Bridge != "" {
-				exec.Command("ip", "link", "del", n.Bridge).Run()
-			}
-		}
-		if fw, err := e.netNames().firewall(); err == nil {
-			fw.Remove(context.Background())
-		}
-	})
+	b.Cleanup(func() { e.ResetNetworking(context.Background()) })
 	for _, mode := range []string{"none", DefaultBridge} {
 		b.Run(mode, func(b *testing.B) {
 			id := network.RandomID()

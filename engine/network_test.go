@@ -55,15 +55,7 @@ func netTestEngine(t *testing.T) *Engine {
 			e.Remove(ctx, id, RemoveOptions{Force: true})
 		}
 		e.PruneNetworks(ctx)
-		db, _ := e.st.ReadNetworks()
-		for _, n := range db.Networks {
-			if n.Bridge != "" {
-				network.DeleteBridge(n.Bridge)
-			}
-		}
-		if fw, err := e.netNames().firewall(); err == nil {
-			fw.Remove(ctx)
-		}
+		e.ResetNetworking(ctx)
 	})
 	return e
 }
@@ -403,9 +395,7 @@ func TestNetworkBadInput(t *testing.T) {
 	ctx := t.Context()
 	t.Cleanup(func() {
 		e.PruneNetworks(context.Background())
-		if fw, err := e.netNames().firewall(); err == nil {
-			fw.Remove(context.Background())
-		}
+		e.ResetNetworking(context.Background())
 	})
 	if _, err := e.CreateNetwork(ctx, "n1", NetworkCreateOptions{Subnet: "10.211.0.0/24"}); err != nil {
 		t.Fatal(err)
