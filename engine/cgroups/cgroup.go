@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // DefaultRoot is where the cgroup filesystem is mounted on Linux.
@@ -292,8 +294,12 @@ func New(id string, r Resources, opts ...Option) (*Cgroup, error) {
 	c := &Cgroup{id: id, mode: o.mode, v1: map[string]string{}}
 	var created []string
 	undo := func() {
+		// Nothing has joined the cgroup yet, so nothing can keep the
+		// directories busy for long.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		for _, d := range slices.Backward(created) {
-			_ = os.Remove(d)
+			_ = removeTree(ctx, d)
 		}
 	}
 	for _, h := range hs {
@@ -361,19 +367,24 @@ func mkdirCgroup(h hierarchy, o options, d string) (bool, error) {
 
 // enableControllers creates every directory from base down to dir and
 // writes the wanted available controllers into the cgroup.subtree_control
-// of each level above the container.
+// of each level above the container. The controllers available at a level
+// are those its parent enables; the base lists them in cgroup.controllers.
 func enableControllers(base, dir string) error {
 	rel, err := filepath.Rel(base, dir)
 	if err != nil {
 		return fmt.Errorf("enable cgroup controllers: %w", err)
 	}
-	cur := base
 	levels := []string{base}
 	if rel != "." {
+		cur := base
 		for _, el := range strings.Split(rel, string(filepath.Separator)) {
 			cur = filepath.Join(cur, el)
 			levels = append(levels, cur)
 		}
+	}
+	avail, err := readFields(filepath.Join(base, "cgroup.controllers"))
+	if err != nil {
+		return fmt.Errorf("enable cgroup controllers in %s: %w", base, err)
 	}
 	for i, l := range levels {
 		if i > 0 {
@@ -381,30 +392,36 @@ func enableControllers(base, dir string) error {
 				return fmt.Errorf("make cgroup parent: %w", err)
 			}
 		}
-		avail, err := readFields(filepath.Join(l, "cgroup.controllers"))
-		if err != nil {
-			return fmt.Errorf("enable cgroup controllers in %s: %w", l, err)
-		}
-		on, _ := readFields(filepath.Join(l, "cgroup.subtree_control"))
+		on := subtreeControl(l)
 		var want []string
 		for _, c := range v2Controllers {
-			if slices.Contains(avail, c) && !slices.Contains(on, c) && !slices.Contains(on, "+"+c) {
+			if slices.Contains(avail, c) && !slices.Contains(on, c) {
 				want = append(want, "+"+c)
 			}
 		}
-		if len(want) == 0 {
-			continue
-		}
-		if err := writeFile(l, "cgroup.subtree_control", strings.Join(want, " ")); err != nil {
-			// One controller may be refused (a threaded subtree, say);
-			// enable the others one by one. A missing controller is
-			// reported when a limit needs it.
-			for _, w := range want {
-				_ = writeFile(l, "cgroup.subtree_control", w)
+		if len(want) > 0 {
+			if err := writeFile(l, "cgroup.subtree_control", strings.Join(want, " ")); err != nil {
+				// One controller may be refused (a threaded subtree,
+				// say); enable the others one by one. A missing
+				// controller is reported when a limit needs it.
+				for _, w := range want {
+					_ = writeFile(l, "cgroup.subtree_control", w)
+				}
 			}
+			on = subtreeControl(l)
 		}
+		avail = on
 	}
 	return nil
+}
+
+// subtreeControl reads the controllers dir enables for its children.
+func subtreeControl(dir string) []string {
+	f, _ := readFields(filepath.Join(dir, "cgroup.subtree_control"))
+	for i := range f {
+		f[i] = strings.TrimPrefix(f[i], "+")
+	}
+	return f
 }
 
 // Load finds the existing cgroup of container id. It returns ErrNotExist

@@ -74,19 +74,17 @@ func (c *Cgroup) Pids() ([]int, error) {
 }
 
 // KillAll sends sig to every process of the cgroup without waiting for
-// them to exit. SIGKILL uses the kernel's cgroup.kill where the host has
-// it (v2 or hybrid, Linux 5.14+); otherwise, like runc, KillAll freezes
-// the cgroup so nothing can fork away, signals each process, and thaws.
-// A cgroup frozen beforehand (a paused container) stays frozen, except
-// after SIGKILL, which thaws it so the processes can die as docker's kill
-// of a paused container does. Processes that exit meanwhile are not an
-// error.
+// them to exit. Like runc it freezes the cgroup so nothing can fork away,
+// signals each process, and thaws. A cgroup frozen beforehand (a paused
+// container) stays frozen, except after SIGKILL, which thaws it so the
+// processes can die, as docker's kill of a paused container does.
+// Processes that exit meanwhile are not an error.
+//
+// The v2 cgroup.kill file is deliberately not used: on current kernels a
+// cgroup once killed through it also kills every child later cloned into
+// it with CLONE_INTO_CGROUP (SysProcAttr.CgroupFD), which would break a
+// container restarted into its existing cgroup.
 func (c *Cgroup) KillAll(ctx context.Context, sig syscall.Signal) error {
-	if sig == syscall.SIGKILL && c.unified != "" && exists(c.unified, "cgroup.kill") && isCgroup2(c.unified) {
-		if err := writeFile(c.unified, "cgroup.kill", "1"); err == nil {
-			return c.thawIfFrozen()
-		}
-	}
 	wasFrozen, err := c.Frozen()
 	if err != nil && !errors.Is(err, ErrUnsupported) {
 		return fmt.Errorf("kill processes of cgroup %s: %w", c.id, err)
@@ -116,19 +114,6 @@ func (c *Cgroup) KillAll(ctx context.Context, sig syscall.Signal) error {
 		return fmt.Errorf("kill processes of cgroup %s: %w", c.id, err)
 	}
 	return nil
-}
-
-// thawIfFrozen thaws a frozen cgroup; a cgroup without a freezer is left
-// alone.
-func (c *Cgroup) thawIfFrozen() error {
-	f, err := c.Frozen()
-	if errors.Is(err, ErrUnsupported) || err == nil && !f {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return c.Thaw()
 }
 
 // Delete removes the cgroup's directories, and any cgroups created inside

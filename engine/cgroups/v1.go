@@ -2,7 +2,10 @@ package cgroups
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // v1Dir returns the directory of a v1 controller. If the controller is
@@ -50,6 +53,9 @@ func (c *Cgroup) applyV1(r Resources) error {
 		if err := writeFile(d, "pids.max", pidsMax(r.PidsLimit)); err != nil {
 			return fmt.Errorf("set pids limit: %w", err)
 		}
+	}
+	if d := c.v1["blkio"]; d != "" {
+		enableBlkioAccounting(d)
 	}
 	if d, err := c.v1Dir("devices", r.Devices != nil); err != nil {
 		return err
@@ -120,4 +126,32 @@ func setDevicesV1(d string, rules []DeviceRule) error {
 		}
 	}
 	return nil
+}
+
+// unthrottledBps is a bandwidth limit no device reaches (4 EiB/s).
+const unthrottledBps = "4611686018427387904"
+
+// enableBlkioAccounting sets a bandwidth limit no device reaches on every
+// block device with media. Since Linux 5.x the v1 blkio controller counts
+// a cgroup's I/O in blkio.throttle.io_service_bytes only for devices on
+// which the cgroup has a throttle rule, so without one block I/O always
+// reads zero (as it does for docker on such hosts). Devices that refuse a
+// rule are skipped: the rule is for accounting only.
+func enableBlkioAccounting(d string) {
+	ents, err := os.ReadDir("/sys/block")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		size, err := readString(filepath.Join("/sys/block", e.Name(), "size"))
+		if err != nil || size == "0" {
+			continue
+		}
+		dev, err := readString(filepath.Join("/sys/block", e.Name(), "dev"))
+		if err != nil || !strings.Contains(dev, ":") {
+			continue
+		}
+		_ = writeFile(d, "blkio.throttle.read_bps_device", dev+" "+unthrottledBps)
+		_ = writeFile(d, "blkio.throttle.write_bps_device", dev+" "+unthrottledBps)
+	}
 }

@@ -5,23 +5,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 )
-
-// enabledV2 lists the controllers the parent enables for the cgroup (its
-// cgroup.subtree_control, "+" prefixes tolerated).
-func (c *Cgroup) enabledV2() []string {
-	f, _ := readFields(filepath.Join(filepath.Dir(c.unified), "cgroup.subtree_control"))
-	for i := range f {
-		f[i] = strings.TrimPrefix(f[i], "+")
-	}
-	return f
-}
 
 // applyV2 writes r to the v2 control files of the cgroup. Every limit of
 // an enabled controller is written, a zero field as "max".
 func (c *Cgroup) applyV2(r Resources) error {
-	on := c.enabledV2()
+	on := subtreeControl(filepath.Dir(c.unified))
 	need := func(ctrl string, needed bool) (bool, error) {
 		if slices.Contains(on, ctrl) {
 			return true, nil
