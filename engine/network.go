@@ -656,11 +656,22 @@ func hostsFor(db *store.NetworkDB, id string) []byte {
 		if ep.Container != id || !ep.Active() {
 			continue
 		}
+		var names []string
 		if ep.IfName == "eth0" && ep.Hostname != "" {
-			self = append(self, network.HostEntry{IP: parseAddr(ep.IP), Names: []string{ep.Hostname}})
+			names = append(names, ep.Hostname)
 		}
+		// On a user network a container resolves its own name and
+		// aliases too, as docker's resolver answers them.
 		if n := db.Network(ep.Network); n != nil && n.Name != DefaultBridge {
 			nets[ep.Network] = true
+			for _, a := range append([]string{ep.Name}, ep.Aliases...) {
+				if a != "" && a != ep.Hostname {
+					names = append(names, a)
+				}
+			}
+		}
+		if len(names) > 0 {
+			self = append(self, network.HostEntry{IP: parseAddr(ep.IP), Names: names})
 		}
 	}
 	for _, ep := range db.Endpoints {

@@ -267,6 +267,9 @@ func TestContainerNetworking(t *testing.T) {
 		if code := ping("p1", "front", "alpha"); code != 0 {
 			t.Errorf("ping alpha by name from front: exit %d, want 0", code)
 		}
+		if code := ping("self", "front", "self"); code != 0 {
+			t.Errorf("ping its own name on front: exit %d, want 0", code)
+		}
 		if code := runExit(t, e, CreateOptions{Name: "w1", NetworkMode: "front", Cmd: []string{"wget", "-q", "-O", "-", "http://beta/hostname"}}); code != 0 {
 			t.Errorf("wget beta by name from front: exit %d, want 0", code)
 		}
