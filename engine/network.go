@@ -1046,7 +1046,8 @@ func (e *Engine) removeEndpoint(nid, id string) error {
 // DisconnectNetwork disconnects a container from a network: a running
 // container loses its interface at once and its peers stop resolving it.
 // Errors: ErrNotFound for an unknown network or container, ErrInvalid if
-// the container is not connected to it.
+// the container is not connected to it. force is accepted for docker's
+// -f; disconnecting never needs it here.
 func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error {
 	id, err := e.ResolveContainer(ctx, ctrRef)
 	if err != nil {
