@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The tests in this file create real cgroups below testParent, so they
@@ -615,5 +618,112 @@ func TestKernelUnifiedLifecycle(t *testing.T) {
 	rel, _ := filepath.Rel(root, cg.Paths()[UnifiedKey])
 	if !strings.Contains(string(out), "0::/"+rel+"\n") {
 		t.Errorf("/proc/self/cgroup of a child started with CgroupFD:\n%s\nwant 0::/%s", out, rel)
+	}
+}
+
+// TestMain removes the test parents the kernel tests leave in each
+// hierarchy once all tests are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if os.Geteuid() == 0 {
+		dirs, _ := filepath.Glob(filepath.Join(DefaultRoot, "*", testParent))
+		more, _ := filepath.Glob(filepath.Join(DefaultRoot, testParent))
+		for _, d := range append(dirs, more...) {
+			_ = os.Remove(d)
+		}
+	}
+	os.Exit(code)
+}
+
+// fsImmutableFL is FS_IMMUTABLE_FL from linux/fs.h.
+const fsImmutableFL = 0x10
+
+// setImmutable sets or clears the immutable attribute of dir, which makes
+// mkdir inside it fail with EPERM even for root.
+func setImmutable(t *testing.T, dir string, on bool) bool {
+	t.Helper()
+	f, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	flags, err := unix.IoctlGetInt(int(f.Fd()), unix.FS_IOC_GETFLAGS)
+	if err != nil {
+		return false
+	}
+	if on {
+		flags |= fsImmutableFL
+	} else {
+		flags &^= fsImmutableFL
+	}
+	return unix.IoctlSetPointerInt(int(f.Fd()), unix.FS_IOC_SETFLAGS, flags) == nil
+}
+
+func TestFallbackBelowOwnCgroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("setting the immutable attribute needs root")
+	}
+	self := selfCgroups()["memory"]
+	if self == "" || self == "/" {
+		t.Skip("this process's memory cgroup is the root; no fallback location to test")
+	}
+	root := fakeV1(t, false)
+	mem := filepath.Join(root, "memory")
+	own := filepath.Join(mem, self)
+	if err := os.MkdirAll(own, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The root of the memory hierarchy is not writable, as when berth
+	// runs in a container or a delegated cgroup.
+	if !setImmutable(t, mem, true) {
+		t.Skip("temp dir filesystem has no immutable attribute")
+	}
+	t.Cleanup(func() { setImmutable(t, mem, false) })
+
+	cg, err := New("c1", Resources{MemoryLimit: 32 << 20}, WithRoot(root), WithMode(Legacy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cg.Paths()
+	if want := filepath.Join(own, "berth", "c1"); p["memory"] != want {
+		t.Errorf("memory path = %s, want %s below the caller's cgroup", p["memory"], want)
+	}
+	if want := filepath.Join(root, "pids", "berth", "c1"); p["pids"] != want {
+		t.Errorf("pids path = %s, want %s at the root", p["pids"], want)
+	}
+	checkFiles(t, p["memory"], map[string]string{"memory.limit_in_bytes": "33554432"})
+	l, err := Load("c1", WithRoot(root), WithMode(Legacy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Paths()["memory"]; got != p["memory"] {
+		t.Errorf("Load().Paths()[memory] = %s, want %s", got, p["memory"])
+	}
+}
+
+// BenchmarkLifecycle measures what a container start and removal cost in
+// cgroup work: New with limits, Add, KillAll, Delete.
+func BenchmarkLifecycle(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("creating cgroups needs root")
+	}
+	r := Resources{MemoryLimit: 64 << 20, PidsLimit: 100, CPUQuota: 1, Devices: DefaultDevices()}
+	for i := 0; b.Loop(); i++ {
+		cg, err := New(fmt.Sprintf("bench%d", i), r, WithParent(testParent))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cmd := exec.Command("/bin/true")
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		_ = cg.Add(cmd.Process.Pid)
+		_ = cmd.Wait()
+		if err := cg.KillAll(b.Context(), syscall.SIGKILL); err != nil {
+			b.Fatal(err)
+		}
+		if err := cg.Delete(b.Context()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -3,7 +3,7 @@ package cgroups
 import (
 	"fmt"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -138,19 +138,26 @@ const unthrottledBps = "4611686018427387904"
 // reads zero (as it does for docker on such hosts). Devices that refuse a
 // rule are skipped: the rule is for accounting only.
 func enableBlkioAccounting(d string) {
-	ents, err := os.ReadDir("/sys/block")
+	disks, err := os.ReadDir("/sys/block")
 	if err != nil {
 		return
 	}
-	for _, e := range ents {
-		size, err := readString(filepath.Join("/sys/block", e.Name(), "size"))
-		if err != nil || size == "0" {
+	// /proc/partitions gives the numbers and sizes of every block device
+	// in one read; the names in /sys/block pick out the whole disks,
+	// which are what throttle rules apply to.
+	parts, err := os.ReadFile("/proc/partitions")
+	if err != nil {
+		return
+	}
+	for line := range strings.Lines(string(parts)) {
+		f := strings.Fields(line)
+		if len(f) != 4 || f[2] == "0" {
 			continue
 		}
-		dev, err := readString(filepath.Join("/sys/block", e.Name(), "dev"))
-		if err != nil || !strings.Contains(dev, ":") {
+		if !slices.ContainsFunc(disks, func(e os.DirEntry) bool { return e.Name() == f[3] }) {
 			continue
 		}
+		dev := f[0] + ":" + f[1]
 		_ = writeFile(d, "blkio.throttle.read_bps_device", dev+" "+unthrottledBps)
 		_ = writeFile(d, "blkio.throttle.write_bps_device", dev+" "+unthrottledBps)
 	}
