@@ -444,4 +444,3 @@ func TestDeviceRuleString(t *testing.T) {
 		}
 	}
 }
-
