@@ -26,8 +26,11 @@ const DefaultParent = "berth"
 const UnifiedKey = "unified"
 
 // v1Controllers are the v1 hierarchies a container joins, in the order
-// they are created.
-var v1Controllers = []string{"cpu", "cpuacct", "memory", "pids", "freezer", "blkio", "devices"}
+// they are created. "systemd" is the controller-less name=systemd
+// hierarchy systemd tracks its units with; joining it, as docker does,
+// takes the container out of the unit (a login session, say) that started
+// it, so stopping that unit does not kill the container.
+var v1Controllers = []string{"cpu", "cpuacct", "memory", "pids", "freezer", "blkio", "devices", "systemd"}
 
 // v2Controllers are the v2 controllers enabled for containers, as written
 // to cgroup.subtree_control.
@@ -212,7 +215,11 @@ func hierarchies(o options) ([]hierarchy, error) {
 		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
 			continue
 		}
-		hs = append(hs, hierarchy{key: c, base: p, self: self[c]})
+		selfKey := c
+		if c == "systemd" {
+			selfKey = "name=systemd"
+		}
+		hs = append(hs, hierarchy{key: c, base: p, self: self[selfKey]})
 	}
 	if o.mode == Hybrid {
 		p := filepath.Join(o.root, "unified")
@@ -466,8 +473,9 @@ func (c *Cgroup) ID() string { return c.id }
 func (c *Cgroup) Mode() Mode { return c.mode }
 
 // Paths returns the cgroup's directories: v1 controller name -> directory
-// (co-mounted controllers share one), plus UnifiedKey -> the v2 directory
-// on Unified and Hybrid hosts. The map is a copy.
+// (co-mounted controllers share one; "systemd" is the name=systemd
+// hierarchy), plus UnifiedKey -> the v2 directory on Unified and Hybrid
+// hosts. The map is a copy.
 func (c *Cgroup) Paths() map[string]string {
 	m := make(map[string]string, len(c.v1)+1)
 	for k, v := range c.v1 {

@@ -3,7 +3,8 @@
 //
 // A container's cgroup is named berth/<id> at the root of each hierarchy,
 // as docker uses docker/<id>: on a v1 host one directory per controller
-// (cpu, cpuacct, memory, pids, freezer, blkio, devices), on a v2 host one
+// (cpu, cpuacct, memory, pids, freezer, blkio, devices, and name=systemd
+// for membership), on a v2 host one
 // directory in the unified tree, and on a hybrid host the v1 directories
 // plus a membership-only directory in the v2 tree at /sys/fs/cgroup/unified.
 // When the root of a hierarchy is not writable (berth itself running in a

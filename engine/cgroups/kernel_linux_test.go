@@ -178,6 +178,11 @@ func TestKernelLimits(t *testing.T) {
 		if want := filepath.Join(DefaultRoot, "memory", testParent, cg.ID()); p["memory"] != want {
 			t.Errorf("memory path = %s, want %s", p["memory"], want)
 		}
+		if _, err := os.Stat(filepath.Join(DefaultRoot, "systemd")); err == nil {
+			if want := filepath.Join(DefaultRoot, "systemd", testParent, cg.ID()); p["systemd"] != want {
+				t.Errorf("systemd path = %s, want %s", p["systemd"], want)
+			}
+		}
 		if got := read("memory", "memory.limit_in_bytes"); got != "67108864" {
 			t.Errorf("memory.limit_in_bytes = %s, want 67108864", got)
 		}
@@ -725,5 +730,43 @@ func BenchmarkLifecycle(b *testing.B) {
 		if err := cg.Delete(b.Context()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestKernelAddJoinsEveryHierarchy(t *testing.T) {
+	requireCgroups(t)
+	cg := newCgroup(t, Resources{})
+	p := startIn(t, cg, `sleep 1000`)
+	b, err := os.ReadFile(filepath.Join("/proc", fmt.Sprint(p.cmd.Process.Pid), "cgroup"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "/" + testParent + "/" + cg.ID()
+	joined := 0
+	for line := range strings.Lines(string(b)) {
+		f := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		key := f[1]
+		if key == "" {
+			key = UnifiedKey
+		}
+		ours := false
+		for _, c := range strings.Split(strings.TrimPrefix(key, "name="), ",") {
+			if _, ok := cg.Paths()[c]; ok {
+				ours = true
+			}
+		}
+		if !ours {
+			continue
+		}
+		joined++
+		if f[2] != want {
+			t.Errorf("/proc/PID/cgroup %s: %s, want %s", f[1], f[2], want)
+		}
+	}
+	if joined == 0 {
+		t.Fatalf("no hierarchy of the cgroup in /proc/PID/cgroup:\n%s", b)
 	}
 }

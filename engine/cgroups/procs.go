@@ -24,7 +24,7 @@ func (c *Cgroup) procsDir() string {
 	if c.mode == Unified {
 		return c.unified
 	}
-	for _, k := range []string{"pids", "freezer", "memory", "cpu", "cpuacct", "blkio", "devices"} {
+	for _, k := range []string{"pids", "freezer", "memory", "cpu", "cpuacct", "blkio", "devices", "systemd"} {
 		if d, ok := c.v1[k]; ok {
 			return d
 		}
