@@ -511,7 +511,7 @@ func (c *Cgroup) Add(pid int) error {
 	}
 	for _, d := range c.dirs() {
 		if err := writeFile(d, "cgroup.procs", strconv.Itoa(pid)); err != nil {
-			return fmt.Errorf("add process %d to cgroup %s: %w", pid, c.id, err)
+			return fmt.Errorf("add process %d to cgroup %s: %w", pid, c.id, gone(err))
 		}
 	}
 	return nil
@@ -527,7 +527,7 @@ func (c *Cgroup) Update(r Resources) error {
 		return fmt.Errorf("update cgroup %s: %w", c.id, err)
 	}
 	if err := c.apply(r); err != nil {
-		return fmt.Errorf("update cgroup %s: %w", c.id, err)
+		return fmt.Errorf("update cgroup %s: %w", c.id, gone(err))
 	}
 	return nil
 }

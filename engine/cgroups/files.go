@@ -2,8 +2,10 @@ package cgroups
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -113,4 +115,13 @@ func readKeyValues(p string) (map[string]uint64, error) {
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
 	return m, nil
+}
+
+// gone adds ErrNotExist to an error caused by a missing cgroup directory
+// or control file, so callers can tell a deleted cgroup by errors.Is.
+func gone(err error) error {
+	if err != nil && errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrNotExist) {
+		return fmt.Errorf("%w: %w", ErrNotExist, err)
+	}
+	return err
 }

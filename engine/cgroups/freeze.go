@@ -42,7 +42,7 @@ func (c *Cgroup) Freeze(ctx context.Context) error {
 	defer cancel()
 	if err := c.waitFrozen(ctx, d, v2); err != nil {
 		_ = c.Thaw()
-		return fmt.Errorf("freeze cgroup %s: %w", c.id, err)
+		return fmt.Errorf("freeze cgroup %s: %w", c.id, gone(err))
 	}
 	return nil
 }
@@ -118,7 +118,7 @@ func (c *Cgroup) Thaw() error {
 		err = writeFile(d, "freezer.state", "THAWED")
 	}
 	if err != nil {
-		return fmt.Errorf("thaw cgroup %s: %w", c.id, err)
+		return fmt.Errorf("thaw cgroup %s: %w", c.id, gone(err))
 	}
 	return nil
 }
@@ -132,7 +132,7 @@ func (c *Cgroup) Frozen() (bool, error) {
 	}
 	f, err := frozenIn(d, v2)
 	if err != nil {
-		return false, fmt.Errorf("read freezer state of cgroup %s: %w", c.id, err)
+		return false, fmt.Errorf("read freezer state of cgroup %s: %w", c.id, gone(err))
 	}
 	return f, nil
 }

@@ -474,6 +474,18 @@ func TestKernelDelete(t *testing.T) {
 	if _, err := cg.Stats(); !errors.Is(err, ErrNotExist) {
 		t.Errorf("Stats after Delete = %v, want ErrNotExist", err)
 	}
+	if err := cg.KillAll(t.Context(), syscall.SIGKILL); !errors.Is(err, ErrNotExist) {
+		t.Errorf("KillAll after Delete = %v, want ErrNotExist", err)
+	}
+	if err := cg.Freeze(t.Context()); !errors.Is(err, ErrNotExist) {
+		t.Errorf("Freeze after Delete = %v, want ErrNotExist", err)
+	}
+	if _, err := cg.Pids(); !errors.Is(err, ErrNotExist) {
+		t.Errorf("Pids after Delete = %v, want ErrNotExist", err)
+	}
+	if err := cg.Add(os.Getpid()); !errors.Is(err, ErrNotExist) {
+		t.Errorf("Add after Delete = %v, want ErrNotExist", err)
+	}
 }
 
 func TestKernelCleanupOrphans(t *testing.T) {

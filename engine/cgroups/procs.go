@@ -85,6 +85,9 @@ func (c *Cgroup) Pids() ([]int, error) {
 // it with CLONE_INTO_CGROUP (SysProcAttr.CgroupFD), which would break a
 // container restarted into its existing cgroup.
 func (c *Cgroup) KillAll(ctx context.Context, sig syscall.Signal) error {
+	if _, err := os.Stat(c.procsDir()); err != nil {
+		return fmt.Errorf("kill processes of cgroup %s: %w", c.id, gone(err))
+	}
 	wasFrozen, err := c.Frozen()
 	if err != nil && !errors.Is(err, ErrUnsupported) {
 		return fmt.Errorf("kill processes of cgroup %s: %w", c.id, err)
