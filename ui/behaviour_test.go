@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/engine"
 )
@@ -286,4 +287,49 @@ func TestMemoryWindowOnly(t *testing.T) {
 			t.Errorf("top of the log = %q, want page/0", got)
 		}
 	})
+}
+
+func TestStatsSparklinesPauseWhenIdle(t *testing.T) {
+	now := testNow
+	clock := func() time.Time { return now }
+	withHarness(t, newFakeEngine(t), 160, 40, true, func(h *harness) {
+		for range 3 {
+			time.Sleep(statsInterval)
+			h.settle()
+		}
+		row := rowOf(h.screen(), "web")
+		if !strings.Contains(row, "20.0MB") || !strings.ContainsAny(row, "▁▂▃▄▅▆▇█") {
+			t.Fatalf("web row = %q, want a sparkline and 20.0MB", row)
+		}
+		if n := len(h.m.stats.series[hexID("1f")].cpu); n != 3 {
+			t.Fatalf("%d samples after 3 rounds, want 3", n)
+		}
+		// A minute later without input, sampling stops...
+		now = now.Add(statsIdleAfter + time.Second)
+		for range 3 {
+			time.Sleep(statsInterval)
+			h.settle()
+		}
+		idle := len(h.m.stats.series[hexID("1f")].cpu)
+		if idle > 4 {
+			t.Errorf("%d samples while idle, want sampling stopped", idle)
+		}
+		// ...and a key press resumes it.
+		h.press("j")
+		time.Sleep(statsInterval)
+		h.settle()
+		if n := len(h.m.stats.series[hexID("1f")].cpu); n <= idle {
+			t.Errorf("no new sample after a key press (%d)", n)
+		}
+	}, WithClock(clock))
+}
+
+// rowOf returns the screen line that lists name.
+func rowOf(screen, name string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, " "+name+" ") && strings.HasPrefix(l, "│") {
+			return l
+		}
+	}
+	return ""
 }

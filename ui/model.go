@@ -133,8 +133,9 @@ type Model struct {
 	pull    *pullView
 	quiting bool
 
-	events <-chan engine.Event
-	stats  statsState
+	events    <-chan engine.Event
+	stats     statsState
+	lastInput time.Time // when the user last pressed a key or used the mouse
 }
 
 // New returns the root model on eng.
@@ -162,6 +163,7 @@ func New(ctx context.Context, eng Engine, opts ...Option) *Model {
 	m.logs.now = o.clock
 	m.layers = newLayersPane(&m.styles, &m.keys.Viewer)
 	m.stats = newStatsState()
+	m.lastInput = m.now()
 	return m
 }
 
@@ -202,10 +204,12 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case tea.KeyPressMsg:
-		return m.handleKey(msg)
+		m.lastInput = m.now()
+		return tea.Batch(m.handleKey(msg), m.stats.tickIfNeeded(m))
 	case tea.PasteMsg:
 		return m.handlePaste(msg)
 	case tea.MouseMsg:
+		m.lastInput = m.now()
 		return m.handleMouse(msg)
 	case errMsg:
 		m.setStatus(msg.err.Error(), true)

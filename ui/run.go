@@ -27,7 +27,9 @@ func Run(ctx context.Context, eng *engine.Engine, theme string) error {
 		return err
 	}
 	m := New(ctx, eng, WithConfig(cfg), WithTheme(t))
-	p := tea.NewProgram(m, tea.WithContext(ctx))
+	// 30 frames a second is smooth for a list and halves the idle wake-ups
+	// of the renderer's ticker against the default 60.
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(30))
 	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil

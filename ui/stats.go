@@ -24,6 +24,11 @@ type StatsReader interface {
 // statsInterval is how often the visible running containers are sampled.
 const statsInterval = 2 * time.Second
 
+// statsIdleAfter is how long after the last key or mouse event sampling
+// goes on; it resumes with the next one. An unattended screen of running
+// containers then costs (almost) nothing.
+const statsIdleAfter = time.Minute
+
 // sparkLen is how many samples a sparkline shows.
 const sparkLen = 8
 
@@ -77,7 +82,7 @@ func visibleRunning(m *Model) []string {
 // tickIfNeeded arms the next round when sampling is on and something on
 // screen runs.
 func (s *statsState) tickIfNeeded(m *Model) tea.Cmd {
-	if s.armed || !m.cfg.Stats {
+	if s.armed || !m.cfg.Stats || m.now().Sub(m.lastInput) > statsIdleAfter {
 		return nil
 	}
 	if _, ok := m.eng.(StatsReader); !ok || len(visibleRunning(m)) == 0 {
