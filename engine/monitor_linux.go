@@ -264,7 +264,18 @@ func (m *monitor) runOnce() (int, *StartError) {
 	if err != nil {
 		return fail(125, err)
 	}
-	cg, err := cgroups.New(m.id, m.rec.resources())
+	// The init is a Go process with several threads: a pids limit below
+	// their number would stop the runtime from starting one and abort the
+	// init. Such a limit is applied only once the init is ready to exec
+	// (pids.max below the current count kills nothing, it only refuses
+	// new tasks), as runc applies its resources on procReady.
+	res := m.rec.resources()
+	early := res
+	if res.PidsLimit > 0 {
+		early.PidsLimit = 0
+		spec.WaitRelease = true
+	}
+	cg, err := cgroups.New(m.id, early)
 	if err != nil {
 		return fail(125, fmt.Errorf("create cgroup: %w", err))
 	}
@@ -346,6 +357,15 @@ func (m *monitor) runOnce() (int, *StartError) {
 		var msg initMsg
 		if err := json.Unmarshal(buf[:n], &msg); err != nil {
 			return abort(125, fmt.Errorf("read init status: %w", err))
+		}
+		if msg.Ready {
+			if err := cg.Update(res); err != nil {
+				return abort(125, fmt.Errorf("apply cgroup limits: %w", err))
+			}
+			if _, err := unix.Write(sock, []byte{initRelease}); err != nil {
+				return abort(125, fmt.Errorf("release init: %w", err))
+			}
+			continue
 		}
 		if msg.Error != "" {
 			cmd.Wait()

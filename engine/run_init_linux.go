@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -196,6 +197,11 @@ func setupContainer(spec *initSpec) error {
 	if err := unix.Chdir(cwd); err != nil {
 		return &initError{126, fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)}
 	}
+	if spec.WaitRelease {
+		if err := waitRelease(); err != nil {
+			return err
+		}
+	}
 	// Every descriptor above stdio closes at exec, the sync socket too:
 	// its end of file tells the monitor the exec succeeded.
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
@@ -203,6 +209,33 @@ func setupContainer(spec *initSpec) error {
 	}
 	err = syscall.Exec(path, spec.Args, env)
 	return execError(spec.Args[0], err)
+}
+
+// waitRelease tells the monitor the init is ready to exec and waits for
+// its release, during which the monitor may apply a pids limit below the
+// init's thread count. The read is a raw system call: a blocking Go
+// system call lets the runtime hand this thread's P to a new thread,
+// which the limit would refuse (and the runtime would abort on).
+func waitRelease() error {
+	// No allocation here: a collection could want a new thread too.
+	b := []byte(`{"ready":true}`)
+	if _, _, errno := unix.RawSyscall(unix.SYS_WRITE, initSockFd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b))); errno != 0 {
+		return fmt.Errorf("report ready: %w", errno)
+	}
+	var c [1]byte
+	for {
+		n, _, errno := unix.RawSyscall(unix.SYS_READ, initSockFd, uintptr(unsafe.Pointer(&c[0])), 1)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return fmt.Errorf("wait for release: %w", errno)
+		}
+		if n != 1 || c[0] != initRelease {
+			return errors.New("wait for release: the monitor went away")
+		}
+		return nil
+	}
 }
 
 func execError(name string, err error) error {

@@ -37,6 +37,12 @@ type initSpec struct {
 	Masked     []string    `json:"masked"`
 	ReadOnlyP  []string    `json:"readOnlyPaths"`
 	NoFile     uint64      `json:"noFile"`
+	// WaitRelease makes the init report Ready just before it execs the
+	// container's process and wait for the monitor's release: the
+	// monitor applies the limits a multi-threaded Go process cannot start
+	// under (a pids limit below its thread count) only then, as runc does
+	// on its procReady.
+	WaitRelease bool `json:"waitRelease,omitempty"`
 }
 
 // specMount is one mount the init makes inside the rootfs before
@@ -54,14 +60,20 @@ type specMount struct {
 // initMsg is what the init reports to the monitor over the sync socket. A
 // message with PTY set carries the PTY master as SCM_RIGHTS; a message
 // with Error set ends the start: Code is docker's exit code (125 engine
-// error, 126 cannot execute, 127 not found). When the init execs the
+// error, 126 cannot execute, 127 not found). With the spec's WaitRelease,
+// a message with Ready set says the init is about to exec and waits for
+// one byte (initRelease) from the monitor. When the init execs the
 // container's process the socket closes (it is close-on-exec), which is
 // how the monitor learns the start succeeded.
 type initMsg struct {
 	PTY   bool   `json:"pty,omitempty"`
+	Ready bool   `json:"ready,omitempty"`
 	Code  int    `json:"code,omitempty"`
 	Error string `json:"error,omitempty"`
 }
+
+// initRelease is the byte the monitor sends a Ready init to let it exec.
+const initRelease = 'r'
 
 // maskedPaths are covered (with /dev/null or an empty read-only tmpfs) in
 // every unprivileged container, as docker does.
