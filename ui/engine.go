@@ -56,4 +56,5 @@ var (
 	_ AttachDialer = (*engine.Engine)(nil)
 	_ StatsReader  = (*engine.Engine)(nil)
 	_ ShellExecer  = (*engine.Engine)(nil)
+	_ LayerFiler   = (*engine.Engine)(nil)
 )

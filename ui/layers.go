@@ -162,7 +162,7 @@ func (p *layersPane) showFiles(keep bool) {
 	lines := make([]string, 0, len(p.files[p.cur]))
 	for _, f := range p.files[p.cur] {
 		size := ""
-		if !f.dir && f.kind != 'D' {
+		if !f.dir && f.kind != 'D' && f.link == "" {
 			size = humanSize(f.size)
 		}
 		path := f.path

@@ -234,7 +234,11 @@ func (m *Model) paneFrame(h int) string {
 		body = m.layers.View(m.focusPane)
 	default:
 		if m.pane.kind == paneTop {
-			title += fmt.Sprintf(" · %d processes · every %s", len(m.pager.Lines()), topInterval)
+			procs := fmt.Sprintf("%d processes", len(m.pager.Lines()))
+			if len(m.pager.Lines()) == 1 {
+				procs = "1 process"
+			}
+			title += " · " + procs + " · every " + topInterval.String()
 		}
 		if len(m.pager.Lines()) == 0 {
 			body = m.styles.Muted.Render(emptyPaneText(m.pane.kind))
