@@ -43,6 +43,8 @@ type createFlags struct {
 	rm          bool
 	stopSignal  string
 	stopTimeout int
+	publish     publishFlags
+	aliases     []string
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -65,7 +67,9 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.privileged, "privileged", false, "give extended privileges to this container")
 	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set meta data on a container (KEY=VALUE)")
-	fs.StringVar(&f.network, "network", "", "connect a container to a network (none, host)")
+	fs.StringVar(&f.network, "network", "", "connect a container to a network: bridge (default), none, host or a network's name")
+	fs.StringArrayVar(&f.aliases, "network-alias", nil, "add a network-scoped alias for the container")
+	addPublishFlags(fs, &f.publish)
 	fs.BoolVarP(&f.interactive, "interactive", "i", false, "keep STDIN open even if not attached")
 	fs.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-TTY")
 	fs.BoolVar(&f.rm, "rm", false, "automatically remove the container when it exits")
@@ -95,6 +99,10 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		OpenStdin:   f.interactive,
 		StopSignal:  f.stopSignal,
 	}
+	if err := f.publish.apply(&o); err != nil {
+		return o, err
+	}
+	o.NetworkAliases = f.aliases
 	if len(args) > 1 {
 		o.Cmd = args[1:]
 	}
@@ -269,6 +277,11 @@ func runCmd(a *app) *cobra.Command {
 			}
 			if f.tty && !detach && f.interactive && !isTerminal(a.io.In) {
 				return engineError(errors.New("the input device is not a TTY"))
+			}
+			// A published port in use fails the run before anything is
+			// created.
+			if err := eng.CheckPorts(o); err != nil {
+				return engineError(err)
 			}
 			ctx := c.Context()
 			id, err := eng.Create(ctx, o)

@@ -53,6 +53,13 @@ func buildBerth(t *testing.T) *berthBin {
 		for _, id := range strings.Fields(ids) {
 			b.run("", "rm", "-f", id)
 		}
+		// Containers run on the default bridge: remove the store's
+		// bridge and firewall chains.
+		a := &app{root: b.root, logLevel: "info"}
+		if eng, err := a.engine(); err == nil {
+			eng.ResetNetworking(context.Background())
+			a.logFile.Close()
+		}
 	})
 	return b
 }
@@ -116,7 +123,7 @@ func TestContainerIsolation(t *testing.T) {
 		{"uid:gid", []string{"-u", "1000:1000"}, []string{"sh", "-c", "id -u; id -g"}, "1000\n1000\n"},
 		{"workdir created", []string{"-w", "/new/dir"}, []string{"pwd"}, "/new/dir\n"},
 		{"env", []string{"-e", "FOO=bar"}, []string{"sh", "-c", "echo $FOO $HOSTNAME"}, "bar "},
-		{"only lo", nil, []string{"sh", "-c", "ls /sys/class/net"}, "lo\n"},
+		{"network none: only lo", []string{"--network", "none"}, []string{"sh", "-c", "ls /sys/class/net"}, "lo\n"},
 		{"no_new_privs", nil, []string{"sh", "-c", "grep NoNewPrivs /proc/self/status"}, "NoNewPrivs:\t1\n"},
 		{"fds closed", nil, []string{"sh", "-c", "ls /proc/self/fd | wc -l"}, "4\n"},
 		{"read-only rootfs", []string{"--read-only"}, []string{"sh", "-c", "touch /x 2>/dev/null && echo writable || echo read-only"}, "read-only\n"},

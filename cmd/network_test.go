@@ -3,9 +3,15 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/engine"
 )
@@ -147,4 +153,104 @@ func TestPublishFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// freePort returns a TCP port nothing listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// httpGet fetches url, retrying refused or reset connections until the
+// server in a just started container listens or the deadline passes.
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil {
+				return string(b)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		<-tick.C
+	}
+}
+
+func TestRunNetworking(t *testing.T) {
+	b := buildBerth(t)
+	t.Run("default network is bridge", func(t *testing.T) {
+		out := b.ok("run", "--rm", "bb", "sh", "-c", "ip -4 -o addr show eth0; ip route")
+		if !regexp.MustCompile(`eth0\s+inet \d+\.\d+\.\d+\.\d+/\d+`).MatchString(out) || !strings.Contains(out, "default via ") {
+			t.Errorf("run without --network: eth0 and route = %q, want an address and a default route", out)
+		}
+		id := strings.TrimSpace(b.ok("create", "bb", "true"))
+		defer b.ok("rm", id)
+		if m := b.inspect(id)["HostConfig"].(map[string]any)["NetworkMode"]; m != "bridge" {
+			t.Errorf("NetworkMode = %v, want bridge", m)
+		}
+	})
+	t.Run("published port", func(t *testing.T) {
+		port := strconv.Itoa(freePort(t))
+		id := strings.TrimSpace(b.ok("run", "-d", "-p", port+":80", "bb", "sh", "-c",
+			"mkdir /www && echo hello from berth > /www/index.html && exec httpd -f -p 80 -h /www"))
+		if got := httpGet(t, "http://127.0.0.1:"+port+"/"); got != "hello from berth\n" {
+			t.Errorf("GET 127.0.0.1:%s = %q, want the container's page", port, got)
+		}
+		want := "0.0.0.0:" + port + "->80/tcp"
+		if out := b.ok("ps", "--format", "{{.ID}} {{.Ports}}"); out != id[:12]+" "+want+"\n" {
+			t.Errorf("ps PORTS = %q, want %q", out, want)
+		}
+		ns := b.inspect(id)["NetworkSettings"].(map[string]any)
+		ports, _ := ns["Ports"].(map[string]any)["80/tcp"].([]any)
+		if len(ports) != 1 || ports[0].(map[string]any)["HostPort"] != port || ports[0].(map[string]any)["HostIp"] != "0.0.0.0" {
+			t.Errorf("inspect NetworkSettings.Ports = %v, want 80/tcp on 0.0.0.0:%s", ns["Ports"], port)
+		}
+		bridge, _ := ns["Networks"].(map[string]any)["bridge"].(map[string]any)
+		if ip, _ := bridge["IPAddress"].(string); ip == "" || ns["IPAddress"] != ip {
+			t.Errorf("inspect NetworkSettings = %v, want the bridge address in Networks.bridge and IPAddress", ns)
+		}
+
+		t.Run("port in use", func(t *testing.T) {
+			code, out, errs := b.run("", "run", "-d", "--name", "clash", "-p", port+":80", "bb", "true")
+			if code != 125 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "port is already allocated") {
+				t.Errorf("run -p %s:80 with the port taken = %d %q %q, want 125 and one line: port is already allocated", port, code, out, errs)
+			}
+			if out := b.ok("ps", "-aq"); out != id[:12]+"\n" {
+				t.Errorf("ps -aq after the failed run = %q, want only %s", out, id[:12])
+			}
+		})
+
+		b.ok("rm", "-f", id)
+		l, err := net.Listen("tcp", ":"+port)
+		if err != nil {
+			t.Fatalf("port %s after rm -f: %v, want it free", port, err)
+		}
+		l.Close()
+	})
+	t.Run("network alias", func(t *testing.T) {
+		b.ok("network", "create", "aliasnet")
+		defer b.ok("network", "rm", "aliasnet")
+		out := b.ok("run", "--rm", "--network", "aliasnet", "--network-alias", "db", "bb", "grep", "-w", "db", "/etc/hosts")
+		if !strings.Contains(out, "db") {
+			t.Errorf("hosts entry for the alias = %q", out)
+		}
+		code, _, errs := b.run("", "run", "--rm", "--network-alias", "db", "bb", "true")
+		if code != 125 || !strings.Contains(errs, "only for containers in user defined networks") {
+			t.Errorf("--network-alias on the default bridge = %d %q, want 125", code, errs)
+		}
+	})
 }

@@ -104,13 +104,18 @@ type CreateOptions struct {
 	// (-p, -P), keyed "PORT/PROTO".
 	PortBindings    map[string][]PortBinding
 	PublishAllPorts bool
+	// NetworkAliases are names (--network-alias) the container's peers
+	// on its user network resolve to it. The default bridge, host and
+	// none networks have no name resolution and refuse them.
+	NetworkAliases []string
 	// StopSignal and StopTimeout (seconds) override the image's.
 	StopSignal  string
 	StopTimeout *int
 }
 
-// defaultNetworkMode is the network of a container created without one.
-const defaultNetworkMode = "none"
+// defaultNetworkMode is the network of a container created without one,
+// docker's default bridge.
+const defaultNetworkMode = DefaultBridge
 
 // Create creates a container from an image without starting it and
 // returns its ID. The image's config applies as docker applies it:
@@ -140,6 +145,11 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (string, error) {
 	if _, err := e.networkFor(host.NetworkMode); err != nil {
 		return "", err
 	}
+	if len(o.NetworkAliases) > 0 {
+		if m := host.NetworkMode; m == DefaultBridge || m == "host" || m == "none" {
+			return "", netInvalid("network-scoped alias is supported only for containers in user defined networks")
+		}
+	}
 	mounts, err := parseMounts(o.Volumes, o.Tmpfs, cfg.Volumes)
 	if err != nil {
 		return "", err
@@ -166,6 +176,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (string, error) {
 		Args:       full[1:],
 		Config:     cfg,
 		HostConfig: host,
+		Aliases:    o.NetworkAliases,
 	}
 	var made []string // volumes made for this container, removed on failure
 	fail := func(err error) (string, error) {

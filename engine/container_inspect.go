@@ -35,10 +35,21 @@ type GraphDriver struct {
 	Data map[string]string
 }
 
-// NetworkSettings is the NetworkSettings section of docker inspect.
+// NetworkSettings is the NetworkSettings section of docker inspect. The
+// address fields are those of the container's endpoint on the default
+// bridge, as docker fills them; Networks holds every network.
 type NetworkSettings struct {
 	SandboxKey string
-	Ports      map[string][]PortBinding
+	// Ports maps "PORT/PROTO" to the host addresses it is published on
+	// while the container runs; an exposed port not published maps to
+	// null.
+	Ports       map[string][]PortBinding
+	EndpointID  string
+	Gateway     string
+	IPAddress   string
+	IPPrefixLen int
+	MacAddress  string
+	Networks    map[string]EndpointSettings
 }
 
 // ContainerInspect is the docker-compatible inspect view of a container.
@@ -90,13 +101,11 @@ func (e *Engine) InspectContainer(ctx context.Context, ref string) (ContainerIns
 	if args == nil {
 		args = []string{}
 	}
-	ns := NetworkSettings{Ports: map[string][]PortBinding{}}
-	if st.Pid > 0 && rec.HostConfig.NetworkMode != "host" {
-		ns.SandboxKey = fmt.Sprintf("/proc/%d/ns/net", st.Pid)
+	db, err := e.st.ReadNetworks()
+	if err != nil {
+		return ContainerInspect{}, err
 	}
-	for port, b := range rec.HostConfig.PortBindings {
-		ns.Ports[port] = b
-	}
+	ns := networkSettings(&db, rec, st.Pid)
 	mounts := rec.mountPoints()
 	return ContainerInspect{
 		ID:      id,

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/berth-dev/berth/store"
 )
 
 // ContainerSummary is one row of the container list.
@@ -87,9 +89,13 @@ func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]Con
 	if err != nil {
 		return nil, err
 	}
+	db, err := e.st.ReadNetworks()
+	if err != nil {
+		return nil, err
+	}
 	var out []ContainerSummary
 	for _, id := range ids {
-		s, err := e.summary(id)
+		s, err := e.summary(&db, id)
 		if err != nil {
 			continue // removed meanwhile
 		}
@@ -133,8 +139,8 @@ func matchFilters(s ContainerSummary, f map[string][]string, ancestors map[strin
 		})
 }
 
-// summary reads one container's row.
-func (e *Engine) summary(id string) (ContainerSummary, error) {
+// summary reads one container's row; db gives its published ports.
+func (e *Engine) summary(db *store.NetworkDB, id string) (ContainerSummary, error) {
 	rec, err := e.readRecord(id)
 	if err != nil {
 		return ContainerSummary{}, err
@@ -156,7 +162,7 @@ func (e *Engine) summary(id string) (ContainerSummary, error) {
 		Status:       statusString(st, time.Now()),
 		ExitCode:     st.ExitCode,
 		Error:        st.Error,
-		Ports:        portsString(rec),
+		Ports:        portsString(db, rec, st.Pid > 0),
 		Labels:       rec.Config.Labels,
 		Pid:          st.Pid,
 		Tty:          rec.Config.Tty,
@@ -168,23 +174,6 @@ func (e *Engine) summary(id string) (ContainerSummary, error) {
 func commandString(path string, args []string) string {
 	s := strconv.Quote(strings.Join(append([]string{path}, args...), " "))
 	return s
-}
-
-// portsString formats published ports as docker ps does:
-// "0.0.0.0:8080->80/tcp".
-func portsString(rec *containerRecord) string {
-	var parts []string
-	for port, bs := range rec.HostConfig.PortBindings {
-		for _, b := range bs {
-			ip := b.HostIP
-			if ip == "" {
-				ip = "0.0.0.0"
-			}
-			parts = append(parts, fmt.Sprintf("%s:%s->%s", ip, b.HostPort, port))
-		}
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ", ")
 }
 
 // statusString is docker's human status line.

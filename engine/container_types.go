@@ -118,6 +118,8 @@ type containerRecord struct {
 	Config     ContainerConfig `json:"config"`
 	HostConfig HostConfig      `json:"hostConfig"`
 	Mounts     []mountRecord   `json:"mounts"`
+	// Aliases are the --network-alias names on the container's network.
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 // containerState is a container's state.json. The monitor writes it while

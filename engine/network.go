@@ -346,7 +346,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int)
 			staleForwards = releaseDeadForwards(db)
 		}
 		if db.Endpoint(primary.ID, c.ID) == nil {
-			db.Endpoints = append(db.Endpoints, store.Endpoint{ID: network.RandomID(), Network: primary.ID, Container: c.ID})
+			db.Endpoints = append(db.Endpoints, store.Endpoint{ID: network.RandomID(), Network: primary.ID, Container: c.ID, Aliases: c.Aliases})
 		}
 		idx := containerEndpoints(db, c.ID, primary.ID)
 		for n, i := range idx {
@@ -1089,6 +1089,12 @@ func (e *Engine) ContainerPorts(ctx context.Context, ref string) ([]PortMapping,
 	if err != nil {
 		return nil, err
 	}
+	return portMappings(&db, id), nil
+}
+
+// portMappings returns the ports container id publishes while it runs,
+// sorted by container port, protocol and host port.
+func portMappings(db *store.NetworkDB, id string) []PortMapping {
 	var out []PortMapping
 	for _, ep := range db.Endpoints {
 		if ep.Container != id || !ep.Active() {
@@ -1106,9 +1112,112 @@ func (e *Engine) ContainerPorts(ctx context.Context, ref string) ([]PortMapping,
 		if out[i].ContainerPort != out[j].ContainerPort {
 			return out[i].ContainerPort < out[j].ContainerPort
 		}
-		return out[i].Proto < out[j].Proto
+		if out[i].Proto != out[j].Proto {
+			return out[i].Proto < out[j].Proto
+		}
+		return out[i].HostPort < out[j].HostPort
 	})
-	return out, nil
+	return out
+}
+
+// portsString formats the ports of a container as docker ps does: its
+// published ports ("0.0.0.0:8080->80/tcp") and, while it runs, the
+// exposed ports it does not publish ("443/tcp").
+func portsString(db *store.NetworkDB, rec *containerRecord, running bool) string {
+	if !running {
+		return ""
+	}
+	var parts []string
+	published := map[string]bool{}
+	for _, m := range portMappings(db, rec.ID) {
+		k := fmt.Sprintf("%d/%s", m.ContainerPort, m.Proto)
+		published[k] = true
+		parts = append(parts, fmt.Sprintf("%s:%d->%s", m.HostIP, m.HostPort, k))
+	}
+	var exposed []string
+	for k := range rec.Config.ExposedPorts {
+		if !published[k] {
+			exposed = append(exposed, k)
+		}
+	}
+	sort.Strings(exposed)
+	return strings.Join(append(parts, exposed...), ", ")
+}
+
+// networkSettings returns docker's NetworkSettings of container rec:
+// the published ports while it runs (exposed ports it does not publish
+// map to null), its networks, and docker's top-level address fields from
+// its endpoint on the default bridge.
+func networkSettings(db *store.NetworkDB, rec *containerRecord, pid int) NetworkSettings {
+	ns := NetworkSettings{Ports: map[string][]PortBinding{}, Networks: map[string]EndpointSettings{}}
+	if pid > 0 && rec.HostConfig.NetworkMode != "host" {
+		ns.SandboxKey = fmt.Sprintf("/proc/%d/ns/net", pid)
+	}
+	if pid > 0 {
+		for k := range rec.Config.ExposedPorts {
+			ns.Ports[k] = nil
+		}
+		for _, m := range portMappings(db, rec.ID) {
+			k := fmt.Sprintf("%d/%s", m.ContainerPort, m.Proto)
+			ns.Ports[k] = append(ns.Ports[k], PortBinding{HostIP: m.HostIP, HostPort: strconv.Itoa(int(m.HostPort))})
+		}
+	}
+	switch mode := rec.HostConfig.NetworkMode; mode {
+	case "host", "none":
+		ns.Networks[mode] = EndpointSettings{NetworkID: networkID(db, mode)}
+		return ns
+	}
+	for name, s := range endpointSettings(db, rec.ID) {
+		ns.Networks[name] = s
+		if name == DefaultBridge {
+			ns.EndpointID, ns.Gateway, ns.IPAddress, ns.IPPrefixLen, ns.MacAddress = s.EndpointID, s.Gateway, s.IPAddress, s.IPPrefixLen, s.MacAddress
+		}
+	}
+	if len(ns.Networks) == 0 {
+		// Not started yet: its endpoint is made at the first start.
+		name := rec.HostConfig.NetworkMode
+		if n := db.Network(name); n != nil {
+			name = n.Name
+		}
+		ns.Networks[name] = EndpointSettings{Aliases: rec.Aliases, NetworkID: networkID(db, name)}
+	}
+	return ns
+}
+
+// CheckPorts reports whether the host ports o publishes explicitly are
+// free, so that run can refuse a port in use before it creates anything.
+// The start binds them again and holds them, so a port taken in between
+// still fails the start. It returns an error wrapping ErrConflict (bind
+// 0.0.0.0:8080/tcp: port is already allocated) or, for a bad binding,
+// ErrInvalid.
+func (e *Engine) CheckPorts(o CreateOptions) error {
+	specs, err := portSpecs(&containerRecord{HostConfig: HostConfig{PortBindings: o.PortBindings}})
+	if err != nil {
+		return err
+	}
+	var fixed []network.PortSpec
+	for _, s := range specs {
+		if s.HostPort != 0 {
+			fixed = append(fixed, s)
+		}
+	}
+	if len(fixed) == 0 {
+		return nil
+	}
+	pub, err := network.Publish(fixed)
+	if err != nil {
+		return netConflict("%w", err)
+	}
+	pub.Close()
+	return nil
+}
+
+// networkID returns the ID of network name, or "".
+func networkID(db *store.NetworkDB, name string) string {
+	if n := db.Network(name); n != nil {
+		return n.ID
+	}
+	return ""
 }
 
 // ContainerNetworks returns container id's networks by name, with their
@@ -1118,6 +1227,11 @@ func (e *Engine) ContainerNetworks(ctx context.Context, id string) (map[string]E
 	if err != nil {
 		return nil, err
 	}
+	return endpointSettings(&db, id), nil
+}
+
+// endpointSettings returns container id's endpoints by network name.
+func endpointSettings(db *store.NetworkDB, id string) map[string]EndpointSettings {
 	out := map[string]EndpointSettings{}
 	for _, ep := range db.Endpoints {
 		n := db.Network(ep.Network)
@@ -1133,7 +1247,7 @@ func (e *Engine) ContainerNetworks(ctx context.Context, id string) (map[string]E
 		}
 		out[n.Name] = s
 	}
-	return out, nil
+	return out
 }
 
 // RepairNetworks releases what containers that are gone left behind:
