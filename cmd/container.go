@@ -253,7 +253,7 @@ func containerPruneCmd(a *app) *cobra.Command {
 		Short: "Remove all stopped containers",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			eng, err := a.engine()
+			eng, err := a.repairedEngine(c.Context())
 			if err != nil {
 				return err
 			}

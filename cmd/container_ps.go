@@ -38,7 +38,7 @@ func psCmd(a *app) *cobra.Command {
 		Short: "List containers",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			eng, err := a.engine()
+			eng, err := a.repairedEngine(c.Context())
 			if err != nil {
 				return err
 			}

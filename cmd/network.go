@@ -263,7 +263,7 @@ func networkPruneCmd(a *app) *cobra.Command {
 		Short: "Remove all unused networks",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			eng, err := a.engine()
+			eng, err := a.repairedEngine(c.Context())
 			if err != nil {
 				return err
 			}

@@ -51,6 +51,8 @@ type app struct {
 	insecure []string
 	theme    string
 	eng      *engine.Engine
+	log      *slog.Logger
+	repaired bool
 	logFile  *os.File
 	ui       UIFunc
 }
@@ -59,7 +61,9 @@ type app struct {
 // arguments calls it.
 type UIFunc func(ctx context.Context, eng *engine.Engine, theme string) error
 
-// engine opens the store and the engine once.
+// engine opens the store and the engine once. The first engine opened on
+// a store after the host booted repairs what the previous boot left
+// (engine.RepairAfterBoot); otherwise that check costs one stat.
 func (a *app) engine() (*engine.Engine, error) {
 	if a.eng != nil {
 		return a.eng, nil
@@ -80,7 +84,31 @@ func (a *app) engine() (*engine.Engine, error) {
 	}
 	opts := []engine.Option{engine.WithInsecureRegistries(a.insecure...)}
 	a.eng = engine.New(st, log, opts...)
+	a.log = log
+	// The command's context is not at hand here; the repair is bounded
+	// by the store's size.
+	if ran, err := a.eng.RepairAfterBoot(context.Background()); err != nil {
+		log.Warn("repair after boot", "err", err)
+	} else if ran {
+		a.repaired = true
+	}
 	return a.eng, nil
+}
+
+// repairedEngine is engine for the commands that show or clean up the
+// whole store (the TUI, ps, prune): it runs the engine's repairs once
+// first, as a daemon does when it starts. A failed repair is logged and
+// does not stop the command.
+func (a *app) repairedEngine(ctx context.Context) (*engine.Engine, error) {
+	eng, err := a.engine()
+	if err != nil || a.repaired {
+		return eng, err
+	}
+	a.repaired = true
+	if err := eng.Repair(ctx); err != nil {
+		a.log.Warn("repair", "err", err)
+	}
+	return eng, nil
 }
 
 // openLog opens berth.log under the root: berth never logs to the terminal.
@@ -125,7 +153,7 @@ func newRoot(a *app) *cobra.Command {
 			if a.ui == nil {
 				return c.Help()
 			}
-			eng, err := a.engine()
+			eng, err := a.repairedEngine(c.Context())
 			if err != nil {
 				return err
 			}

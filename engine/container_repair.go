@@ -2,10 +2,57 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/berth-dev/berth/engine/cgroups"
 )
+
+// repairedDir holds one marker per store repaired since the host booted.
+// It is on /run, a tmpfs, so a reboot empties it.
+const repairedDir = "/run/berth/repaired"
+
+// Repair runs RepairContainers and then RepairNetworks, and returns their
+// errors joined. Commands that show or clean the whole store (the TUI,
+// ps, prune) run it first, as a daemon would on its start.
+func (e *Engine) Repair(ctx context.Context) error {
+	return errors.Join(e.RepairContainers(ctx), e.RepairNetworks(ctx))
+}
+
+// RepairAfterBoot runs Repair if it has not run on this store since the
+// host booted, which costs one stat when it has: after a reboot every
+// container recorded as running is dead, and its leases, DNAT rules and
+// cgroups are stale. It reports whether it repaired.
+func (e *Engine) RepairAfterBoot(ctx context.Context) (bool, error) {
+	h := sha256.Sum256([]byte(e.st.Root()))
+	marker := filepath.Join(repairedDir, hex.EncodeToString(h[:8]))
+	if _, err := os.Stat(marker); err == nil {
+		return false, nil
+	}
+	unlock, err := e.st.Lock("repair-boot")
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	if _, err := os.Stat(marker); err == nil {
+		return false, nil // repaired by another process meanwhile
+	}
+	// A repair that fails (no iptables, say) is recorded all the same:
+	// retrying it on every command would slow every command down, and the
+	// commands that run Repair retry it.
+	rerr := e.Repair(ctx)
+	if err := os.MkdirAll(repairedDir, 0o700); err != nil {
+		return true, errors.Join(rerr, fmt.Errorf("record repair: %w", err))
+	}
+	if err := os.WriteFile(marker, []byte(e.st.Root()+"\n"), 0o600); err != nil {
+		return true, errors.Join(rerr, fmt.Errorf("record repair: %w", err))
+	}
+	return true, rerr
+}
 
 // RepairContainers puts the store's containers right after a crash, and is
 // cheap enough to run whenever berth starts: containers recorded as
