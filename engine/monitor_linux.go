@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"sort"
 	"sync"
 	"syscall"
 	"time"
@@ -301,20 +303,46 @@ func (m *monitor) runOnce() (int, *StartError) {
 	if spec.NewNet {
 		flags |= unix.CLONE_NEWNET
 	}
-	cmd := &exec.Cmd{
-		Path:       m.exe.Path,
-		Args:       []string{"berth-init"},
-		Env:        []string{},
-		Stdin:      st.childIn,
-		Stdout:     st.childOut,
-		Stderr:     st.childErr,
-		ExtraFiles: []*os.File{child},
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: flags,
-			Pdeathsig:  syscall.SIGKILL,
-		},
+	// The init enters its cgroups without a process migration: the v2
+	// one at clone (CLONE_INTO_CGROUP), the v1 ones by moving its own
+	// thread (joinCgroups). A kernel without CLONE_INTO_CGROUP (before
+	// 5.7) gets the process moved after the start.
+	v1Dirs, v2Dir := cgroupDirs(cg)
+	var cgFD *os.File
+	if v2Dir != "" {
+		if fd, err := unix.Open(v2Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+			cgFD = os.NewFile(uintptr(fd), v2Dir)
+			defer cgFD.Close()
+		}
 	}
+	newCmd := func(intoCgroup bool) *exec.Cmd {
+		c := &exec.Cmd{
+			Path:       m.exe.Path,
+			Args:       []string{"berth-init"},
+			Env:        []string{},
+			Stdin:      st.childIn,
+			Stdout:     st.childOut,
+			Stderr:     st.childErr,
+			ExtraFiles: []*os.File{child},
+			SysProcAttr: &syscall.SysProcAttr{
+				Cloneflags: flags,
+				Pdeathsig:  syscall.SIGKILL,
+			},
+		}
+		if intoCgroup {
+			c.SysProcAttr.UseCgroupFD = true
+			c.SysProcAttr.CgroupFD = int(cgFD.Fd())
+		}
+		return c
+	}
+	moved := v2Dir == "" || cgFD != nil
+	cmd := newCmd(cgFD != nil)
 	err = cmd.Start()
+	if err != nil && cgFD != nil {
+		moved = false
+		cmd = newCmd(false)
+		err = cmd.Start()
+	}
 	child.Close()
 	st.closeChild()
 	if err != nil {
@@ -327,7 +355,9 @@ func (m *monitor) runOnce() (int, *StartError) {
 		m.net.Detach(ctx, m.rec)
 		return fail(code, err)
 	}
-	if err := cg.Add(pid); err != nil {
+	if moved {
+		spec.CgroupTasks = v1Dirs
+	} else if err := cg.Add(pid); err != nil {
 		return abort(125, fmt.Errorf("join cgroup: %w", err))
 	}
 	if err := m.net.Attach(ctx, m.rec, pid); err != nil {
@@ -432,6 +462,20 @@ func (m *monitor) runOnce() (int, *StartError) {
 		m.e.emit("container", "oom", m.id, m.attrs(nil))
 	}
 	return code, nil
+}
+
+// cgroupDirs returns the distinct v1 directories of cg and its v2
+// directory ("" on a host without one).
+func cgroupDirs(cg *cgroups.Cgroup) (v1 []string, v2 string) {
+	for k, d := range cg.Paths() {
+		if k == cgroups.UnifiedKey {
+			v2 = d
+		} else if !slices.Contains(v1, d) {
+			v1 = append(v1, d)
+		}
+	}
+	sort.Strings(v1)
+	return v1, v2
 }
 
 // copyOut copies one output stream of the container into the log and to

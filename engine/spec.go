@@ -43,6 +43,9 @@ type initSpec struct {
 	// under (a pids limit below its thread count) only then, as runc does
 	// on its procReady.
 	WaitRelease bool `json:"waitRelease,omitempty"`
+	// CgroupTasks are the container's cgroup v1 directories, which the
+	// init's thread joins itself (see joinCgroups).
+	CgroupTasks []string `json:"cgroupTasks,omitempty"`
 }
 
 // specMount is one mount the init makes inside the rootfs before
