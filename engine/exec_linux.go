@@ -31,8 +31,8 @@ import (
 // # How the process enters the container
 //
 // Exec does not re-execute berth inside the container. A goroutine locks
-// itself to a fresh OS thread and turns that thread into a thread of the
-// container: it writes its thread ID to the container's cgroup v1 tasks
+// itself to an OS thread (never the main thread, which the Go runtime
+// cannot end) and turns that thread into a thread of the container: it writes its thread ID to the container's cgroup v1 tasks
 // files, unshares CLONE_FS (the kernel refuses setns into a mount
 // namespace to a thread sharing its root and working directory with
 // others), enters every namespace of the container's init at once with
@@ -168,14 +168,10 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions) (*ExecProc
 	}
 	spec.files = files
 
-	res := make(chan execStarted, 1)
-	go func() {
-		// Never unlocked: the thread ends with the goroutine.
-		runtime.LockOSThread()
+	r := onThrowawayThread(func() execStarted {
 		proc, master, err := spec.start()
-		res <- execStarted{proc, master, err}
-	}()
-	r := <-res
+		return execStarted{proc, master, err}
+	})
 	if r.err != nil {
 		var ee *ExecError
 		if errors.As(r.err, &ee) {
@@ -188,6 +184,29 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions) (*ExecProc
 	go p.reap()
 	e.log.Debug("exec", "container", id, "pid", p.Pid, "cmd", o.Cmd)
 	return p, nil
+}
+
+// onThrowawayThread runs fn on an OS thread of its own that ends when fn
+// returns, so that whatever fn changes about its thread (namespaces,
+// cgroups, capabilities) dies with it. It never uses the main thread: the
+// Go runtime cannot end that thread and parks it for good instead, with
+// its changes, and a frozen container would then freeze the whole
+// process.
+func onThrowawayThread[T any](fn func() T) T {
+	res := make(chan T, 1)
+	go func() {
+		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			// While this goroutine holds the main thread, the runtime
+			// runs the next one on another.
+			res <- onThrowawayThread(fn)
+			runtime.UnlockOSThread()
+			return
+		}
+		// Never unlocked: the thread ends with the goroutine.
+		res <- fn()
+	}()
+	return <-res
 }
 
 // execStarted is what the container thread reports back.
