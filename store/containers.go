@@ -51,8 +51,9 @@ func validID(id string) error {
 
 // CreateContainer creates the directory of container id with its config,
 // staged and renamed into place so it appears complete or not at all. It
-// returns ErrExists if the ID is taken.
-func (s *Store) CreateContainer(id string, config any) (ContainerPaths, error) {
+// returns ErrExists if the ID is taken. With NoSync it skips the fsyncs.
+func (s *Store) CreateContainer(id string, config any, opts ...WriteOption) (ContainerPaths, error) {
+	o := makeWriteOptions(opts)
 	if err := validID(id); err != nil {
 		return ContainerPaths{}, err
 	}
@@ -77,11 +78,16 @@ func (s *Store) CreateContainer(id string, config any) (ContainerPaths, error) {
 	if err := writeJSONPlain(filepath.Join(stage, "config.json"), config); err != nil {
 		return fail(err)
 	}
-	if err := syncDir(stage); err != nil {
-		return fail(err)
+	if !o.noSync {
+		if err := syncDir(stage); err != nil {
+			return fail(err)
+		}
 	}
 	if err := os.Rename(stage, p.Dir); err != nil {
 		return fail(err)
+	}
+	if o.noSync {
+		return p, nil
 	}
 	return p, syncDir(filepath.Dir(p.Dir))
 }
@@ -161,14 +167,15 @@ func (s *Store) DeleteContainer(id string) error {
 }
 
 // repairContainers removes container directories that have no config,
-// which only a crash between the stages of CreateContainer can leave.
+// which only a crash between the stages of CreateContainer can leave, or
+// an empty one, which a power loss after a NoSync create can leave.
 func (s *Store) repairContainers() error {
 	ids, err := s.ContainerIDs()
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		if _, err := os.Stat(s.Container(id).Config); errors.Is(err, os.ErrNotExist) {
+		if fi, err := os.Stat(s.Container(id).Config); errors.Is(err, os.ErrNotExist) || err == nil && fi.Size() == 0 {
 			s.log.Info("remove container without config", "container", id)
 			if err := s.removeAll(s.Container(id).Dir); err != nil {
 				return err
@@ -181,7 +188,8 @@ func (s *Store) repairContainers() error {
 // ReserveName records that name belongs to container id. It returns
 // ErrExists, wrapped, if another existing container holds the name. A
 // reservation left by a container that no longer exists is taken over.
-func (s *Store) ReserveName(name, id string) error {
+// With NoSync it skips the fsyncs.
+func (s *Store) ReserveName(name, id string, opts ...WriteOption) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
@@ -197,7 +205,7 @@ func (s *Store) ReserveName(name, id string) error {
 			return fmt.Errorf("reserve name %q: %w: in use by container %s", name, ErrExists, owner)
 		}
 	}
-	return s.writeFile(path, []byte(id+"\n"))
+	return s.writeFile(path, []byte(id+"\n"), opts...)
 }
 
 // ReleaseName drops the reservation of name if container id holds it.

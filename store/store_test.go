@@ -410,3 +410,38 @@ func TestChainID(t *testing.T) {
 		t.Errorf("ChainIDs()[1] = %s, want %s", ids[1], want)
 	}
 }
+
+func TestNoSyncContainer(t *testing.T) {
+	s := open(t)
+	id := strings.Repeat("ef", 32)
+	type cfg struct{ Name string }
+	if _, err := s.CreateContainer(id, cfg{"tmp"}, NoSync()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReserveName("tmp", id, NoSync()); err != nil {
+		t.Fatal(err)
+	}
+	var got cfg
+	if err := s.ReadContainerConfig(id, &got); err != nil || got.Name != "tmp" {
+		t.Errorf("ReadContainerConfig after a NoSync create = %+v, %v, want tmp", got, err)
+	}
+	if owner, err := s.LookupName("tmp"); err != nil || owner != id {
+		t.Errorf("LookupName after a NoSync reserve = %q, %v, want %s", owner, err, id)
+	}
+	if left, err := os.ReadDir(filepath.Join(s.Root(), "tmp")); err != nil || len(left) != 0 {
+		t.Errorf("tmp/ after NoSync writes = %d entries, %v, want none", len(left), err)
+	}
+
+	// A power loss after a NoSync create can leave an empty config:
+	// Open removes such a container.
+	if err := os.WriteFile(s.Container(id).Config, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(s.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s2.ContainerIDs(); len(ids) != 0 {
+		t.Errorf("ContainerIDs after Open with an empty config = %v, want none", ids)
+	}
+}
