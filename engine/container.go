@@ -213,12 +213,18 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (string, error) {
 		}
 	}
 	rec.HostConfig.Binds = host.Binds
+	// A container removed when it exits needs no durable records: a
+	// power loss ends it anyway. Its writes still survive a kill -9.
+	var wo []store.WriteOption
+	if o.AutoRemove {
+		wo = append(wo, store.NoSync())
+	}
 	name := o.Name
 	for try := 0; ; try++ {
 		if name == "" || try > 0 && o.Name == "" {
 			name = randomName(try)
 		}
-		err := e.st.ReserveName(name, id)
+		err := e.st.ReserveName(name, id, wo...)
 		if err == nil {
 			break
 		}
@@ -231,7 +237,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (string, error) {
 		}
 	}
 	rec.Name = name
-	if _, err := e.st.CreateContainer(id, rec); err != nil {
+	if _, err := e.st.CreateContainer(id, rec, wo...); err != nil {
 		e.st.ReleaseName(name, id)
 		return fail(fmt.Errorf("create container: %w", err))
 	}

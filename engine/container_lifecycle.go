@@ -484,21 +484,25 @@ func (e *Engine) Remove(ctx context.Context, ref string, o RemoveOptions) error 
 			return err
 		}
 	}
-	return e.deleteContainer(ctx, rec, o.Volumes)
+	return e.deleteContainer(ctx, rec, o.Volumes, true)
 }
 
-// deleteContainer removes a container that does not run.
-func (e *Engine) deleteContainer(ctx context.Context, rec *containerRecord, volumes bool) error {
+// deleteContainer removes a container that does not run, and its cgroup
+// unless the caller knows it is gone (the monitor deletes it when the
+// container's process exits).
+func (e *Engine) deleteContainer(ctx context.Context, rec *containerRecord, volumes, cgroup bool) error {
 	id := rec.ID
 	if n, err := e.networkFor(rec.HostConfig.NetworkMode); err == nil {
 		if err := n.Release(ctx, rec); err != nil {
 			e.log.Warn("release network", "container", id, "err", err)
 		}
 	}
-	if cg, err := cgroups.Load(id); err == nil {
-		cg.KillAll(ctx, syscall.SIGKILL)
-		if err := cg.Delete(ctx); err != nil {
-			return fmt.Errorf("remove container %s: %w", id[:12], err)
+	if cgroup {
+		if cg, err := cgroups.Load(id); err == nil {
+			cg.KillAll(ctx, syscall.SIGKILL)
+			if err := cg.Delete(ctx); err != nil {
+				return fmt.Errorf("remove container %s: %w", id[:12], err)
+			}
 		}
 	}
 	// Nothing is mounted on merged in the host's namespace except by a

@@ -107,7 +107,7 @@ func (e *Engine) runMonitor(id string, ready, attach *os.File) int {
 	code := m.loop()
 	m.logw.Close()
 	if m.rec.HostConfig.AutoRemove {
-		if err := e.deleteContainer(context.Background(), m.rec, true); err != nil {
+		if err := e.deleteContainer(context.Background(), m.rec, true, false); err != nil {
 			e.log.Warn("remove container", "container", id, "err", err)
 		}
 	}
@@ -178,7 +178,7 @@ func (m *monitor) loop() int {
 			if m.ready != nil && m.rec.HostConfig.AutoRemove {
 				// Remove before reporting, so that run --rm leaves
 				// nothing behind when it returns.
-				if err := m.e.deleteContainer(context.Background(), m.rec, true); err != nil {
+				if err := m.e.deleteContainer(context.Background(), m.rec, true, false); err != nil {
 					m.e.log.Warn("remove container", "container", m.id, "err", err)
 				}
 				m.rec.HostConfig.AutoRemove = false

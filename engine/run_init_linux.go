@@ -176,14 +176,8 @@ func setupContainer(spec *initSpec) error {
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("keep capabilities: %w", err)
 	}
-	if err := syscall.Setgroups(u.groups); err != nil {
-		return fmt.Errorf("set groups: %w", err)
-	}
-	if err := syscall.Setgid(u.gid); err != nil {
-		return fmt.Errorf("set gid %d: %w", u.gid, err)
-	}
-	if err := syscall.Setuid(u.uid); err != nil {
-		return fmt.Errorf("set uid %d: %w", u.uid, err)
+	if err := setIDs(u); err != nil {
+		return err
 	}
 	if err := setCaps(spec.Caps); err != nil {
 		return err
@@ -233,6 +227,32 @@ func joinCgroups(dirs []string) error {
 		if err != nil {
 			return fmt.Errorf("join cgroup %s: %w", d, err)
 		}
+	}
+	return nil
+}
+
+// setIDs sets the groups, gid and uid of the calling thread only. Go's
+// syscall.Setuid and friends change every thread of the process, which
+// costs a signal round trip to each; the init's other threads end at
+// execve, so only this one's credentials reach the container's process.
+func setIDs(u execUser) error {
+	groups := make([]uint32, len(u.groups))
+	for i, g := range u.groups {
+		groups[i] = uint32(g)
+	}
+	var list uintptr
+	if len(groups) > 0 {
+		list = uintptr(unsafe.Pointer(&groups[0]))
+	}
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(groups)), list, 0); errno != 0 {
+		return fmt.Errorf("set groups: %w", errno)
+	}
+	runtime.KeepAlive(groups)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(u.gid), uintptr(u.gid), uintptr(u.gid)); errno != 0 {
+		return fmt.Errorf("set gid %d: %w", u.gid, errno)
+	}
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(u.uid), uintptr(u.uid), uintptr(u.uid)); errno != 0 {
+		return fmt.Errorf("set uid %d: %w", u.uid, errno)
 	}
 	return nil
 }
