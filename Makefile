@@ -3,7 +3,7 @@ BIN     := bin/berth
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/berth-dev/berth/cmd.Version=$(VERSION)
 
-.PHONY: build run test integration bench lint golden clean
+.PHONY: build run test integration bench anchors lint golden clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -20,9 +20,15 @@ test: lint
 integration:
 	$(GO) test -race -count=1 -timeout 30m ./test/...
 
+# bench runs the Go benchmarks and the start-latency script; the figures
+# are in the README.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x -benchmem ./...
-	@for s in bench/*.sh; do [ -e "$$s" ] || continue; "./$$s" || exit 1; done
+	bench/run.sh $(BIN) 50
+
+# anchors runs berth side by side with docker and podman (see bench/anchors.sh).
+anchors: build
+	bench/anchors.sh $(BIN)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
