@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -284,18 +285,15 @@ func runCmd(a *app) *cobra.Command {
 				return engineError(err)
 			}
 			ctx := c.Context()
-			id, err := eng.Create(ctx, o)
+			id, conn, err := eng.Run(ctx, o, !detach)
 			if err != nil {
 				return engineError(err)
 			}
 			if detach {
-				if err := eng.Start(ctx, id); err != nil {
-					return engineError(err)
-				}
 				fmt.Fprintln(a.io.Out, id)
 				return nil
 			}
-			return runAttached(ctx, a, eng, id, f.interactive, f.tty, detachKeys)
+			return attachRunning(ctx, a, eng, id, conn, f.interactive, f.tty, detachKeys)
 		},
 	}
 	f.register(c.Flags())
@@ -312,6 +310,13 @@ func runAttached(ctx context.Context, a *app, eng *engine.Engine, id string, std
 	if err != nil {
 		return engineError(err)
 	}
+	return attachRunning(ctx, a, eng, id, conn, stdin, tty, detachKeys)
+}
+
+// attachRunning attaches to container id, just started with conn as its
+// attach connection, and returns its exit code as runAttached does. It
+// closes conn.
+func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, conn net.Conn, stdin, tty bool, detachKeys string) error {
 	defer conn.Close()
 	sigs := make(chan os.Signal, 4)
 	if !tty {

@@ -54,88 +54,190 @@ func (e *Engine) start(ctx context.Context, ref string, attach bool) (net.Conn, 
 	if err != nil {
 		return nil, err
 	}
+	return e.startWith(ctx, id, attach, nil)
+}
+
+// Run creates a container as Create does and starts it as Start does, or
+// with attach as StartAttach does, and returns its ID and the attach
+// connection. It forks the container's monitor first, so that the
+// monitor's own start-up overlaps the creation (the whole of run is the
+// critical path of a short container). If the creation fails, the
+// monitor exits and nothing is left; a failed start leaves the created
+// container, as Start does.
+func (e *Engine) Run(ctx context.Context, o CreateOptions, attach bool) (string, net.Conn, error) {
+	mp, err := e.forkMonitor("", attach)
+	if err != nil {
+		return "", nil, err
+	}
+	id, err := e.Create(ctx, o)
+	if err != nil {
+		mp.close()
+		return "", nil, err
+	}
+	conn, err := e.startWith(ctx, id, attach, mp)
+	return id, conn, err
+}
+
+// startWith starts container id, with the monitor mp forked for it
+// beforehand, or else a new one.
+func (e *Engine) startWith(ctx context.Context, id string, attach bool, mp *monitorProc) (net.Conn, error) {
 	unlock, err := e.lockContainer(id)
 	if err != nil {
+		mp.close()
 		return nil, err
 	}
 	defer unlock()
 	st, err := e.readState(id)
 	if err != nil {
+		mp.close()
 		return nil, err
 	}
 	switch st.Status {
 	case StatePaused:
+		mp.close()
 		return nil, &StateError{ID: id, State: st.Status, Msg: "cannot start a paused container, try unpause instead"}
 	case StateRunning, StateRestarting:
+		mp.close()
 		return nil, nil
 	}
 	if err := e.setMarker(id, stoppedFile, false); err != nil {
+		mp.close()
 		return nil, err
 	}
-	rd, wr, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("start container %s: %w", id, err)
-	}
-	defer rd.Close()
-	cmd := &exec.Cmd{
-		Path:        e.opts.self,
-		Args:        []string{"berth-monitor", e.st.Root(), id},
-		Env:         []string{},
-		ExtraFiles:  []*os.File{wr},
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
-	}
-	var conn net.Conn
-	if attach {
-		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			wr.Close()
-			return nil, fmt.Errorf("start container %s: %w", id, err)
+	if mp == nil {
+		if mp, err = e.forkMonitor(id, attach); err != nil {
+			return nil, err
 		}
-		mine := os.NewFile(uintptr(pair[0]), "attach")
-		theirs := os.NewFile(uintptr(pair[1]), "attach-monitor")
-		conn, err = net.FileConn(mine)
-		mine.Close()
-		if err != nil {
-			theirs.Close()
-			wr.Close()
-			return nil, fmt.Errorf("start container %s: %w", id, err)
-		}
-		defer theirs.Close()
-		cmd.ExtraFiles = append(cmd.ExtraFiles, theirs)
-		cmd.Args = append(cmd.Args, "attach")
+	} else if err := mp.setID(id); err != nil {
+		mp.close()
+		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("start container %s: %v", id[:12], err)}
 	}
-	err = cmd.Start()
-	wr.Close()
-	if err != nil {
-		if conn != nil {
-			conn.Close()
-		}
-		return nil, fmt.Errorf("start monitor of container %s: %w", id, err)
-	}
-	// The monitor outlives this process; reap it if this one lives longer
-	// (the TUI), so it leaves no zombie.
-	go cmd.Wait()
-	b, err := io.ReadAll(rd)
-	var rep startReport
-	if err == nil && len(b) > 0 {
-		err = json.Unmarshal(b, &rep)
-	} else if err == nil {
-		err = errors.New("the monitor exited without reporting")
-	}
-	if err == nil && rep.Code != 0 {
-		err = &StartError{ID: id, Code: rep.Code, Msg: rep.Error}
-	}
-	if err != nil {
-		if conn != nil {
-			conn.Close()
-		}
+	if err := mp.report(); err != nil {
+		mp.close()
 		var se *StartError
 		if errors.As(err, &se) {
+			se.ID = id
 			return nil, err
 		}
 		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("start container %s: %v", id[:12], err)}
 	}
+	conn := mp.conn
+	mp.conn = nil
+	mp.close()
 	return conn, nil
+}
+
+// monitorProc is a container's monitor as its starter sees it until the
+// monitor reports the start.
+type monitorProc struct {
+	rd   *os.File // the monitor's start report
+	idw  *os.File // the container ID, for a monitor forked before it
+	conn net.Conn // the attach connection, or nil
+}
+
+// forkMonitor starts the monitor of container id, or with id "" a
+// monitor that waits for the ID (setID) and exits if it gets none.
+func (e *Engine) forkMonitor(id string, attach bool) (*monitorProc, error) {
+	what := "container " + id
+	arg := id
+	if id == "" {
+		what, arg = "a container", monitorIDFromPipe
+	}
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", what, err)
+	}
+	defer wr.Close()
+	mp := &monitorProc{rd: rd}
+	cmd := &exec.Cmd{
+		Path:        e.opts.self,
+		Args:        []string{"berth-monitor", e.st.Root(), arg},
+		Env:         []string{},
+		ExtraFiles:  []*os.File{wr, nil},
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if attach {
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			mp.close()
+			return nil, fmt.Errorf("start %s: %w", what, err)
+		}
+		mine := os.NewFile(uintptr(pair[0]), "attach")
+		theirs := os.NewFile(uintptr(pair[1]), "attach-monitor")
+		defer theirs.Close()
+		mp.conn, err = net.FileConn(mine)
+		mine.Close()
+		if err != nil {
+			mp.close()
+			return nil, fmt.Errorf("start %s: %w", what, err)
+		}
+		cmd.ExtraFiles[1] = theirs
+		cmd.Args = append(cmd.Args, "attach")
+	}
+	if id == "" {
+		idr, idw, err := os.Pipe()
+		if err != nil {
+			mp.close()
+			return nil, fmt.Errorf("start %s: %w", what, err)
+		}
+		defer idr.Close()
+		mp.idw = idw
+		cmd.ExtraFiles = append(cmd.ExtraFiles, idr)
+	}
+	if err := cmd.Start(); err != nil {
+		mp.close()
+		return nil, fmt.Errorf("start monitor of %s: %w", what, err)
+	}
+	// The monitor outlives this process; reap it if this one lives longer
+	// (the TUI), so it leaves no zombie.
+	go cmd.Wait()
+	return mp, nil
+}
+
+// setID gives a monitor forked before its container the container's ID.
+func (mp *monitorProc) setID(id string) error {
+	_, err := mp.idw.WriteString(id)
+	if cerr := mp.idw.Close(); err == nil {
+		err = cerr
+	}
+	mp.idw = nil
+	return err
+}
+
+// report waits for the monitor's start report: nil once the container's
+// process runs, a *StartError if it could not start.
+func (mp *monitorProc) report() error {
+	b, err := io.ReadAll(mp.rd)
+	if err != nil {
+		return err
+	}
+	if len(b) == 0 {
+		return errors.New("the monitor exited without reporting")
+	}
+	var rep startReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return err
+	}
+	if rep.Code != 0 {
+		return &StartError{Code: rep.Code, Msg: rep.Error}
+	}
+	return nil
+}
+
+// close releases what the starter holds of the monitor; a monitor that
+// still waits for its container's ID exits. Safe on nil.
+func (mp *monitorProc) close() {
+	if mp == nil {
+		return
+	}
+	for _, f := range []*os.File{mp.rd, mp.idw} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	if mp.conn != nil {
+		mp.conn.Close()
+	}
 }
 
 // Stop stops container ref as docker stop does: its stop signal (the

@@ -28,7 +28,13 @@ import (
 const (
 	monitorReadyFd  = 3 // pipe: the monitor writes one startReport
 	monitorAttachFd = 4 // optional: a connected attach client
+	monitorIDFd     = 5 // with monitorIDFromPipe: the container's ID
 )
+
+// monitorIDFromPipe in place of the container ID tells a monitor, forked
+// before its container was created (Run), to read the ID from fd 5. It
+// exits quietly if it gets none: its container was not created.
+const monitorIDFromPipe = "-"
 
 // monitorFile is held open for writing (and flocked) by a container's
 // monitor for its whole life. Its lock tells whether the monitor lives;
@@ -58,7 +64,7 @@ func MonitorMain() {
 		os.Exit(125)
 	}
 	if len(os.Args) < 3 {
-		fail(errors.New("usage: berth-monitor ROOT ID [attach]"))
+		fail(errors.New("usage: berth-monitor ROOT ID|- [attach]"))
 	}
 	root, id := os.Args[1], os.Args[2]
 	var attach *os.File
@@ -75,6 +81,15 @@ func MonitorMain() {
 		fail(err)
 	}
 	e := New(st, log)
+	if id == monitorIDFromPipe {
+		b, err := io.ReadAll(io.LimitReader(os.NewFile(monitorIDFd, "id"), 65))
+		if err != nil || len(b) == 0 {
+			os.Exit(0)
+		}
+		if id = string(b); len(id) != 64 || !isHex(id) {
+			fail(fmt.Errorf("start container: bad container id %q", id))
+		}
+	}
 	os.Exit(e.runMonitor(id, ready, attach))
 }
 
