@@ -454,3 +454,195 @@ func TestExec(t *testing.T) {
 		}
 	})
 }
+
+// hasCommand reports whether the berth binary has subcommand name.
+func (s *sessionStore) hasCommand(t *testing.T, name string) bool {
+	t.Helper()
+	_, errOut, _ := s.run(t, "", name)
+	return !strings.Contains(errOut, `unknown command "`+name+`"`)
+}
+
+// status returns the container's state as inspect reports it.
+func (s *sessionStore) status(t *testing.T, name string) string {
+	t.Helper()
+	return s.berth(t, "inspect", "--format", "{{.State.Status}}", name)
+}
+
+// TestRunInteractive drives `berth run -it` and `berth attach` on real
+// PTYs: typing, every case of the detach-key matcher, replay on reattach,
+// a killed client, and the errors of bad input.
+func TestRunInteractive(t *testing.T) {
+	s := newSessionStore(t)
+
+	// shell starts `run -it` of a shell in container name and waits for
+	// its prompt.
+	shell := func(t *testing.T, name string, flags ...string) *terminal {
+		t.Helper()
+		args := append(append([]string{"run", "-it", "--name", name}, flags...), "busybox", "sh")
+		term := startTerminal(t, s.bin, s.root, 24, 80, args...)
+		t.Cleanup(func() { exec.Command(s.bin, "--root", s.root, "rm", "-f", name).Run() })
+		term.expect(`# `)
+		return term
+	}
+
+	t.Run("type into run -it", func(t *testing.T) {
+		term := shell(t, "typing")
+		term.send("echo typed-$((6*7)); tty\r")
+		term.expect(`typed-42\r\n/dev/pts/\d+\r\n`)
+		term.send("exit 3\r")
+		if code := term.wait(); code != 3 {
+			t.Fatalf("run -it sh; exit 3: code %d, want 3", code)
+		}
+	})
+
+	t.Run("stty size follows resize", func(t *testing.T) {
+		term := shell(t, "sizes")
+		term.send("stty size\r")
+		term.expect(`\n24 80\r\n`)
+		term.resize(33, 99)
+		deadline := time.Now().Add(sessionTimeout)
+		for {
+			term.send("stty size\r")
+			if m := term.expect(`\n(\d+ \d+)\r\n`); m[1] == "33 99" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("stty size did not follow the resize")
+			}
+		}
+	})
+
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		keys  []string // written one by one
+	}{
+		{"sequence in one write", nil, []string{"\x10\x11"}},
+		{"sequence in two writes", nil, []string{"\x10", "\x11"}},
+		{"prefix typed twice", nil, []string{"\x10", "\x10", "\x11"}},
+		{"custom keys", []string{"--detach-keys", "ctrl-a,d"}, []string{"\x01d"}},
+	} {
+		t.Run("detach: "+tc.name, func(t *testing.T) {
+			name := "detach-" + strings.ReplaceAll(tc.name, " ", "-")
+			term := shell(t, name, tc.flags...)
+			term.send("echo before-detach\r")
+			term.expect(`before-detach\r\n`)
+			for _, k := range tc.keys {
+				term.send(k)
+			}
+			if code := term.wait(); code != 0 {
+				t.Fatalf("detach: berth exited %d, want 0", code)
+			}
+			if st := s.status(t, name); st != "running" {
+				t.Fatalf("after detach the container is %s, want running", st)
+			}
+			if !s.hasCommand(t, "attach") {
+				return
+			}
+			// Reattach: the replay shows the screen, and the keys
+			// were never typed into the shell.
+			again := startTerminal(t, s.bin, s.root, 24, 80, "attach", name)
+			again.expect(`before-detach`)
+			again.send("echo $((40+2))-after\r")
+			again.expect(`42-after\r\n`)
+			again.send("exit\r")
+			if code := again.wait(); code != 0 {
+				t.Fatalf("attach; exit: code %d", code)
+			}
+		})
+	}
+
+	t.Run("prefix then another key passes both through", func(t *testing.T) {
+		term := shell(t, "prefix-other")
+		// ^P then x: no detach; the shell's line editor gets both.
+		term.send("\x10x")
+		term.send("\x15echo still-here\r") // ^U clears the line
+		term.expect(`still-here\r\n`)
+		if st := s.status(t, "prefix-other"); st != "running" {
+			t.Fatalf("container is %s", st)
+		}
+		term.send("exit\r")
+		term.wait()
+	})
+
+	t.Run("lone prefix is passed through after a timeout", func(t *testing.T) {
+		// The container prints every byte it receives, as it arrives.
+		term := startTerminal(t, s.bin, s.root, 24, 80, "run", "-it", "--name", "lone", "busybox", "sh", "-c",
+			"stty raw -echo; echo ready; while true; do dd bs=1 count=1 2>/dev/null | od -An -c; done")
+		t.Cleanup(func() { exec.Command(s.bin, "--root", s.root, "rm", "-f", "lone").Run() })
+		term.expect(`ready`)
+		start := time.Now()
+		term.send("\x10")
+		// No key follows: the matcher lets the ^P go after its timeout.
+		term.expect(`020`)
+		if d := time.Since(start); d < 250*time.Millisecond {
+			t.Fatalf("a lone ^P reached the container after %v, before the detach timeout", d)
+		}
+		term.send("\x10\x11")
+		if code := term.wait(); code != 0 {
+			t.Fatalf("detach: code %d", code)
+		}
+	})
+
+	t.Run("killed client leaves the container running", func(t *testing.T) {
+		term := shell(t, "orphan")
+		term.send("echo orphan-$((1+1))\r")
+		term.expect(`orphan-2\r\n`)
+		term.cmd.Process.Kill()
+		term.wait()
+		if st := s.status(t, "orphan"); st != "running" {
+			t.Fatalf("after kill -9 of the client the container is %s, want running", st)
+		}
+		if !s.hasCommand(t, "attach") {
+			t.Skip("berth has no attach command to reattach with")
+		}
+		again := startTerminal(t, s.bin, s.root, 24, 80, "attach", "orphan")
+		again.expect(`orphan-2`)
+		again.send("echo back-$((2+2))\r")
+		again.expect(`back-4\r\n`)
+		again.send("\x10\x11")
+		if code := again.wait(); code != 0 {
+			t.Fatalf("attach then detach: code %d", code)
+		}
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		s.berth(t, "create", "--name", "stopped-it", "-it", "busybox", "sh")
+		t.Cleanup(func() { exec.Command(s.bin, "--root", s.root, "rm", "-f", "stopped-it").Run() })
+		for _, tc := range []struct {
+			name string
+			args []string
+			want string
+			tty  bool
+			need string // a subcommand the case needs
+		}{
+			{"stdin not a tty", []string{"run", "-it", "--rm", "busybox", "sh"}, "the input device is not a TTY", false, ""},
+			{"bad detach keys", []string{"run", "-it", "--rm", "--detach-keys", "ctrl-", "busybox", "sh"}, `invalid detach keys "ctrl-"`, true, ""},
+			{"attach to stopped", []string{"attach", "stopped-it"}, "you cannot attach to a stopped container, start it first", true, "attach"},
+			{"attach to missing", []string{"attach", "nosuch"}, "no such container: nosuch", true, "attach"},
+			{"attach with bad detach keys", []string{"attach", "--detach-keys", "ctrl-1", "stopped-it"}, `invalid detach keys "ctrl-1"`, true, "attach"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if tc.need != "" && !s.hasCommand(t, tc.need) {
+					t.Skipf("berth has no %s command", tc.need)
+				}
+				var out string
+				var code int
+				if tc.tty {
+					term := startTerminal(t, s.bin, s.root, 24, 80, tc.args...)
+					code = term.wait()
+					term.expect(regexp.QuoteMeta(tc.want))
+					out = tc.want
+				} else {
+					_, out, code = s.run(t, "echo hi\n", tc.args...)
+				}
+				if code == 0 || !strings.Contains(out, tc.want) {
+					t.Fatalf("berth %v: code %d, stderr %q; want an error %q", tc.args, code, out, tc.want)
+				}
+			})
+		}
+		if ps := s.berth(t, "ps", "-a", "--format", "{{.Names}} {{.Command}} {{.Status}}"); len(strings.Split(ps, "\n")) != 1 {
+			t.Fatalf("bad input left containers behind:\n%s", ps)
+		}
+	})
+}
