@@ -1,0 +1,69 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// monitorsOf returns the PIDs of the monitors running for store root.
+func monitorsOf(t *testing.T, root string) []string {
+	t.Helper()
+	var pids []string
+	ents, _ := os.ReadDir("/proc")
+	for _, ent := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := bytes.Split(b, []byte{0})
+		if len(args) > 1 && string(args[0]) == "berth-monitor" && string(args[1]) == root {
+			pids = append(pids, ent.Name())
+		}
+	}
+	return pids
+}
+
+func TestRun(t *testing.T) {
+	e := netTestEngine(t)
+	t.Run("exit code", func(t *testing.T) {
+		id, conn, err := e.Run(t.Context(), CreateOptions{Image: "busybox", Cmd: []string{"sh", "-c", "exit 3"}, NetworkMode: "none"}, false)
+		if err != nil || conn != nil {
+			t.Fatalf("Run = %v, %v, want a started container and no connection", conn, err)
+		}
+		if code, err := e.Wait(t.Context(), id); err != nil || code != 3 {
+			t.Errorf("Wait = %d, %v, want 3", code, err)
+		}
+	})
+	t.Run("create fails: no container, the monitor exits", func(t *testing.T) {
+		_, _, err := e.Run(t.Context(), CreateOptions{Image: "nosuch", NetworkMode: "none"}, true)
+		if !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Run(nosuch) = %v, want ErrNotFound", err)
+		}
+		if ids, _ := e.st.ContainerIDs(); len(ids) != 1 {
+			t.Errorf("containers after a failed Run = %d, want only the first test's", len(ids))
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for len(monitorsOf(t, e.st.Root())) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("monitors of the store still running: %v", monitorsOf(t, e.st.Root()))
+			}
+			<-tick.C
+		}
+	})
+	t.Run("start fails: the container stays created", func(t *testing.T) {
+		id, _, err := e.Run(t.Context(), CreateOptions{Image: "busybox", Cmd: []string{"nosuch"}, NetworkMode: "none"}, false)
+		var se *StartError
+		if !errors.As(err, &se) || se.Code != 127 || se.ID != id || id == "" {
+			t.Fatalf("Run(nosuch command) = %q, %v, want a *StartError with code 127 and the ID", id, err)
+		}
+		if st, err := e.readState(id); err != nil || st.Status != StateCreated || st.ExitCode != 127 {
+			t.Errorf("state = %+v, %v, want created with exit code 127", st, err)
+		}
+	})
+}
