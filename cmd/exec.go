@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -86,7 +85,9 @@ func runExec(c *cobra.Command, a *app, f *execFlags, args []string) error {
 		User:       f.user,
 		TTY:        f.tty,
 		Stdin:      f.interactive,
-		Detach:     f.detach,
+		// A detached process with a terminal gets one, held by a
+		// keeper (see below); without, its streams are /dev/null.
+		Detach:     f.detach && !f.tty,
 		Privileged: f.privileged,
 	}
 	for _, file := range f.envFiles {
@@ -118,6 +119,9 @@ func runExec(c *cobra.Command, a *app, f *execFlags, args []string) error {
 	}
 	defer p.Close()
 	if f.detach {
+		if err := p.Detach(); err != nil {
+			return &ExitError{Code: 125, Err: err}
+		}
 		return nil
 	}
 	if !f.tty {
@@ -199,7 +203,7 @@ func execError(err error) error {
 	case errors.As(err, &se), errors.Is(err, engine.ErrNotFound):
 		return &ExitError{Code: 1, Err: err}
 	}
-	return &ExitError{Code: 125, Err: fmt.Errorf("exec: %w", err)}
+	return &ExitError{Code: 125, Err: err}
 }
 
 // execKeeperCmd is the hidden entry point of the keeper that holds a

@@ -62,12 +62,16 @@ import (
 // without close-on-exec are marked close-on-exec, so none leaks in.
 //
 // Errors: a *ContainerNotFoundError; a *StateError if the container is not
-// running or is paused; an error wrapping ErrInvalid for an empty command;
+// running, is paused or restarting; an error wrapping ErrInvalid for an
+// empty command or a relative working directory;
 // an *ExecError (exit code 126 or 127) when the process cannot be started
 // inside the container; other errors for engine failures.
 func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions) (*ExecProcess, error) {
 	if len(o.Cmd) == 0 {
 		return nil, fmt.Errorf("exec: %w: no command specified", ErrInvalid)
+	}
+	if o.WorkingDir != "" && !filepath.IsAbs(o.WorkingDir) {
+		return nil, fmt.Errorf("exec: %w: the working directory %q is invalid, it needs to be an absolute path", ErrInvalid, o.WorkingDir)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -95,6 +99,8 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions) (*ExecProc
 	case StateRunning:
 	case StatePaused:
 		return nil, &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is paused, unpause the container before exec", id)}
+	case StateRestarting:
+		return nil, &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is restarting, wait until the container is running", id)}
 	default:
 		return nil, &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is not running", id)}
 	}

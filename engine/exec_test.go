@@ -151,6 +151,15 @@ func TestExec(t *testing.T) {
 		}
 	})
 
+	t.Run("privileged", func(t *testing.T) {
+		out, code := execOutput(t, e, "box", ExecOptions{Cmd: []string{"sh", "-c", "grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status"}, Privileged: true})
+		// Every capability this (root) process has.
+		want := "CapBnd:\t" + procStatus(t, os.Getpid())["CapBnd"]
+		if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "NoNewPrivs:\t0") {
+			t.Fatalf("privileged exec status:\n%s\nwant %q and NoNewPrivs 0", out, want)
+		}
+	})
+
 	t.Run("environment, user and working directory", func(t *testing.T) {
 		for _, tc := range []struct {
 			name string

@@ -374,12 +374,21 @@ func TestExec(t *testing.T) {
 		}
 	})
 
+	t.Run("detached with a terminal", func(t *testing.T) {
+		s.berth(t, "exec", "-dt", "box", "sh", "-c", "tty > /tmp/dt-tty; exec sleep 4343")
+		pid := s.waitTop(t, "box", "sleep 4343", true)
+		if out := s.berth(t, "exec", "box", "cat", "/tmp/dt-tty"); !regexp.MustCompile(`^/dev/pts/\d+$`).MatchString(out) {
+			t.Fatalf("exec -dt: the process's tty is %q, want /dev/pts/N", out)
+		}
+		syscall.Kill(pid, syscall.SIGKILL)
+		s.waitTop(t, "box", "sleep 4343", false)
+	})
+
 	t.Run("listed by top", func(t *testing.T) {
 		s.berth(t, "exec", "-d", "box", "sleep", "4242")
 		pid := s.waitTop(t, "box", "sleep 4242", true)
-		pids := s.berth(t, "exec", "box", "pidof", "sleep")
-		if len(strings.Fields(pids)) != 2 {
-			t.Fatalf("pidof sleep in the container = %q, want the container's and the exec's", pids)
+		if ps := s.berth(t, "exec", "box", "ps", "-o", "pid,args"); !regexp.MustCompile(`\n\s*\d+ sleep 4242\n`).MatchString(ps) {
+			t.Fatalf("ps in the container does not show the exec'd sleep 4242:\n%s", ps)
 		}
 		syscall.Kill(pid, syscall.SIGKILL)
 		s.waitTop(t, "box", "sleep 4242", false)
@@ -444,6 +453,7 @@ func TestExec(t *testing.T) {
 			{"not a tty", "echo hi\n", []string{"exec", "-it", "box", "sh"}, 1, "the input device is not a TTY"},
 			{"bad detach keys", "", []string{"exec", "-it", "--detach-keys", "ctrl-", "box", "sh"}, 125, `invalid detach keys "ctrl-"`},
 			{"no command", "", []string{"exec", "box"}, 1, "requires at least 2 arg"},
+			{"relative workdir", "", []string{"exec", "-w", "tmp", "box", "true"}, 125, `the working directory "tmp" is invalid, it needs to be an absolute path`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, errOut, code := s.run(t, tc.stdin, tc.args...)
