@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/pty"
+	"github.com/berth-dev/berth/ui"
 )
 
 // execCommands returns exec, at the top level and under container.
@@ -63,7 +64,7 @@ running or paused.`,
 	fs.StringArrayVar(&f.envFiles, "env-file", nil, "read in a file of environment variables")
 	fs.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
 	fs.StringVarP(&f.user, "user", "u", "", "username or UID (format: <name|uid>[:<group|gid>])")
-	fs.StringVar(&f.detachKeys, "detach-keys", pty.DefaultKeys, "override the key sequence for detaching from the command (empty disables)")
+	fs.StringVar(&f.detachKeys, "detach-keys", "", `override the key sequence for detaching from the command (default: detach_keys in the config file, else "`+pty.DefaultKeys+`"; "" disables)`)
 	fs.BoolVar(&f.privileged, "privileged", false, "give extended privileges to the command")
 	return c
 }
@@ -71,7 +72,17 @@ running or paused.`,
 // runExec runs berth exec. Errors carry docker's exit codes.
 func runExec(c *cobra.Command, a *app, f *execFlags, args []string) error {
 	ref, cmdArgs := args[0], args[1:]
-	keys, err := pty.ParseKeys(f.detachKeys)
+	spec := f.detachKeys
+	if !c.Flags().Changed("detach-keys") && f.tty && f.interactive && !f.detach {
+		// Only a terminal session reads keys: spare the others the
+		// config file.
+		cfg, err := ui.LoadConfig(ui.ConfigDir())
+		if err != nil {
+			return &ExitError{Code: 125, Err: err}
+		}
+		spec = cfg.DetachKeys
+	}
+	keys, err := pty.ParseKeys(spec)
 	if err != nil {
 		return &ExitError{Code: 125, Err: err}
 	}

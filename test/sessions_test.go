@@ -421,6 +421,25 @@ func TestExec(t *testing.T) {
 		}
 	})
 
+	t.Run("detach keys from the config file", func(t *testing.T) {
+		xdg := t.TempDir()
+		os.MkdirAll(filepath.Join(xdg, "berth"), 0o755)
+		if err := os.WriteFile(filepath.Join(xdg, "berth", "config.toml"), []byte(`detach_keys = "ctrl-a,b"`+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("XDG_CONFIG_HOME", xdg)
+		term := startTerminal(t, s.bin, s.root, 24, 80, "exec", "-it", "box", "sh", "-c", "echo ready; exec cat")
+		term.expect(`ready\r\n`)
+		term.send("\x10\x11still\r") // the default keys are plain keys now
+		term.expect(`still\r\n`)
+		term.send("\x01b")
+		if code := term.wait(); code != 0 {
+			t.Fatalf("detach with the configured keys: code %d", code)
+		}
+		pid := s.waitTop(t, "box", "cat", true)
+		syscall.Kill(pid, syscall.SIGKILL)
+	})
+
 	t.Run("detach keys disabled", func(t *testing.T) {
 		term := startTerminal(t, s.bin, s.root, 24, 80, "exec", "-it", "--detach-keys", "", "box", "sh", "-c", "echo ready; exec cat")
 		term.expect(`ready\r\n`) // berth has made its terminal raw
