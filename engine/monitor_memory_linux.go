@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -11,11 +10,15 @@ import (
 )
 
 // trimMemory gives back what the monitor touched only to start: the heap
-// it no longer uses, and the code pages of the berth binary (the package
-// initializers of everything berth links, which a monitor never runs
-// again) that its start mapped in. Dropping the pages of a private
-// read-only code mapping only unmaps them; a page needed later faults
-// back in from the page cache.
+// it no longer uses, and the pages of the berth binary (the code and
+// read-only data of the package initializers of everything berth links,
+// the runtime's tables the start-up read) that its start mapped in. Only
+// read-only file mappings none of whose pages the process modified are
+// dropped: dropping the pages of a clean private mapping only unmaps them,
+// and a page needed later faults back in from the page cache. A read-only
+// mapping with modified pages (data the dynamic loader relocated before
+// protecting it, RELRO) keeps them: dropping them would undo the
+// relocations.
 //
 // From then on the monitor only copies output, so its heap is kept small:
 // collections run at 20% growth, and more often as its memory nears 8 MB.
@@ -25,33 +28,40 @@ func trimMemory() {
 	debug.SetGCPercent(20)
 	debug.SetMemoryLimit(8 << 20)
 	debug.FreeOSMemory()
-	f, err := os.Open("/proc/self/maps")
+	b, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		return
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// 00400000-00452000 r-xp 00000000 08:02 173521 /usr/bin/x
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || !strings.HasPrefix(fields[5], "/") {
-			continue
+	var start, end uint64
+	clean := false
+	drop := func() {
+		if clean && end > start {
+			unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
 		}
-		// Only code: read-only data may hold relocations the dynamic
-		// loader wrote before protecting it (RELRO), which dropping the
-		// pages would undo.
-		if fields[1] != "r-xp" {
-			continue
-		}
-		lo, hi, ok := strings.Cut(fields[0], "-")
-		if !ok {
-			continue
-		}
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil || end <= start {
-			continue
-		}
-		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+		clean = false
 	}
+	for line := range strings.Lines(string(b)) {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if k, v, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
+			// A mapping's header: 00400000-00452000 r-xp 00000000 08:02 173521 /usr/bin/x
+			drop()
+			lo, err1 := strconv.ParseUint(k, 16, 64)
+			hi, err2 := strconv.ParseUint(v, 16, 64)
+			if err1 != nil || err2 != nil || len(fields) < 6 || !strings.HasPrefix(fields[5], "/") {
+				continue
+			}
+			start, end = lo, hi
+			clean = len(fields[1]) == 4 && fields[1][1] == '-' && fields[1][3] == 'p'
+			continue
+		}
+		// Anonymous counts the pages of a private file mapping that were
+		// copied on write.
+		if fields[0] == "Anonymous:" && (len(fields) < 2 || fields[1] != "0") {
+			clean = false
+		}
+	}
+	drop()
 }
