@@ -151,6 +151,20 @@ func TestExec(t *testing.T) {
 		}
 	})
 
+	t.Run("no inherited descriptors", func(t *testing.T) {
+		// A descriptor this process inherited without close-on-exec.
+		secret := filepath.Join(t.TempDir(), "host-secret")
+		fd, err := unix.Open(secret, unix.O_CREAT|unix.O_RDWR, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		out, code := execOutput(t, e, "box", ExecOptions{Cmd: []string{"sh", "-c", "for f in /proc/$$/fd/*; do readlink $f; done; true"}})
+		if code != 0 || strings.Contains(out, "host-secret") {
+			t.Fatalf("exec process descriptors:\n%s\nthe host file leaked in", out)
+		}
+	})
+
 	t.Run("privileged", func(t *testing.T) {
 		out, code := execOutput(t, e, "box", ExecOptions{Cmd: []string{"sh", "-c", "grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status"}, Privileged: true})
 		// Every capability this (root) process has.
