@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -19,14 +20,22 @@ const (
 	maxRefLength = 255
 )
 
+// The reference grammar's expressions are compiled on first use, not at
+// package initialization: every container's monitor and init are this
+// binary too, and never parse a reference.
 var (
 	// One path component of a repository name, as docker's reference
 	// grammar defines it.
-	componentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	domainRE    = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[a-fA-F0-9:]+\](?::[0-9]+)?$`)
-	tagRE       = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-	digestRE    = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+	componentRE = lazyRegexp(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+	domainRE    = lazyRegexp(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?$|^\[[a-fA-F0-9:]+\](?::[0-9]+)?$`)
+	tagRE       = lazyRegexp(`^[\w][\w.-]{0,127}$`)
+	digestRE    = lazyRegexp(`^sha256:[a-f0-9]{64}$`)
 )
+
+// lazyRegexp returns a function that compiles expr on its first call.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // InvalidReferenceError is returned, wrapped around ErrInvalid, for an
 // image reference that docker's grammar rejects.
@@ -76,7 +85,7 @@ func parseNamed(s string) (reference, error) {
 	if i := strings.IndexByte(rest, '@'); i >= 0 {
 		r.digest = rest[i+1:]
 		rest = rest[:i]
-		if !digestRE.MatchString(r.digest) {
+		if !digestRE().MatchString(r.digest) {
 			return bad()
 		}
 	}
@@ -85,7 +94,7 @@ func parseNamed(s string) (reference, error) {
 	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.Contains(rest[i+1:], "/") {
 		r.tag = rest[i+1:]
 		rest = rest[:i]
-		if !tagRE.MatchString(r.tag) {
+		if !tagRE().MatchString(r.tag) {
 			return bad()
 		}
 	}
@@ -94,7 +103,7 @@ func parseNamed(s string) (reference, error) {
 	}
 	first, remainder, hasSlash := strings.Cut(rest, "/")
 	if hasSlash && (strings.ContainsAny(first, ".:") || first == "localhost" || first != strings.ToLower(first)) {
-		if !domainRE.MatchString(first) {
+		if !domainRE().MatchString(first) {
 			return bad()
 		}
 		r.domain, r.path = first, remainder
@@ -105,7 +114,7 @@ func parseNamed(s string) (reference, error) {
 		r.domain = hubDomain
 	}
 	for _, c := range strings.Split(r.path, "/") {
-		if !componentRE.MatchString(c) {
+		if !componentRE().MatchString(c) {
 			return bad()
 		}
 	}
