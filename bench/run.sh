@@ -1,9 +1,9 @@
 #!/bin/sh
 # bench/run.sh: wall time of `berth run --rm IMG true` (median and p95 over
-# N runs, --network none, image already stored) and the resident memory of
-# a container's monitor.
+# N runs, --network none, image already stored) and the memory of M
+# containers' monitors.
 #
-#   bench/run.sh [BERTH_BINARY] [N]
+#   bench/run.sh [BERTH_BINARY] [N] [M]
 #
 # It uses a fresh store in a temporary directory and imports a busybox
 # root filesystem (/bin/busybox from Debian's busybox-static) as image bb.
@@ -40,9 +40,23 @@ done | sort -n | awk -v n="$N" '
 		printf "berth run --rm --network none bb true: n=%d median=%.1fms p95=%.1fms min=%.1fms max=%.1fms\n", n, p50 / 1000, p95 / 1000, v[1] / 1000, v[n] / 1000
 	}'
 
-id=$($B run -d --network none bb sleep 60)
-mon=$(sed -n 's/.*"monitorPid": \([0-9]*\).*/\1/p' "$ROOT/store/containers/$id/state.json")
-sleep 1
-printf 'monitor RSS: %s\n' "$(grep -E 'VmRSS' /proc/$mon/status | tr -s ' \t' ' ')"
-grep -E 'RssAnon|RssFile' /proc/$mon/status | tr -s ' \t' ' '
-$B rm -f "$id" >/dev/null
+# Memory of M monitors (default 20), measured 2 s after their start,
+# once each has dropped its start-up pages: RSS (anonymous + file-backed)
+# and PSS, which shares the binary's pages among the monitors mapping them.
+M=${3:-20}
+i=0
+while [ "$i" -lt "$M" ]; do
+	$B run -d --network none bb sleep 60 >/dev/null
+	i=$((i + 1))
+done
+sleep 2
+for d in "$ROOT"/store/containers/*/; do
+	mon=$(sed -n 's/.*"monitorPid": \([0-9]*\).*/\1/p' "$d/state.json")
+	[ -n "$mon" ] || continue
+	printf '%s %s %s\n' \
+		"$(awk '/^RssAnon:/ {print $2}' /proc/$mon/status)" \
+		"$(awk '/^RssFile:/ {print $2}' /proc/$mon/status)" \
+		"$(awk '/^Pss:/ {print $2}' /proc/$mon/smaps_rollup)"
+done | awk '{ a += $1; f += $2; p += $3; n++ }
+	END { printf "monitor memory (%d monitors, average): RSS=%.1fMB (anon %.1fMB + file %.1fMB) PSS=%.1fMB\n", n, (a + f) / n / 1024, a / n / 1024, f / n / 1024, p / n / 1024 }'
+$B rm -f $($B ps -q) >/dev/null
