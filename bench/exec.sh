@@ -32,7 +32,7 @@ for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$W/root
 echo 'root:x:0:0:root:/root:/bin/sh' >"$W/rootfs/etc/passwd"
 echo 'root:x:0:' >"$W/rootfs/etc/group"
 $B import "$W/rootfs" bench-busybox >/dev/null
-$B run -d --name bench-exec bench-busybox sleep 100000 >/dev/null
+$B run -d --network none --name bench-exec bench-busybox sleep 100000 >/dev/null
 
 hyperfine -N -w 5 -r "$RUNS" --export-json "$W/h.json" -- "$B exec bench-exec true" >/dev/null
 python3 - "$W/h.json" <<'PY'

@@ -67,7 +67,7 @@ func (s *benchStore) berth(b *testing.B, args ...string) string {
 // starting, entering the container, the process running and its exit.
 func BenchmarkExecTrue(b *testing.B) {
 	s := newBenchStore(b)
-	s.berth(b, "run", "-d", "--name", "target", "busybox", "sleep", "100000")
+	s.berth(b, "run", "-d", "--network", "none", "--name", "target", "busybox", "sleep", "100000")
 	times := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
@@ -87,7 +87,7 @@ func BenchmarkExecTrue(b *testing.B) {
 // echo comes back the same way.
 func BenchmarkAttachEcho(b *testing.B) {
 	s := newBenchStore(b)
-	cmd := exec.Command(s.bin, "--root", s.root, "run", "-it", "--name", "echo", "busybox",
+	cmd := exec.Command(s.bin, "--root", s.root, "run", "-it", "--network", "none", "--name", "echo", "busybox",
 		"sh", "-c", "stty -icanon; echo ready; exec cat >/dev/null")
 	ptm, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
 	if err != nil {
@@ -138,7 +138,7 @@ func BenchmarkAttachEcho(b *testing.B) {
 // monitor replays only its bounded buffer (pty.DefaultReplay).
 func BenchmarkAttachAfter1GB(b *testing.B) {
 	s := newBenchStore(b)
-	s.berth(b, "run", "-d", "--name", "big", "busybox", "sh", "-c", "yes | head -c 1073741824; echo written-1g; sleep 100000")
+	s.berth(b, "run", "-d", "--network", "none", "--name", "big", "busybox", "sh", "-c", "yes | head -c 1073741824; echo written-1g; sleep 100000")
 	st, err := store.Open(s.root)
 	if err != nil {
 		b.Fatal(err)

@@ -66,7 +66,7 @@ func execTestEngine(t *testing.T) (*Engine, string) {
 // execTestContainer starts a container that sleeps.
 func execTestContainer(t *testing.T, e *Engine, name string) string {
 	t.Helper()
-	id, err := e.Create(t.Context(), CreateOptions{Image: "busybox", Name: name, Hostname: name + "host", Cmd: []string{"sleep", "1000"}})
+	id, err := e.Create(t.Context(), CreateOptions{Image: "busybox", Name: name, Hostname: name + "host", NetworkMode: "none", Cmd: []string{"sleep", "1000"}})
 	if err != nil {
 		t.Fatalf("create %s: %v", name, err)
 	}
@@ -207,7 +207,7 @@ func TestExec(t *testing.T) {
 	})
 
 	t.Run("start errors", func(t *testing.T) {
-		stopped, err := e.Create(t.Context(), CreateOptions{Image: "busybox", Cmd: []string{"true"}})
+		stopped, err := e.Create(t.Context(), CreateOptions{Image: "busybox", NetworkMode: "none", Cmd: []string{"true"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -215,7 +215,7 @@ func (s *sessionStore) run(t *testing.T, stdin string, args ...string) (string, 
 // container runs a detached container and removes it when the test ends.
 func (s *sessionStore) container(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	id := s.berth(t, append([]string{"run", "-d", "--name", name}, args...)...)
+	id := s.berth(t, append([]string{"run", "-d", "--network", "none", "--name", name}, args...)...)
 	t.Cleanup(func() { exec.Command(s.bin, "--root", s.root, "rm", "-f", name).Run() })
 	return id
 }
@@ -341,6 +341,18 @@ func TestExec(t *testing.T) {
 		if b, _ := os.ReadFile(f); string(b) != "boxhost\n" {
 			t.Fatalf("exec cat /etc/hostname > f wrote %q", b)
 		}
+		// All of a large output arrives, with and without a terminal.
+		out, _, code = s.run(t, "", "exec", "box", "seq", "1", "200000")
+		if code != 0 || !strings.HasSuffix(out, "\n199999\n200000\n") || strings.Count(out, "\n") != 200000 {
+			t.Fatalf("exec seq 1 200000: %d lines, code %d", strings.Count(out, "\n"), code)
+		}
+		term := startTerminal(t, s.bin, s.root, 24, 80, "exec", "-t", "box", "seq", "1", "50000")
+		// The container's terminal ends lines with \r\n; the test's
+		// terminal, not made raw without -i, adds its own \r.
+		term.expect(`\n49999\r+\n50000\r+\n`)
+		if code := term.wait(); code != 0 {
+			t.Fatalf("exec -t seq: code %d", code)
+		}
 		// Without -i the process's stdin is empty, not berth's.
 		out, _, _ = s.run(t, "ignored\n", "exec", "box", "cat")
 		if out != "" {
@@ -456,7 +468,7 @@ func TestExec(t *testing.T) {
 		s.container(t, "paused", "busybox", "sleep", "1000")
 		s.berth(t, "pause", "paused")
 		t.Cleanup(func() { exec.Command(s.bin, "--root", s.root, "unpause", "paused").Run() })
-		stoppedID := s.berth(t, "create", "--name", "stopped", "busybox", "true")
+		stoppedID := s.berth(t, "create", "--network", "none", "--name", "stopped", "busybox", "true")
 		t.Cleanup(func() { exec.Command(s.bin, "--root", s.root, "rm", "-f", "stopped").Run() })
 		pausedID := s.berth(t, "inspect", "--format", "{{.Id}}", "paused")
 		for _, tc := range []struct {
@@ -507,7 +519,7 @@ func TestRunInteractive(t *testing.T) {
 	// its prompt.
 	shell := func(t *testing.T, name string, flags ...string) *terminal {
 		t.Helper()
-		args := append(append([]string{"run", "-it", "--name", name}, flags...), "busybox", "sh")
+		args := append(append([]string{"run", "-it", "--network", "none", "--name", name}, flags...), "busybox", "sh")
 		term := startTerminal(t, s.bin, s.root, 24, 80, args...)
 		t.Cleanup(func() { exec.Command(s.bin, "--root", s.root, "rm", "-f", name).Run() })
 		term.expect(`# `)
@@ -596,7 +608,7 @@ func TestRunInteractive(t *testing.T) {
 
 	t.Run("lone prefix is passed through after a timeout", func(t *testing.T) {
 		// The container prints every byte it receives, as it arrives.
-		term := startTerminal(t, s.bin, s.root, 24, 80, "run", "-it", "--name", "lone", "busybox", "sh", "-c",
+		term := startTerminal(t, s.bin, s.root, 24, 80, "run", "-it", "--network", "none", "--name", "lone", "busybox", "sh", "-c",
 			"stty raw -echo; echo ready; while true; do dd bs=1 count=1 2>/dev/null | od -An -c; done")
 		t.Cleanup(func() { exec.Command(s.bin, "--root", s.root, "rm", "-f", "lone").Run() })
 		term.expect(`ready`)
@@ -636,7 +648,7 @@ func TestRunInteractive(t *testing.T) {
 	})
 
 	t.Run("bad input", func(t *testing.T) {
-		s.berth(t, "create", "--name", "stopped-it", "-it", "busybox", "sh")
+		s.berth(t, "create", "--network", "none", "--name", "stopped-it", "-it", "busybox", "sh")
 		t.Cleanup(func() { exec.Command(s.bin, "--root", s.root, "rm", "-f", "stopped-it").Run() })
 		for _, tc := range []struct {
 			name string
@@ -645,8 +657,8 @@ func TestRunInteractive(t *testing.T) {
 			tty  bool
 			need string // a subcommand the case needs
 		}{
-			{"stdin not a tty", []string{"run", "-it", "--rm", "busybox", "sh"}, "the input device is not a TTY", false, ""},
-			{"bad detach keys", []string{"run", "-it", "--rm", "--detach-keys", "ctrl-", "busybox", "sh"}, `invalid detach keys "ctrl-"`, true, ""},
+			{"stdin not a tty", []string{"run", "-it", "--rm", "--network", "none", "busybox", "sh"}, "the input device is not a TTY", false, ""},
+			{"bad detach keys", []string{"run", "-it", "--rm", "--network", "none", "--detach-keys", "ctrl-", "busybox", "sh"}, `invalid detach keys "ctrl-"`, true, ""},
 			{"attach to stopped", []string{"attach", "stopped-it"}, "you cannot attach to a stopped container, start it first", true, "attach"},
 			{"attach to missing", []string{"attach", "nosuch"}, "no such container: nosuch", true, "attach"},
 			{"attach with bad detach keys", []string{"attach", "--detach-keys", "ctrl-1", "stopped-it"}, `invalid detach keys "ctrl-1"`, true, "attach"},
