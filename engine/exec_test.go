@@ -26,7 +26,7 @@ import (
 // execTestEngine returns an engine on a fresh store whose monitors (and
 // exec keepers) are a freshly built berth binary, with busybox pulled as
 // "busybox", and a running container of it.
-func execTestEngine(t *testing.T) (*Engine, string) {
+func execTestEngine(t testing.TB) (*Engine, string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run containers and enter their namespaces")
@@ -64,7 +64,7 @@ func execTestEngine(t *testing.T) (*Engine, string) {
 }
 
 // execTestContainer starts a container that sleeps.
-func execTestContainer(t *testing.T, e *Engine, name string) string {
+func execTestContainer(t testing.TB, e *Engine, name string) string {
 	t.Helper()
 	id, err := e.Create(t.Context(), CreateOptions{Image: "busybox", Name: name, Hostname: name + "host", NetworkMode: "none", Cmd: []string{"sleep", "1000"}})
 	if err != nil {
@@ -455,5 +455,36 @@ func TestOnThrowawayThread(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
+	}
+}
+
+// BenchmarkExec measures Engine.Exec of true until its exit, in process:
+// what opening a shell from the TUI costs, without berth's own start-up.
+func BenchmarkExec(b *testing.B) {
+	e, _ := execTestEngine(b)
+	for b.Loop() {
+		p, err := e.Exec(b.Context(), "box", ExecOptions{Cmd: []string{"true"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if code, err := p.Wait(); code != 0 || err != nil {
+			b.Fatalf("Wait() = %d, %v", code, err)
+		}
+		p.Close()
+	}
+}
+
+// BenchmarkExecTTY is BenchmarkExec with a terminal.
+func BenchmarkExecTTY(b *testing.B) {
+	e, _ := execTestEngine(b)
+	for b.Loop() {
+		p, err := e.Exec(b.Context(), "box", ExecOptions{Cmd: []string{"true"}, TTY: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if code, err := p.Wait(); code != 0 || err != nil {
+			b.Fatalf("Wait() = %d, %v", code, err)
+		}
+		p.Close()
 	}
 }
