@@ -15,7 +15,7 @@ import (
 	"github.com/berth-dev/berth/ui"
 )
 
-// execCommands returns exec, at the top level and under container.
+// execCommands returns exec and the hidden entry point of its keeper.
 func execCommands(a *app) []*cobra.Command {
 	return []*cobra.Command{execCmd(a), execKeeperCmd()}
 }
