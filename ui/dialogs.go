@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -190,7 +191,14 @@ func (f *formDialog) View() string {
 		}
 	}
 	k := f.keys
-	lines = append(lines, "", s.Muted.Render(k.Next.Help().Key+"/"+k.Prev.Help().Key+" move  "+k.Toggle.Help().Key+" toggle  "+k.Submit.Help().Key+" ok  "+k.Cancel.Help().Key+" cancel"))
+	hint := k.Next.Help().Key + "/" + k.Prev.Help().Key + " move  "
+	if len(f.fields) == 1 {
+		hint = ""
+	}
+	if slices.ContainsFunc(f.fields, func(fl field) bool { return fl.Check }) {
+		hint += k.Toggle.Help().Key + " toggle  "
+	}
+	lines = append(lines, "", s.Muted.Render(hint+k.Submit.Help().Key+" ok  "+k.Cancel.Help().Key+" cancel"))
 	return s.Dialog.Width(f.width).Render(lipgloss.JoinVertical(lipgloss.Left, lines...))
 }
 

@@ -47,6 +47,10 @@ type Engine interface {
 	ImageChanger
 	ContainerLister
 	ContainerChanger
+	VolumeLister
+	VolumeChanger
+	NetworkLister
+	NetworkChanger
 	EventSource
 }
 

@@ -23,6 +23,8 @@ type fakeEngine struct {
 	mu      sync.Mutex
 	images  []engine.ImageSummary
 	ctrs    []engine.ContainerSummary
+	vols    []engine.Volume
+	nets    []engine.Network
 	history map[string][]engine.HistoryEntry
 	layers  map[string][]engine.LayerInfo
 	files   map[string][][]archive.Entry
@@ -31,6 +33,9 @@ type fakeEngine struct {
 	events  chan engine.Event
 	calls   []string
 	failOn  map[string]error // method name -> error to return
+	// pullHold makes Pull report layers part way and then wait until
+	// its ctx is done (the user cancels).
+	pullHold bool
 	nextID  int
 }
 
@@ -118,6 +123,19 @@ func (f *fakeEngine) LayerFiles(ctx context.Context, ref string, index int) ([]a
 func (f *fakeEngine) Pull(ctx context.Context, ref string, opts engine.PullOptions) (engine.ImageSummary, error) {
 	if err := f.record("Pull " + ref); err != nil {
 		return engine.ImageSummary{}, err
+	}
+	if f.pullHold && opts.Progress != nil {
+		for _, p := range []engine.PullProgress{
+			{Layer: "a7a7a7a7a7a7", State: engine.PullAlreadyExists},
+			{Layer: "f6f6f6f6f6f6", State: engine.PullDownloading, Current: 12_500_000, Total: 40_100_000},
+			{Layer: "0c0c0c0c0c0c", State: engine.PullExtracting, Current: 900_000, Total: 1_000_000},
+			{Layer: "5e5e5e5e5e5e", State: engine.PullWaiting},
+			{Layer: "d2d2d2d2d2d2", State: engine.PullComplete, Current: 2_000, Total: 2_000},
+		} {
+			opts.Progress(p)
+		}
+		<-ctx.Done()
+		return engine.ImageSummary{}, ctx.Err()
 	}
 	for _, l := range []string{"aaaaaaaaaaaa", "bbbbbbbbbbbb"} {
 		if opts.Progress != nil {
@@ -326,6 +344,122 @@ func (f *fakeEngine) Commit(ctx context.Context, id string, opts engine.CommitOp
 	return engine.ImageSummary{ID: "sha256:" + id}, nil
 }
 
+func (f *fakeEngine) Volumes(ctx context.Context) ([]engine.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.vols), nil
+}
+
+func (f *fakeEngine) InspectVolume(ctx context.Context, name string) (engine.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, v := range f.vols {
+		if v.Name == name {
+			return v, nil
+		}
+	}
+	return engine.Volume{}, fmt.Errorf("get %s: no such volume: %w", name, engine.ErrNotFound)
+}
+
+func (f *fakeEngine) RemoveVolume(ctx context.Context, name string, force bool) error {
+	if err := f.record("RemoveVolume " + name); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	for _, v := range f.vols {
+		if v.Name == name && len(v.UsedBy) > 0 {
+			f.mu.Unlock()
+			return &engine.VolumeInUseError{Name: name, Containers: v.UsedBy}
+		}
+	}
+	f.vols = slices.DeleteFunc(f.vols, func(v engine.Volume) bool { return v.Name == name })
+	f.mu.Unlock()
+	f.emit("volume", "destroy", name)
+	return nil
+}
+
+func (f *fakeEngine) PruneVolumes(ctx context.Context, all bool) (engine.PruneReport, error) {
+	if err := f.record(fmt.Sprintf("PruneVolumes all=%v", all)); err != nil {
+		return engine.PruneReport{}, err
+	}
+	var rep engine.PruneReport
+	f.mu.Lock()
+	f.vols = slices.DeleteFunc(f.vols, func(v engine.Volume) bool {
+		gone := len(v.UsedBy) == 0 && (all || len(v.Name) == 64)
+		if gone {
+			rep.Deleted = append(rep.Deleted, v.Name)
+		}
+		return gone
+	})
+	f.mu.Unlock()
+	f.emit("volume", "prune", "")
+	return rep, nil
+}
+
+func (f *fakeEngine) Networks(ctx context.Context) ([]engine.Network, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.nets), nil
+}
+
+func (f *fakeEngine) InspectNetwork(ctx context.Context, ref string) (engine.Network, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, n := range f.nets {
+		if n.ID == ref || n.Name == ref {
+			return n, nil
+		}
+	}
+	return engine.Network{}, &engine.NetworkNotFoundError{Ref: ref}
+}
+
+func (f *fakeEngine) CreateNetwork(ctx context.Context, name string, o engine.NetworkCreateOptions) (string, error) {
+	if err := f.record("CreateNetwork " + name + " " + o.Subnet); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	f.nextID++
+	id := fmt.Sprintf("%064x", 0xbeef00+f.nextID)
+	subnet := o.Subnet
+	if subnet == "" {
+		subnet = "172.30.0.0/16"
+	}
+	f.nets = append(f.nets, engine.Network{Name: name, ID: id, Driver: "bridge", Scope: "local", Created: testNow,
+		IPAM: engine.NetworkIPAM{Driver: "default", Config: []engine.NetworkIPAMConfig{{Subnet: subnet}}}})
+	f.mu.Unlock()
+	f.emit("network", "create", id)
+	return id, nil
+}
+
+func (f *fakeEngine) RemoveNetwork(ctx context.Context, ref string) error {
+	if err := f.record("RemoveNetwork " + ref); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.nets = slices.DeleteFunc(f.nets, func(n engine.Network) bool { return n.ID == ref || n.Name == ref })
+	f.mu.Unlock()
+	f.emit("network", "destroy", ref)
+	return nil
+}
+
+func (f *fakeEngine) PruneNetworks(ctx context.Context) ([]string, error) {
+	if err := f.record("PruneNetworks"); err != nil {
+		return nil, err
+	}
+	var gone []string
+	f.mu.Lock()
+	f.nets = slices.DeleteFunc(f.nets, func(n engine.Network) bool {
+		if predefinedNetwork(n.Name) || len(n.Containers) > 0 {
+			return false
+		}
+		gone = append(gone, n.Name)
+		return true
+	})
+	f.mu.Unlock()
+	f.emit("network", "prune", "")
+	return gone, nil
+}
+
 func (f *fakeEngine) LogPath(ctx context.Context, id string) (string, error) {
 	return f.logFile(id), nil
 }
@@ -415,6 +549,27 @@ func newFakeEngine(t *testing.T) *fakeEngine {
 		ctr("4c", "old-build", "busybox:latest", engine.StateExited, 0, 0, 9*24*time.Hour, ""),
 		ctr("5b", "fresh", "alpine:3.20", engine.StateCreated, 0, 0, 5*time.Minute, ""),
 		ctr("6a", "frozen", "busybox:latest", engine.StatePaused, 0, 20*time.Minute, 30*time.Minute, ""),
+	}
+	f.vols = []engine.Volume{
+		{Name: "pgdata", Driver: "local", Scope: "local", Mountpoint: "/var/lib/berth/volumes/pgdata/_data", CreatedAt: testNow.Add(-51 * time.Hour), UsedBy: []string{hexID("2e")}},
+		{Name: "cache", Driver: "local", Scope: "local", Mountpoint: "/var/lib/berth/volumes/cache/_data", CreatedAt: testNow.Add(-5 * 24 * time.Hour)},
+		{Name: hexID("9a"), Driver: "local", Scope: "local", Mountpoint: "/var/lib/berth/volumes/" + hexID("9a") + "/_data", CreatedAt: testNow.Add(-2 * time.Hour)},
+	}
+	nw := func(seed, name, driver, subnet, gw string, age time.Duration, ctrs map[string]engine.NetworkContainer) engine.Network {
+		n := engine.Network{Name: name, ID: hexID(seed), Driver: driver, Scope: "local", Created: testNow.Add(-age), Containers: ctrs}
+		if subnet != "" {
+			n.IPAM.Config = []engine.NetworkIPAMConfig{{Subnet: subnet, Gateway: gw}}
+		}
+		return n
+	}
+	f.nets = []engine.Network{
+		nw("b1", "backend", "bridge", "172.18.0.0/16", "172.18.0.1", 50*time.Hour, map[string]engine.NetworkContainer{
+			hexID("2e"): {Name: "db", IPv4Address: "172.18.0.2/16"}, hexID("1f"): {Name: "web", IPv4Address: "172.18.0.3/16"}}),
+		nw("b2", "bridge", "bridge", "172.17.0.0/16", "172.17.0.1", 60*24*time.Hour, map[string]engine.NetworkContainer{
+			hexID("1f"): {Name: "web", IPv4Address: "172.17.0.2/16"}}),
+		nw("b3", "host", "host", "", "", 60*24*time.Hour, nil),
+		nw("b4", "none", "null", "", "", 60*24*time.Hour, nil),
+		nw("b5", "scratch", "bridge", "10.20.0.0/24", "10.20.0.1", 3*time.Hour, nil),
 	}
 	f.top[hexID("1f")] = engine.TopResult{
 		Titles:    []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"},

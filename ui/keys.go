@@ -14,7 +14,9 @@ func bind(help, desc string, keys ...string) key.Binding {
 
 // GlobalKeys work everywhere outside dialogs.
 type GlobalKeys struct {
-	Quit, Help, NextView, PrevView, Containers, Images, Mouse key.Binding
+	Quit, Help, NextView, PrevView        key.Binding
+	Containers, Images, Volumes, Networks key.Binding
+	Mouse                                 key.Binding
 }
 
 // DefaultGlobalKeys returns the default global bindings.
@@ -26,6 +28,8 @@ func DefaultGlobalKeys() GlobalKeys {
 		PrevView:   bind("shift+tab", "previous list", "shift+tab"),
 		Containers: bind("1", "containers", "1"),
 		Images:     bind("2", "images", "2"),
+		Volumes:    bind("3", "volumes", "3"),
+		Networks:   bind("4", "networks", "4"),
 		Mouse:      bind("M", "toggle mouse", "M"),
 	}
 }
@@ -99,6 +103,33 @@ type ImageKeys struct {
 func DefaultImageKeys() ImageKeys {
 	return ImageKeys{
 		Tag:    bind("T", "tag", "T"),
+		Remove: bind("d", "remove", "d"),
+		Prune:  bind("X", "prune", "X"),
+	}
+}
+
+// VolumeKeys act on the selected (or marked) volumes.
+type VolumeKeys struct {
+	Remove, Prune key.Binding
+}
+
+// DefaultVolumeKeys returns the default volume bindings.
+func DefaultVolumeKeys() VolumeKeys {
+	return VolumeKeys{
+		Remove: bind("d", "remove", "d"),
+		Prune:  bind("X", "prune", "X"),
+	}
+}
+
+// NetworkKeys act on the selected (or marked) networks.
+type NetworkKeys struct {
+	Create, Remove, Prune key.Binding
+}
+
+// DefaultNetworkKeys returns the default network bindings.
+func DefaultNetworkKeys() NetworkKeys {
+	return NetworkKeys{
+		Create: bind("c", "create", "c"),
 		Remove: bind("d", "remove", "d"),
 		Prune:  bind("X", "prune", "X"),
 	}
@@ -183,6 +214,8 @@ type KeyMap struct {
 	List      ListKeys
 	Container ContainerKeys
 	Image     ImageKeys
+	Volume    VolumeKeys
+	Network   NetworkKeys
 	Viewer    ViewerKeys
 	Logs      LogKeys
 	Layers    LayerKeys
@@ -196,6 +229,8 @@ func DefaultKeyMap() KeyMap {
 		List:      DefaultListKeys(),
 		Container: DefaultContainerKeys(),
 		Image:     DefaultImageKeys(),
+		Volume:    DefaultVolumeKeys(),
+		Network:   DefaultNetworkKeys(),
 		Viewer:    DefaultViewerKeys(),
 		Logs:      DefaultLogKeys(),
 		Layers:    DefaultLayerKeys(),
@@ -214,10 +249,12 @@ type Action struct {
 func (k *KeyMap) Actions() []Action {
 	a := func(sec, name string, b *key.Binding) Action { return Action{sec, name, b} }
 	g, l, c, i, v, lg, ly, d := &k.Global, &k.List, &k.Container, &k.Image, &k.Viewer, &k.Logs, &k.Layers, &k.Dialog
+	vo, n := &k.Volume, &k.Network
 	return []Action{
 		a("global", "quit", &g.Quit), a("global", "help", &g.Help), a("global", "next_view", &g.NextView),
 		a("global", "prev_view", &g.PrevView), a("global", "containers", &g.Containers),
-		a("global", "images", &g.Images), a("global", "mouse", &g.Mouse),
+		a("global", "images", &g.Images), a("global", "volumes", &g.Volumes),
+		a("global", "networks", &g.Networks), a("global", "mouse", &g.Mouse),
 		a("list", "up", &l.Up), a("list", "down", &l.Down), a("list", "page_up", &l.PageUp),
 		a("list", "page_down", &l.PageDown), a("list", "top", &l.Top), a("list", "bottom", &l.Bottom),
 		a("list", "mark", &l.Mark), a("list", "mark_all", &l.MarkAll), a("list", "filter", &l.Filter),
@@ -230,6 +267,8 @@ func (k *KeyMap) Actions() []Action {
 		a("container", "force_remove", &c.ForceRemove), a("container", "attach", &c.Attach),
 		a("container", "shell", &c.Shell), a("container", "commit", &c.Commit),
 		a("image", "tag", &i.Tag), a("image", "remove", &i.Remove), a("image", "prune", &i.Prune),
+		a("volume", "remove", &vo.Remove), a("volume", "prune", &vo.Prune),
+		a("network", "create", &n.Create), a("network", "remove", &n.Remove), a("network", "prune", &n.Prune),
 		a("viewer", "up", &v.Up), a("viewer", "down", &v.Down), a("viewer", "page_up", &v.PageUp),
 		a("viewer", "page_down", &v.PageDown), a("viewer", "top", &v.Top), a("viewer", "bottom", &v.Bottom),
 		a("viewer", "search", &v.Search), a("viewer", "next", &v.Next), a("viewer", "prev", &v.Prev),
@@ -249,6 +288,8 @@ func scopes() [][]string {
 	return [][]string{
 		{"global", "list", "container"},
 		{"global", "list", "image"},
+		{"global", "list", "volume"},
+		{"global", "list", "network"},
 		{"global", "viewer", "logs"},
 		{"global", "viewer", "layers"},
 		{"dialog"},
@@ -316,7 +357,7 @@ type helpGroup struct {
 // images) or, with pane set, for the focused pane.
 func (k *KeyMap) fullHelp(kind viewKind, pane paneKind, paneFocused bool) []helpGroup {
 	g, l, v := k.Global, k.List, k.Viewer
-	global := helpGroup{"General", []key.Binding{g.Quit, g.Help, g.NextView, g.PrevView, g.Containers, g.Images, g.Mouse}}
+	global := helpGroup{"General", []key.Binding{g.Quit, g.Help, g.NextView, g.PrevView, g.Containers, g.Images, g.Volumes, g.Networks, g.Mouse}}
 	if paneFocused {
 		groups := []helpGroup{
 			{"Pane", []key.Binding{v.Up, v.Down, v.PageUp, v.PageDown, v.Top, v.Bottom, v.Back}},
@@ -335,11 +376,18 @@ func (k *KeyMap) fullHelp(kind viewKind, pane paneKind, paneFocused bool) []help
 	}
 	nav := helpGroup{"List", []key.Binding{l.Up, l.Down, l.PageUp, l.PageDown, l.Top, l.Bottom, l.Filter, l.Sort, l.Reverse, l.Mark, l.MarkAll, l.Clear, l.Copy}}
 	var acts, panes helpGroup
-	if kind == viewImages {
+	switch kind {
+	case viewImages:
 		i := k.Image
 		acts = helpGroup{"Images", []key.Binding{l.Run, l.Pull, i.Tag, i.Remove, i.Prune}}
 		panes = helpGroup{"Panes", []key.Binding{l.History, l.Layers, l.Inspect, l.Focus}}
-	} else {
+	case viewVolumes:
+		acts = helpGroup{"Volumes", []key.Binding{k.Volume.Remove, k.Volume.Prune, l.Run, l.Pull}}
+		panes = helpGroup{"Panes", []key.Binding{l.Inspect, l.Focus}}
+	case viewNetworks:
+		acts = helpGroup{"Networks", []key.Binding{k.Network.Create, k.Network.Remove, k.Network.Prune, l.Run, l.Pull}}
+		panes = helpGroup{"Panes", []key.Binding{l.Inspect, l.Focus}}
+	default:
 		c := k.Container
 		acts = helpGroup{"Containers", []key.Binding{c.Start, c.Stop, c.Restart, c.Kill, c.Pause, c.Remove, c.ForceRemove, c.Attach, c.Shell, c.Commit, l.Run, l.Pull}}
 		panes = helpGroup{"Panes", []key.Binding{l.Logs, l.Inspect, l.Processes, l.Focus}}
@@ -362,6 +410,18 @@ func (k *KeyMap) shortHelp(kind viewKind, pane paneKind, paneFocused, empty bool
 		return []key.Binding{v.Back, v.Search, v.Next, v.Prev, k.Global.Help}
 	}
 	l := k.List
+	switch kind {
+	case viewVolumes:
+		if empty {
+			return []key.Binding{l.Run, k.Global.Containers, k.Global.Help, k.Global.Quit}
+		}
+		return []key.Binding{k.Volume.Remove, k.Volume.Prune, l.Focus, l.Copy, l.Filter, k.Global.NextView, k.Global.Help, k.Global.Quit}
+	case viewNetworks:
+		if empty {
+			return []key.Binding{k.Network.Create, k.Global.Containers, k.Global.Help, k.Global.Quit}
+		}
+		return []key.Binding{k.Network.Create, k.Network.Remove, k.Network.Prune, l.Focus, l.Filter, k.Global.NextView, k.Global.Help, k.Global.Quit}
+	}
 	if kind == viewImages {
 		if empty {
 			return []key.Binding{l.Pull, k.Global.Containers, k.Global.Help, k.Global.Quit}

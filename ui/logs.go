@@ -567,18 +567,18 @@ func (l *logsPane) ScrollBy(n int) tea.Cmd {
 	return l.request(logsReq{op: opAt, pos: l.win[min(n, len(l.win)-1)].Pos})
 }
 
-// CopyText returns what y copies: the current match line, or the visible
-// lines.
-func (l *logsPane) CopyText() string {
+// CopyText returns what y copies and how to say so: the line of the
+// current search match, else the lines on screen.
+func (l *logsPane) CopyText() (text, what string) {
 	if l.match != nil {
-		return l.match.Text
+		return l.match.Text, "the matching line"
 	}
 	var b strings.Builder
 	for _, ln := range l.win {
 		b.WriteString(ln.Text)
 		b.WriteByte('\n')
 	}
-	return b.String()
+	return b.String(), plural(len(l.win), "log line")
 }
 
 // Flags describes the toggles for the pane title.

@@ -29,14 +29,13 @@ type viewKind int
 const (
 	viewContainers viewKind = iota
 	viewImages
+	viewVolumes
+	viewNetworks
 	numViews
 )
 
 func (v viewKind) String() string {
-	if v == viewImages {
-		return "Images"
-	}
-	return "Containers"
+	return [...]string{"Containers", "Images", "Volumes", "Networks"}[v]
 }
 
 // paneKind is what the pane under the list shows for the selection.
@@ -119,6 +118,8 @@ type Model struct {
 
 	containers ctrList
 	images     imgList
+	volumes    volList
+	networks   netList
 
 	pane    paneState
 	pager   pager
@@ -155,9 +156,11 @@ func New(ctx context.Context, eng Engine, opts ...Option) *Model {
 		m.dark, m.fixed = *o.dark, true
 	}
 	m.styles = NewStyles(m.theme, m.dark)
-	m.panes = [numViews]paneKind{paneLogs, paneHistory}
+	m.panes = [numViews]paneKind{paneLogs, paneHistory, paneInspect, paneInspect}
 	m.containers = newCtrList(&m.styles, &m.keys.List)
 	m.images = newImgList(&m.styles, &m.keys.List)
+	m.volumes = newVolList(&m.styles, &m.keys.List)
+	m.networks = newNetList(&m.styles, &m.keys.List)
 	m.pager = newPager(&m.styles, &m.keys.Viewer)
 	m.logs = newLogsPane(&m.styles, &m.keys)
 	m.logs.now = o.clock
@@ -167,12 +170,14 @@ func New(ctx context.Context, eng Engine, opts ...Option) *Model {
 	return m
 }
 
-// Init asks for the background colour, loads both lists and starts
+// Init asks for the background colour, loads the lists and starts
 // following the event log.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{
-		loadContainersCmd(m.ctx, m.eng),
-		loadImagesCmd(m.ctx, m.eng),
+		m.containers.reload(m.ctx, m.eng),
+		m.images.reload(m.ctx, m.eng),
+		m.volumes.reload(m.ctx, m.eng),
+		m.networks.reload(m.ctx, m.eng),
 		subscribeCmd(m.ctx, m.eng),
 	}
 	if !m.fixed {
@@ -252,6 +257,8 @@ func (m *Model) relayout() tea.Cmd {
 	w := m.width
 	m.containers.SetSize(w-2, listH-2)
 	m.images.SetSize(w-2, listH-2)
+	m.volumes.SetSize(w-2, listH-2)
+	m.networks.SetSize(w-2, listH-2)
 	m.pager.SetSize(w-2, paneH-2)
 	m.layers.SetSize(w-2, paneH-2)
 	return m.logs.SetSize(w-2, paneH-2)
@@ -274,10 +281,33 @@ func (m *Model) tooSmall() bool { return m.width < MinWidth || m.height < MinHei
 
 // list returns the table of the current view.
 func (m *Model) list() *table {
-	if m.view == viewImages {
+	return m.listOf(m.view)
+}
+
+// listOf returns the table of view v.
+func (m *Model) listOf(v viewKind) *table {
+	switch v {
+	case viewImages:
 		return &m.images.table
+	case viewVolumes:
+		return &m.volumes.table
+	case viewNetworks:
+		return &m.networks.table
 	}
 	return &m.containers.table
+}
+
+// itemName returns how the list of view v names item id.
+func (m *Model) itemName(v viewKind, id string) string {
+	switch v {
+	case viewImages:
+		return m.images.name(id)
+	case viewVolumes:
+		return m.volumes.name(id)
+	case viewNetworks:
+		return m.networks.name(id)
+	}
+	return m.containers.name(id)
 }
 
 // handleKey routes a key press: overlays first, then inputs that have the
@@ -322,6 +352,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.switchView(viewContainers)
 	case key.Matches(msg, g.Images):
 		return m.switchView(viewImages)
+	case key.Matches(msg, g.Volumes):
+		return m.switchView(viewVolumes)
+	case key.Matches(msg, g.Networks):
+		return m.switchView(viewNetworks)
 	case key.Matches(msg, g.Mouse):
 		m.mouse = !m.mouse
 		if m.mouse {
@@ -360,7 +394,14 @@ func (m *Model) switchView(v viewKind) tea.Cmd {
 	}
 	m.view = v
 	m.focusPane = false
-	return m.loadPane(false)
+	var reload tea.Cmd
+	switch {
+	case v == viewVolumes && m.volumes.stale:
+		reload = m.volumes.reload(m.ctx, m.eng)
+	case v == viewNetworks && m.networks.stale:
+		reload = m.networks.reload(m.ctx, m.eng)
+	}
+	return tea.Batch(reload, m.loadPane(false))
 }
 
 // updateList handles keys for the list of the current view.
@@ -376,7 +417,11 @@ func (m *Model) updateList(msg tea.KeyPressMsg) tea.Cmd {
 		return m.showPane(paneInspect)
 	case key.Matches(msg, l.Copy):
 		if id := m.list().Selected(); id != "" {
-			return tea.Batch(tea.SetClipboard(strings.TrimPrefix(id, "sha256:")), infoCmd("copied "+shortID(id)+" to the clipboard"))
+			what := shortID(id)
+			if name := m.itemName(m.view, id); name != what {
+				what += " (" + name + ")"
+			}
+			return m.copyCmd(strings.TrimPrefix(id, "sha256:"), "copied "+what+" to the clipboard")
 		}
 		return nil
 	case key.Matches(msg, l.Pull):
@@ -390,7 +435,8 @@ func (m *Model) updateList(msg tea.KeyPressMsg) tea.Cmd {
 		m.openRunDialog(image)
 		return nil
 	}
-	if m.view == viewImages {
+	switch m.view {
+	case viewImages:
 		switch {
 		case key.Matches(msg, l.History):
 			return m.showPane(paneHistory)
@@ -400,7 +446,15 @@ func (m *Model) updateList(msg tea.KeyPressMsg) tea.Cmd {
 		if cmd, ok := m.imageAction(msg); ok {
 			return cmd
 		}
-	} else {
+	case viewVolumes:
+		if cmd, ok := m.volumeAction(msg); ok {
+			return cmd
+		}
+	case viewNetworks:
+		if cmd, ok := m.networkAction(msg); ok {
+			return cmd
+		}
+	default:
 		switch {
 		case key.Matches(msg, l.Logs):
 			return m.showPane(paneLogs)
@@ -500,12 +554,7 @@ func (m *Model) topBar() string {
 	s := &m.styles
 	var tabs []string
 	for v := range numViews {
-		n := 0
-		if v == viewImages {
-			_, n = m.images.Len()
-		} else {
-			_, n = m.containers.Len()
-		}
+		_, n := m.listOf(v).Len()
 		label := fmt.Sprintf("%d %s (%d)", int(v)+1, v, n)
 		if v == m.view {
 			tabs = append(tabs, s.ActiveTab.Render(label))
@@ -557,14 +606,28 @@ func (m *Model) listFrame(h int) string {
 func (m *Model) emptyHint(h int) string {
 	k := m.keys.List
 	var lines []string
-	if m.view == viewImages {
+	switch m.view {
+	case viewVolumes:
+		lines = []string{
+			"No volumes yet.",
+			"",
+			"A volume is made when a container mounts one by name (" + m.styles.Key.Render(k.Run.Help().Key) + " runs a container;",
+			"put NAME:/path under Volumes), or in a shell: berth volume create NAME.",
+		}
+	case viewNetworks:
+		lines = []string{
+			"No networks.",
+			"",
+			"Press " + m.styles.Key.Render(m.keys.Network.Create.Help().Key) + " to create a bridge network, or in a shell: berth network create NAME.",
+		}
+	case viewImages:
 		lines = []string{
 			"No images yet.",
 			"",
 			"Press " + m.styles.Key.Render(k.Pull.Help().Key) + " to pull one from a registry (for example busybox or nginx),",
 			"or in a shell: berth pull IMAGE, berth load -i FILE.tar, berth import DIR NAME.",
 		}
-	} else {
+	default:
 		lines = []string{
 			"No containers yet.",
 			"",

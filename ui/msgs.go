@@ -141,6 +141,12 @@ func (m *Model) handleData(msg tea.Msg) (tea.Cmd, bool) {
 		return m.gotImages(msg), true
 	case containersMsg:
 		return m.gotContainers(msg), true
+	case volumesMsg:
+		return m.gotVolumes(msg), true
+	case networksMsg:
+		return m.gotNetworks(msg), true
+	case networkCreatedMsg:
+		return m.networkCreated(msg), true
 	case subscribedMsg:
 		if msg.err != nil {
 			return errCmd(fmt.Errorf("follow events: %w", msg.err)), true
@@ -197,26 +203,43 @@ func (m *Model) handleData(msg tea.Msg) (tea.Cmd, bool) {
 	return nil, false
 }
 
-// reload reloads the list of kind, or both when a change touches both.
+// reload reloads the list of kind, and the images too after a change to
+// containers (it changes their use counts).
 func (m *Model) reload(kind viewKind) tea.Cmd {
-	if kind == viewImages {
+	switch kind {
+	case viewImages:
 		return m.images.reload(m.ctx, m.eng)
+	case viewVolumes:
+		return m.volumes.reload(m.ctx, m.eng)
+	case viewNetworks:
+		return m.networks.reload(m.ctx, m.eng)
 	}
 	return tea.Batch(m.containers.reload(m.ctx, m.eng), m.images.reload(m.ctx, m.eng))
 }
 
 // gotEvents reloads what a batch of events changed.
 func (m *Model) gotEvents(evs []engine.Event) tea.Cmd {
-	var ctrs, imgs, pane bool
+	var ctrs, imgs, vols, nets, pane bool
 	sel := m.list().Selected()
 	for _, ev := range evs {
 		switch ev.Type {
 		case "container":
 			ctrs = true
-			// Creating or removing a container changes image use counts.
-			imgs = imgs || ev.Action == "create" || ev.Action == "destroy" || ev.Action == "remove"
+			// Creating or removing a container changes image and volume
+			// use counts; starting and stopping one changes the running
+			// containers of its networks.
+			created := ev.Action == "create" || ev.Action == "destroy" || ev.Action == "remove"
+			imgs = imgs || created
+			if created {
+				m.volumes.stale = true
+			}
+			m.networks.stale = true
 		case "image":
 			imgs = true
+		case "volume":
+			vols = true
+		case "network":
+			nets = true
 		}
 		if ev.ID != "" && ev.ID == sel {
 			pane = true
@@ -228,6 +251,14 @@ func (m *Model) gotEvents(evs []engine.Event) tea.Cmd {
 	}
 	if imgs {
 		cmds = append(cmds, m.images.reload(m.ctx, m.eng))
+	}
+	// A list touched only indirectly reloads now if it is shown, else
+	// when it is next shown.
+	if vols || (m.volumes.stale && m.view == viewVolumes) {
+		cmds = append(cmds, m.volumes.reload(m.ctx, m.eng))
+	}
+	if nets || (m.networks.stale && m.view == viewNetworks) {
+		cmds = append(cmds, m.networks.reload(m.ctx, m.eng))
 	}
 	if pane && m.panes[m.view] != paneLogs {
 		cmds = append(cmds, m.loadPane(true))

@@ -68,13 +68,29 @@ func (m *Model) loadPane(keep bool) tea.Cmd {
 		m.pane.loading = false
 		return m.logs.Open(ctx, eng, id, m.containers.name(id))
 	case paneInspect:
-		isImage := m.view == viewImages
+		view := m.view
+		var users func([]string) []string
+		if view == viewVolumes {
+			users = m.containerNamer()
+		}
 		return func() tea.Msg {
 			var v any
 			var err error
-			if isImage {
+			switch view {
+			case viewImages:
 				v, err = eng.InspectImage(ctx, id)
-			} else {
+			case viewVolumes:
+				var vol engine.Volume
+				vol, err = eng.InspectVolume(ctx, id)
+				// The engine's volume keeps its users out of the
+				// docker-shaped JSON; the pane shows them after it.
+				v = struct {
+					engine.Volume
+					UsedBy []string
+				}{vol, users(vol.UsedBy)}
+			case viewNetworks:
+				v, err = eng.InspectNetwork(ctx, id)
+			default:
 				v, err = eng.InspectContainer(ctx, id)
 			}
 			if err != nil {
@@ -179,6 +195,13 @@ func (m *Model) updatePane(msg tea.Msg) tea.Cmd {
 	}
 	switch m.pane.kind {
 	case paneLogs:
+		if isKey && !m.logs.Capturing() && key.Matches(km, m.keys.Viewer.Copy) {
+			text, what := m.logs.CopyText()
+			if text == "" {
+				return nil
+			}
+			return m.copyCmd(text, "copied "+what+" to the clipboard")
+		}
 		return m.logs.Update(m.ctx, msg)
 	case paneLayers:
 		return m.layers.Update(m.ctx, m.eng, msg, &m.keys)
@@ -197,7 +220,7 @@ func (m *Model) updatePane(msg tea.Msg) tea.Cmd {
 		case key.Matches(km, v.Copy):
 			lines := m.pager.Lines()
 			if c := m.pager.Cursor(); c < len(lines) {
-				return tea.Batch(tea.SetClipboard(lines[c]), infoCmd("copied the line to the clipboard"))
+				return m.copyCmd(lines[c], "copied the line to the clipboard")
 			}
 			return nil
 		}
@@ -209,12 +232,7 @@ func (m *Model) updatePane(msg tea.Msg) tea.Cmd {
 // paneFrame draws the pane in its frame.
 func (m *Model) paneFrame(h int) string {
 	id := m.pane.id
-	name := ""
-	if m.pane.view == viewImages {
-		name = m.images.name(id)
-	} else {
-		name = m.containers.name(id)
-	}
+	name := m.itemName(m.pane.view, id)
 	title := m.pane.kind.String()
 	if id != "" {
 		title += " · " + name
@@ -310,4 +328,25 @@ func historyLines(h []engine.HistoryEntry, now time.Time) ([]string, []string) {
 		lines = append(lines, fmt.Sprintf("%-10s %9s  %-12s  %s", ago(e.Created, now), humanSize(e.Size), layer, by))
 	}
 	return []string{header}, lines
+}
+
+// containerNamer returns a function that names the containers behind IDs
+// as the containers list does ("web (1f1f1f1f1f1f)"); it reads a
+// snapshot, so the returned function is safe to call from a Cmd.
+func (m *Model) containerNamer() func(ids []string) []string {
+	names := make(map[string]string, len(m.containers.byID))
+	for id := range m.containers.byID {
+		names[id] = m.containers.name(id)
+	}
+	return func(ids []string) []string {
+		out := make([]string, 0, len(ids))
+		for _, id := range ids {
+			if n, ok := names[id]; ok && n != shortID(id) {
+				out = append(out, n+" ("+shortID(id)+")")
+			} else {
+				out = append(out, shortID(id))
+			}
+		}
+		return out
+	}
 }
