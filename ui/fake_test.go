@@ -36,7 +36,7 @@ type fakeEngine struct {
 	// pullHold makes Pull report layers part way and then wait until
 	// its ctx is done (the user cancels).
 	pullHold bool
-	nextID  int
+	nextID   int
 }
 
 func (f *fakeEngine) record(call string) error {
