@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,18 +28,22 @@ const DefaultBridge = "bridge"
 // installation) uses names tagged with a hash of its root, so two stores
 // on one host never share a bridge or rewrite each other's rules.
 type netNames struct {
+	root     string // the store's root
 	ifPrefix string // every bridge name starts with it
 	chain    string // iptables chain prefix
 	veth     string // host veth prefix
 }
 
-func (e *Engine) netNames() netNames {
-	if e.st.Root() == store.DefaultRoot {
-		return netNames{ifPrefix: "berth", chain: "BERTH", veth: "vberth"}
+func (e *Engine) netNames() netNames { return netNamesOf(e.st.Root()) }
+
+// netNamesOf returns the names of the store at root.
+func netNamesOf(root string) netNames {
+	if root == store.DefaultRoot {
+		return netNames{root: root, ifPrefix: "berth", chain: "BERTH", veth: "vberth"}
 	}
-	h := sha256.Sum256([]byte(e.st.Root()))
+	h := sha256.Sum256([]byte(root))
 	tag := hex.EncodeToString(h[:3])
-	return netNames{ifPrefix: "bt" + tag, chain: "BT" + strings.ToUpper(tag), veth: "vb" + tag}
+	return netNames{root: root, ifPrefix: "bt" + tag, chain: "BT" + strings.ToUpper(tag), veth: "vb" + tag}
 }
 
 // defaultBridge returns the Linux bridge of DefaultBridge.
@@ -178,7 +183,7 @@ func predefined(name string) bool {
 func (n netNames) ensureDefaults(db *store.NetworkDB) error {
 	now := time.Now().UTC()
 	if db.Network(DefaultBridge) == nil {
-		routes, err := network.HostRoutes()
+		routes, err := n.hostRoutes()
 		if err != nil {
 			return err
 		}
@@ -507,6 +512,9 @@ func (e *Engine) ensureBridge(ctx context.Context, br network.Bridge) (bool, err
 	if up, err := network.BridgeUp(br.Name); err != nil || up {
 		return false, err
 	}
+	if err := e.netNames().register(); err != nil {
+		return false, err
+	}
 	if err := network.EnsureBridge(br); err != nil {
 		return false, err
 	}
@@ -718,11 +726,11 @@ func (e *Engine) CreateNetwork(ctx context.Context, name string, o NetworkCreate
 			return "", netInvalid("create network %s: %w", name, err)
 		}
 	}
-	routes, err := network.HostRoutes()
+	names := e.netNames()
+	routes, err := names.hostRoutes()
 	if err != nil {
 		return "", err
 	}
-	names := e.netNames()
 	var rec store.Network
 	err = e.st.UpdateNetworks(func(db *store.NetworkDB) error {
 		if err := names.ensureDefaults(db); err != nil {
@@ -1328,8 +1336,12 @@ func (e *Engine) ResetNetworking(ctx context.Context) error {
 			errs = append(errs, network.DeleteBridge(n.Bridge))
 		}
 	}
-	if fw, err := e.netNames().firewall(); err == nil {
+	names := e.netNames()
+	if fw, err := names.firewall(); err == nil {
 		errs = append(errs, fw.Remove(ctx))
+	}
+	if err := os.Remove(filepath.Join(netStoresDir, names.ifPrefix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
