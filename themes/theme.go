@@ -11,8 +11,8 @@ import (
 // "#rrggbb", "#rgb" or an ANSI index "0" to "255"; an empty value means the
 // terminal's own default colour.
 type Color struct {
-	Light string `toml:"light"`
-	Dark  string `toml:"dark"`
+	Light string `toml:"light" yaml:"light"`
+	Dark  string `toml:"dark" yaml:"dark"`
 }
 
 // Same returns a Color that is s on light and dark backgrounds alike.
@@ -75,41 +75,41 @@ func (c *Color) UnmarshalTOML(v any) error {
 // colour, so every theme stays readable on any background.
 type Theme struct {
 	// Name identifies the theme for --theme and the config file.
-	Name string `toml:"name"`
+	Name string `toml:"name" yaml:"name"`
 	// Colors holds the palette.
-	Colors Palette `toml:"colors"`
+	Colors Palette `toml:"colors" yaml:"colors"`
 }
 
 // Palette is the set of semantic colours of a Theme.
 type Palette struct {
 	// Accent marks titles, the active tab and the focused border.
-	Accent Color `toml:"accent"`
+	Accent Color `toml:"accent" yaml:"accent"`
 	// Muted is for secondary text: headers, hints, inactive tabs.
-	Muted Color `toml:"muted"`
+	Muted Color `toml:"muted" yaml:"muted"`
 	// Border draws the frames of panes that do not have the focus.
-	Border Color `toml:"border"`
+	Border Color `toml:"border" yaml:"border"`
 	// SelectionText and SelectionBack draw the row under the cursor. When
 	// both are empty the row is drawn in reverse video.
-	SelectionText Color `toml:"selection_text"`
-	SelectionBack Color `toml:"selection_back"`
+	SelectionText Color `toml:"selection_text" yaml:"selection_text"`
+	SelectionBack Color `toml:"selection_back" yaml:"selection_back"`
 	// Marked draws rows marked for a bulk action.
-	Marked Color `toml:"marked"`
+	Marked Color `toml:"marked" yaml:"marked"`
 	// Running, Paused and Stopped colour container states.
-	Running Color `toml:"running"`
-	Paused  Color `toml:"paused"`
-	Stopped Color `toml:"stopped"`
+	Running Color `toml:"running" yaml:"running"`
+	Paused  Color `toml:"paused" yaml:"paused"`
+	Stopped Color `toml:"stopped" yaml:"stopped"`
 	// Error, Warning and Success colour the status line and exit codes.
-	Error   Color `toml:"error"`
-	Warning Color `toml:"warning"`
-	Success Color `toml:"success"`
+	Error   Color `toml:"error" yaml:"error"`
+	Warning Color `toml:"warning" yaml:"warning"`
+	Success Color `toml:"success" yaml:"success"`
 	// MatchText and MatchBack draw search matches. When both are empty
 	// matches are drawn in reverse video.
-	MatchText Color `toml:"match_text"`
-	MatchBack Color `toml:"match_back"`
+	MatchText Color `toml:"match_text" yaml:"match_text"`
+	MatchBack Color `toml:"match_back" yaml:"match_back"`
 	// Key draws key names in the help.
-	Key Color `toml:"key"`
+	Key Color `toml:"key" yaml:"key"`
 	// Bar fills progress bars and sparklines.
-	Bar Color `toml:"bar"`
+	Bar Color `toml:"bar" yaml:"bar"`
 }
 
 // Validate checks every colour of t and returns an error naming the first

@@ -23,6 +23,7 @@ func TestDefaultKeysDoNotClash(t *testing.T) {
 func TestLoadConfig(t *testing.T) {
 	tests := []struct {
 		name    string
+		file    string // config.toml unless set
 		data    string // "" means no file
 		check   func(t *testing.T, c Config)
 		wantErr error
@@ -50,12 +51,44 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad detach keys", data: "detach_keys = \"ctrl-\"\n", wantErr: pty.ErrInvalidKeys},
 		{name: "syntax", data: "mouse = \n", wantErr: ErrInvalidConfig, errHas: "line 1"},
 		{name: "empty key", data: "[keys.list]\nup = [\"\"]\n", wantErr: ErrInvalidConfig},
+		{name: "yaml settings and a rebind", file: "config.yaml",
+			data: "theme: solarized\nmouse: true\ndetach_keys: ctrl-a,d\nstats: false\nkeys:\n  container:\n    stop: [ctrl+x, x]\n",
+			check: func(t *testing.T, c Config) {
+				if c.Theme != "solarized" || !c.Mouse || c.DetachKeys != "ctrl-a,d" || c.Stats {
+					t.Errorf("config = %+v", c)
+				}
+				if !key.Matches(keyMsg("ctrl+x"), c.Keys.Container.Stop) || c.Keys.Container.Stop.Help().Key != "ctrl+x/x" {
+					t.Errorf("stop = %v %q, want ctrl+x and x", c.Keys.Container.Stop.Keys(), c.Keys.Container.Stop.Help().Key)
+				}
+			}},
+		{name: "yml block lists", file: "config.yml", data: "keys:\n  volume:\n    prune:\n      - ctrl+p\n",
+			check: func(t *testing.T, c Config) {
+				if !key.Matches(keyMsg("ctrl+p"), c.Keys.Volume.Prune) {
+					t.Errorf("volume prune = %v, want ctrl+p", c.Keys.Volume.Prune.Keys())
+				}
+			}},
+		{name: "yaml empty file", file: "config.yaml", data: "# nothing yet\n", check: func(t *testing.T, c Config) {
+			if c.Mouse || !c.Stats {
+				t.Errorf("config = %+v, want defaults", c)
+			}
+		}},
+		{name: "yaml clash", file: "config.yaml", data: "keys:\n  container:\n    stop: [s]\n", wantErr: ErrKeyClash, errHas: `"s" is bound to both container.start and container.stop`},
+		{name: "yaml unknown setting", file: "config.yaml", data: "mouse: true\ncolour: red\n", wantErr: ErrInvalidConfig, errHas: `line 2: unknown setting "colour"`},
+		{name: "yaml unknown action", file: "config.yaml", data: "keys:\n  container:\n    explode: [z]\n", wantErr: ErrInvalidConfig, errHas: "container.explode"},
+		{name: "yaml wrong type", file: "config.yaml", data: "mouse: maybe\n", wantErr: ErrInvalidConfig, errHas: `line 1: "maybe" is not true or false`},
+		{name: "yaml key not a list", file: "config.yaml", data: "keys:\n  container:\n    stop: x\n", wantErr: ErrInvalidConfig, errHas: "line 3: keys.container.stop: want a list of keys"},
+		{name: "yaml syntax", file: "config.yaml", data: "mouse: true\n  stats: false\n", wantErr: ErrInvalidConfig, errHas: "line 2"},
+		{name: "yaml bad detach keys", file: "config.yaml", data: "detach_keys: \"ctrl-\"\n", wantErr: pty.ErrInvalidKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
+			file := tt.file
+			if file == "" {
+				file = "config.toml"
+			}
 			if tt.data != "" {
-				if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(tt.data), 0o600); err != nil {
+				if err := os.WriteFile(filepath.Join(dir, file), []byte(tt.data), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -64,7 +97,7 @@ func TestLoadConfig(t *testing.T) {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("LoadConfig() error = %v, want %v", err, tt.wantErr)
 				}
-				if !strings.Contains(err.Error(), tt.errHas) || !strings.Contains(err.Error(), "config.toml") {
+				if !strings.Contains(err.Error(), tt.errHas) || !strings.Contains(err.Error(), file) || strings.Contains(err.Error(), "!!") {
 					t.Errorf("LoadConfig() error = %q, want it to name the file and %q", err, tt.errHas)
 				}
 				return
@@ -76,6 +109,19 @@ func TestLoadConfig(t *testing.T) {
 				tt.check(t, c)
 			}
 		})
+	}
+}
+
+func TestLoadConfigTwoFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"config.toml", "config.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := LoadConfig(dir)
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "config.toml and") || !strings.Contains(err.Error(), "config.yaml exist") {
+		t.Errorf("LoadConfig() = %v, want an error naming both files", err)
 	}
 }
 
