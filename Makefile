@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/berth-dev/berth/cmd.Version=$(VERSION)
 .PHONY: build run test integration bench anchors lint golden clean
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 # run opens the TUI on the default store (/var/lib/berth; needs root).
 run: build
