@@ -14,7 +14,7 @@ BIN=${1:-}
 W=$(mktemp -d /tmp/berth-exec-bench.XXXXXX)
 if [ -z "$BIN" ]; then
 	BIN=$W/berth
-	go build -o "$BIN" .
+	CGO_ENABLED=0 go build -o "$BIN" .
 fi
 BIN=$(readlink -f "$BIN")
 B="$BIN --root $W/root"
