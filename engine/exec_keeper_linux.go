@@ -76,9 +76,9 @@ func (p *ExecProcess) Detach() error {
 	if err != nil {
 		return fmt.Errorf("detach from exec process %d: start keeper: %w", p.Pid, err)
 	}
-	// The keeper is not waited for: it outlives this process. Release
-	// it so that nothing here holds on to it.
-	cmd.Process.Release()
+	// The keeper may outlive this process; while this one lives (the
+	// TUI), it reaps the keeper when it ends, so no zombie is left.
+	go cmd.Wait()
 	fc, err := net.FileConn(parent)
 	if err != nil {
 		return fmt.Errorf("detach from exec process %d: %w", p.Pid, err)
