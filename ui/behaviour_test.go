@@ -324,6 +324,52 @@ func TestStatsSparklinesPauseWhenIdle(t *testing.T) {
 	}, WithClock(clock))
 }
 
+func TestTopPausesWhenIdle(t *testing.T) {
+	now := testNow
+	clock := func() time.Time { return now }
+	eng := newFakeEngine(t)
+	calls := func() int {
+		eng.mu.Lock()
+		defer eng.mu.Unlock()
+		return eng.topCalls
+	}
+	withHarness(t, eng, 120, 40, true, func(h *harness) {
+		h.press("j", "t") // web's processes
+		start := calls()
+		for range 3 {
+			time.Sleep(topInterval)
+			h.settle()
+		}
+		if got := calls() - start; got != 3 {
+			t.Fatalf("%d refreshes in 3 intervals, want 3", got)
+		}
+		now = now.Add(statsIdleAfter + time.Second)
+		time.Sleep(topInterval)
+		h.settle()
+		idle := calls()
+		for range 5 {
+			time.Sleep(topInterval)
+			h.settle()
+		}
+		if got := calls() - idle; got != 0 {
+			t.Errorf("%d refreshes while idle, want none", got)
+		}
+		if !strings.Contains(h.screen(), "paused while idle") {
+			t.Errorf("the pane does not say it paused:\n%s", h.screen())
+		}
+		h.press("?") // any key
+		if got := calls() - idle; got != 1 {
+			t.Errorf("%d refreshes after a key, want 1 at once", got)
+		}
+		time.Sleep(topInterval)
+		h.settle()
+		h.press("esc")
+		if got := calls() - idle; got != 2 || !strings.Contains(h.screen(), "every 2s") {
+			t.Errorf("%d refreshes after a key and an interval, want 2, and the pane refreshing again", got)
+		}
+	}, WithClock(clock))
+}
+
 // rowOf returns the screen line that lists name.
 func rowOf(screen, name string) string {
 	for _, l := range strings.Split(screen, "\n") {

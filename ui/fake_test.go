@@ -36,6 +36,7 @@ type fakeEngine struct {
 	// pullHold makes Pull report layers part way and then wait until
 	// its ctx is done (the user cancels).
 	pullHold bool
+	topCalls int
 	nextID   int
 }
 
@@ -245,6 +246,7 @@ func (f *fakeEngine) InspectContainer(ctx context.Context, id string) (engine.Co
 func (f *fakeEngine) Top(ctx context.Context, id, psArgs string) (engine.TopResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.topCalls++
 	return f.top[id], nil
 }
 

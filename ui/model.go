@@ -210,12 +210,12 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return nil
 	case tea.KeyPressMsg:
 		m.lastInput = m.now()
-		return tea.Batch(m.handleKey(msg), m.stats.tickIfNeeded(m))
+		return tea.Batch(m.wake(), m.handleKey(msg), m.stats.tickIfNeeded(m))
 	case tea.PasteMsg:
 		return m.handlePaste(msg)
 	case tea.MouseMsg:
 		m.lastInput = m.now()
-		return m.handleMouse(msg)
+		return tea.Batch(m.wake(), m.handleMouse(msg), m.stats.tickIfNeeded(m))
 	case errMsg:
 		m.setStatus(msg.err.Error(), true)
 		return clearStatusCmd(m.status.seq)

@@ -20,6 +20,9 @@ type paneState struct {
 	seq     int
 	loading bool
 	err     error
+	// paused says the top pane stopped refreshing because nobody touched
+	// a key for a while; the next key or mouse event refreshes it.
+	paused bool
 }
 
 // paneMsg is the content of a pager-backed pane (inspect, top, history)
@@ -49,7 +52,7 @@ func (m *Model) loadPane(keep bool) tea.Cmd {
 		keep = false
 	}
 	m.pane.seq++
-	m.pane.kind, m.pane.view, m.pane.id, m.pane.err = kind, m.view, id, nil
+	m.pane.kind, m.pane.view, m.pane.id, m.pane.err, m.pane.paused = kind, m.view, id, nil, false
 	if id == "" {
 		m.pane.loading = false
 		m.pager.SetContent(nil, nil, false)
@@ -166,9 +169,30 @@ func (m *Model) gotPane(msg paneMsg) tea.Cmd {
 	return cmd
 }
 
-// topTick refreshes the top pane while it is still the one shown.
+// topTick refreshes the top pane while it is still the one shown, and
+// pauses it once the user has been away as long as stats sampling waits.
 func (m *Model) topTick(msg topTickMsg) tea.Cmd {
 	if msg.seq != m.pane.seq || m.pane.kind != paneTop {
+		return nil
+	}
+	if m.idle() {
+		m.pane.paused = true
+		return nil
+	}
+	return m.loadPane(true)
+}
+
+// idle reports whether the user has not pressed a key or used the mouse
+// for statsIdleAfter: periodic refreshes stop until they do.
+func (m *Model) idle() bool { return m.now().Sub(m.lastInput) > statsIdleAfter }
+
+// wake resumes what idleness paused.
+func (m *Model) wake() tea.Cmd {
+	if !m.pane.paused {
+		return nil
+	}
+	m.pane.paused = false
+	if m.pane.kind != paneTop || m.pane.id == "" {
 		return nil
 	}
 	return m.loadPane(true)
@@ -256,7 +280,11 @@ func (m *Model) paneFrame(h int) string {
 			if len(m.pager.Lines()) == 1 {
 				procs = "1 process"
 			}
-			title += " · " + procs + " · every " + topInterval.String()
+			if m.pane.paused {
+				title += " · " + procs + " · paused while idle"
+			} else {
+				title += " · " + procs + " · every " + topInterval.String()
+			}
 		}
 		if len(m.pager.Lines()) == 0 {
 			body = m.styles.Muted.Render(emptyPaneText(m.pane.kind))

@@ -82,7 +82,7 @@ func visibleRunning(m *Model) []string {
 // tickIfNeeded arms the next round when sampling is on and something on
 // screen runs.
 func (s *statsState) tickIfNeeded(m *Model) tea.Cmd {
-	if s.armed || !m.cfg.Stats || m.now().Sub(m.lastInput) > statsIdleAfter {
+	if s.armed || !m.cfg.Stats || m.idle() {
 		return nil
 	}
 	if _, ok := m.eng.(StatsReader); !ok || len(visibleRunning(m)) == 0 {
