@@ -18,11 +18,14 @@ IDLE=${4:-30}
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
 bin=$work/berth
-root=$work/root
+# ROOT=DIR reuses a store an earlier run kept (KEEP=1) instead of making one.
+root=${ROOT:-$work/root}
 sock=$work/tmux.sock
 cleanup() {
 	tmux -S "$sock" kill-server 2>/dev/null || true
-	"$bin" --root "$root" ps -aq 2>/dev/null | xargs -r "$bin" --root "$root" rm -f >/dev/null 2>&1 || true
+	if [ -z "${ROOT:-}" ]; then
+		"$bin" --root "$root" ps -aq 2>/dev/null | xargs -r "$bin" --root "$root" rm -f >/dev/null 2>&1 || true
+	fi
 	rm -rf "$work"
 }
 if [ -z "${KEEP:-}" ]; then trap cleanup EXIT INT TERM; fi
@@ -36,6 +39,9 @@ cp /bin/busybox "$rootfs/bin/busybox"
 for a in sh sleep echo ls cat; do ln -s busybox "$rootfs/bin/$a"; done
 echo "root:x:0:0:root:/root:/bin/sh" >"$rootfs/etc/passwd"
 
+if [ -n "${ROOT:-}" ] && [ -d "$ROOT" ]; then
+	echo "reusing the store in $ROOT" >&2
+else
 echo "making $I images, $N containers, $RUN running..." >&2
 i=1
 while [ "$i" -le "$I" ]; do
@@ -54,6 +60,7 @@ while [ "$i" -le "$RUN" ]; do
 	i=$((i + 1))
 done
 [ -n "$names" ] && b start $names >/dev/null
+fi
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 start=$(now_ms)

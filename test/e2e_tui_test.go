@@ -97,8 +97,11 @@ func buildBerth(t *testing.T, dir string) string {
 
 // TestTUI drives the real binary in tmux against a real store: navigate,
 // filter, start and stop a container, read and search its logs, attach to
-// a shell, detach with Ctrl-P Ctrl-Q and find the TUI where it was, quit
-// and leave the terminal as it was.
+// a shell (its recent output replayed), detach with Ctrl-P Ctrl-Q and find
+// the TUI where it was, attach again and see the screen as it was, pull an
+// image from a registry through the dialog, manage volumes and networks,
+// shrink the terminal below 80x24 and back, quit and leave the terminal as
+// it was.
 func TestTUI(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("running containers needs root")
@@ -113,7 +116,9 @@ func TestTUI(t *testing.T) {
 	berthCLI(t, bin, root, "import", "-c", `CMD ["sh"]`, rootfs, "busybox:latest")
 	berthCLI(t, bin, root, "run", "-d", "--name", "web", "busybox", "sh", "-c",
 		`i=0; while true; do echo "hello $i"; i=$((i+1)); sleep 0.2; done`)
-	berthCLI(t, bin, root, "run", "-dit", "--name", "shell", "busybox", "sh")
+	// The marker is printed before anyone attaches: only the replay of
+	// recent output can show it.
+	berthCLI(t, bin, root, "run", "-dit", "--name", "shell", "busybox", "sh", "-c", "echo replay-$((6*7)); exec sh")
 	berthCLI(t, bin, root, "create", "--name", "idle", "--stop-signal", "KILL", "busybox", "sleep", "1000")
 	t.Cleanup(func() {
 		exec.Command(bin, "--root", root, "rm", "-f", "web", "shell", "idle").Run()
@@ -184,6 +189,7 @@ func TestTUI(t *testing.T) {
 		s.waitText("Containers 1 of 3")
 		s.keys("a")
 		s.waitText("detach with Ctrl-P Ctrl-Q")
+		s.waitText("replay-42")
 		s.literal("echo e2e-$((6*7))")
 		s.keys("Enter")
 		s.waitText("e2e-42")
@@ -192,6 +198,20 @@ func TestTUI(t *testing.T) {
 		if !strings.Contains(rowOf(scr, "shell"), "running") {
 			t.Fatalf("after detach the shell container is not running:\n%s", scr)
 		}
+		// Back where it was: the same filter, the same row selected, the
+		// same pane.
+		if !strings.Contains(scr, "Containers 1 of 3") || !strings.Contains(rowOf(scr, "shell"), "› shell") || !strings.Contains(scr, "Logs · shell") {
+			t.Fatalf("after detach the TUI is not where it was:\n%s", scr)
+		}
+		// Attaching again shows the screen as it was: the earlier command
+		// and its output come back from the replay (the handover clears
+		// the screen first, so they cannot be left over).
+		s.keys("a")
+		s.waitFor("the earlier session replayed", func(scr string) bool {
+			return strings.Contains(scr, "detach with Ctrl-P Ctrl-Q") && strings.Contains(scr, "echo e2e-$((6*7))") && strings.Contains(scr, "e2e-42")
+		})
+		s.keys("C-p", "C-q")
+		s.waitText("detached from shell")
 		if ps := berthCLI(t, bin, root, "ps", "--filter", "name=shell", "--format", "{{.Status}}"); !strings.HasPrefix(ps, "Up") {
 			t.Fatalf("berth ps says shell is %q, want Up", ps)
 		}
@@ -218,6 +238,81 @@ func TestTUI(t *testing.T) {
 		}
 		s.keys("Escape")
 		s.waitText("Containers 3")
+	})
+
+	t.Run("pull through the dialog", func(t *testing.T) {
+		host := imgtest.Registry(t)
+		imgtest.Push(t, host, "e2e/bb:1", imgtest.BusyboxImage(t))
+		ref := host + "/e2e/bb:1"
+		s.keys("P")
+		s.waitText("Pull an image")
+		s.literal(ref)
+		s.keys("Enter")
+		scr := s.waitText("✓ pulled " + ref)
+		if !strings.Contains(scr, host+"/e2e/bb") || !strings.Contains(scr, "Images 2") {
+			t.Fatalf("the pulled image is not listed:\n%s", scr)
+		}
+		if out := berthCLI(t, bin, root, "images", "--format", "{{.Repository}}:{{.Tag}}"); !strings.Contains(out, ref) {
+			t.Fatalf("berth images = %q, want %s", out, ref)
+		}
+		s.keys("1")
+		s.waitText("Containers 3")
+	})
+
+	t.Run("volumes", func(t *testing.T) {
+		berthCLI(t, bin, root, "volume", "create", "e2evol")
+		t.Cleanup(func() { exec.Command(bin, "--root", root, "volume", "rm", "e2evol").Run() })
+		s.keys("3")
+		scr := s.waitFor("e2evol listed", func(scr string) bool { return rowOf(scr, "e2evol") != "" })
+		if !strings.Contains(scr, `"Name": "e2evol"`) {
+			t.Fatalf("the inspect pane does not show the volume:\n%s", scr)
+		}
+		s.keys("d")
+		s.waitText("Remove 1 volume and all their data?")
+		s.keys("y")
+		s.waitText("✓ removed e2evol")
+		if out := berthCLI(t, bin, root, "volume", "ls", "-q"); strings.Contains(out, "e2evol") {
+			t.Fatalf("berth volume ls still lists e2evol: %q", out)
+		}
+	})
+
+	t.Run("networks", func(t *testing.T) {
+		t.Cleanup(func() { exec.Command(bin, "--root", root, "network", "rm", "e2enet").Run() })
+		s.keys("4")
+		s.waitFor("the networks list", func(scr string) bool { return rowOf(scr, "bridge") != "" && strings.Contains(scr, "NETWORK ID") })
+		s.keys("c")
+		s.waitText("Create a network")
+		s.literal("e2enet")
+		s.keys("Enter")
+		scr := s.waitText("✓ created network e2enet")
+		if !strings.Contains(rowOf(scr, "e2enet"), "bridge") || !strings.Contains(scr, "Inspect · e2enet") {
+			t.Fatalf("the new network is not listed and selected:\n%s", scr)
+		}
+		if out := berthCLI(t, bin, root, "network", "ls", "--format", "{{.Name}}"); !strings.Contains(out, "e2enet") {
+			t.Fatalf("berth network ls = %q, want e2enet", out)
+		}
+		s.keys("d")
+		s.waitText("Remove 1 network?")
+		s.keys("y")
+		scr = s.waitText("✓ removed e2enet")
+		if rowOf(scr, "e2enet") != "" {
+			t.Fatalf("e2enet still listed:\n%s", scr)
+		}
+		s.keys("1")
+		s.waitText("Containers 3")
+	})
+
+	t.Run("too small and back", func(t *testing.T) {
+		s.tmux("resize-window", "-t", s.name, "-x", "70", "-y", "20")
+		scr := s.waitText("berth needs a terminal of at least 80x24")
+		if !strings.Contains(scr, "(this one is 70x20)") || strings.Contains(scr, "Containers 3") {
+			t.Fatalf("at 70x20:\n%s", scr)
+		}
+		s.tmux("resize-window", "-t", s.name, "-x", "120", "-y", "40")
+		scr = s.waitText("Containers 3")
+		if strings.Contains(scr, "at least 80x24") || rowOf(scr, "web") == "" {
+			t.Fatalf("back at 120x40 the layout is not restored:\n%s", scr)
+		}
 	})
 
 	t.Run("quit leaves a sane terminal", func(t *testing.T) {

@@ -50,8 +50,12 @@ func (h *handover) Run() error {
 	if out == nil {
 		out = os.Stdout
 	}
+	// A clean screen: whatever shows after the hint is the session's, its
+	// recent output replayed first, not what an earlier session left on
+	// the terminal's main screen.
+	fmt.Fprint(out, "\x1b[H\x1b[2J")
 	if h.hint != "" {
-		fmt.Fprintf(out, "\r\n\x1b[7m %s \x1b[0m\r\n", h.hint)
+		fmt.Fprintf(out, "\x1b[7m %s \x1b[0m\r\n", h.hint)
 	}
 	ctx, cancel := context.WithCancel(h.ctx)
 	defer cancel()
