@@ -157,13 +157,32 @@ func (s *Store) ContainerIDs() ([]string, error) {
 // DeleteContainer removes the directory of container id. The caller
 // unmounts its rootfs first. Removing a missing container succeeds.
 func (s *Store) DeleteContainer(id string) error {
-	if err := validID(id); err != nil {
-		return err
+	remove, err := s.DetachContainer(id)
+	if err == nil {
+		err = remove()
 	}
-	if err := s.removeAll(s.Container(id).Dir); err != nil {
+	if err != nil {
 		return fmt.Errorf("delete container %s: %w", id, err)
 	}
 	return nil
+}
+
+// DetachContainer takes container id out of the store at once, with one
+// rename: from then on it is neither listed nor found, and its name can be
+// released. The returned function deletes its files, which can take a
+// while for a large container and may run later. If it never runs (the
+// process dies first), Open removes the files. The caller unmounts the
+// container's rootfs first. Detaching a missing container succeeds, with
+// a remove function that does nothing.
+func (s *Store) DetachContainer(id string) (remove func() error, err error) {
+	if err := validID(id); err != nil {
+		return nil, err
+	}
+	remove, err = s.detach(s.Container(id).Dir)
+	if err != nil {
+		return nil, fmt.Errorf("detach container %s: %w", id, err)
+	}
+	return remove, nil
 }
 
 // repairContainers removes container directories that have no config,

@@ -202,17 +202,32 @@ func syncDir(dir string) error {
 // crash halfway leaves no partly removed entry under its real name; Open
 // clears what is left in tmp/.
 func (s *Store) removeAll(path string) error {
-	if _, err := os.Lstat(path); os.IsNotExist(err) {
-		return nil
-	}
-	gone, release, err := s.stage(filepath.Join(s.root, "tmp"), ".tmp-rm-", true)
+	remove, err := s.detach(path)
 	if err != nil {
 		return err
 	}
-	defer release()
+	return remove()
+}
+
+// detach renames path into a locked staging directory in tmp/ and returns
+// the function that removes it there. Until that runs (or if the process
+// dies first) the entry waits in tmp/, which Open clears once no process
+// holds its lock. A missing path gives a remove that does nothing.
+func (s *Store) detach(path string) (remove func() error, err error) {
+	if _, err := os.Lstat(path); os.IsNotExist(err) {
+		return func() error { return nil }, nil
+	}
+	gone, release, err := s.stage(filepath.Join(s.root, "tmp"), ".tmp-rm-", true)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.Rename(path, filepath.Join(gone, "x")); err != nil {
 		os.Remove(gone)
-		return err
+		release()
+		return nil, err
 	}
-	return os.RemoveAll(gone)
+	return func() error {
+		defer release()
+		return os.RemoveAll(gone)
+	}, nil
 }

@@ -235,6 +235,51 @@ func TestContainersAndNames(t *testing.T) {
 	}
 }
 
+func TestDetachContainer(t *testing.T) {
+	s := open(t)
+	id := strings.Repeat("ef", 32)
+	if _, err := s.CreateContainer(id, map[string]string{"Name": "gone"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.Container(id).Upper, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	remove, err := s.DetachContainer(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Gone from the store at once, files still to delete.
+	if ids, _ := s.ContainerIDs(); len(ids) != 0 {
+		t.Errorf("ContainerIDs after DetachContainer = %v, want none", ids)
+	}
+	var cfg map[string]string
+	if err := s.ReadContainerConfig(id, &cfg); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ReadContainerConfig after DetachContainer = %v, want ErrNotFound", err)
+	}
+	tmp := filepath.Join(s.Root(), "tmp")
+	if ents, _ := os.ReadDir(tmp); len(ents) != 1 {
+		t.Fatalf("tmp/ after DetachContainer holds %d entries, want the detached container", len(ents))
+	}
+	// Another process opening the store leaves files still being removed.
+	if _, err := Open(s.Root()); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 1 {
+		t.Errorf("Open removed a detached container still owned: tmp/ holds %d entries, want 1", len(ents))
+	}
+	if err := remove(); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("tmp/ after remove holds %v, want nothing", ents)
+	}
+	// A missing container detaches to a no-op.
+	remove, err = s.DetachContainer(id)
+	if err != nil || remove() != nil {
+		t.Errorf("DetachContainer(missing) = %v, want success", err)
+	}
+}
+
 func TestVolumes(t *testing.T) {
 	s := open(t)
 	if err := s.CreateVolume(Volume{Name: "data"}); err != nil {
