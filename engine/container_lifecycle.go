@@ -593,6 +593,18 @@ func (e *Engine) Remove(ctx context.Context, ref string, o RemoveOptions) error 
 // unless the caller knows it is gone (the monitor deletes it when the
 // container's process exits).
 func (e *Engine) deleteContainer(ctx context.Context, rec *containerRecord, volumes, cgroup bool) error {
+	remove, err := e.detachContainer(ctx, rec, volumes, cgroup)
+	if err != nil {
+		return err
+	}
+	return remove()
+}
+
+// detachContainer removes a container that does not run as deleteContainer
+// does, except for its files: once it returns, the container is gone from
+// listings and its name is free, and the returned function deletes the
+// files (which the store's repair does if it never runs).
+func (e *Engine) detachContainer(ctx context.Context, rec *containerRecord, volumes, cgroup bool) (remove func() error, err error) {
 	id := rec.ID
 	if n, err := e.networkFor(rec.HostConfig.NetworkMode); err == nil {
 		if err := n.Release(ctx, rec); err != nil {
@@ -603,7 +615,7 @@ func (e *Engine) deleteContainer(ctx context.Context, rec *containerRecord, volu
 		if cg, err := cgroups.Load(id); err == nil {
 			cg.KillAll(ctx, syscall.SIGKILL)
 			if err := cg.Delete(ctx); err != nil {
-				return fmt.Errorf("remove container %s: %w", id[:12], err)
+				return nil, fmt.Errorf("remove container %s: %w", id[:12], err)
 			}
 		}
 	}
@@ -611,8 +623,9 @@ func (e *Engine) deleteContainer(ctx context.Context, rec *containerRecord, volu
 	// killed export; never walk into a mount when deleting.
 	for unix.Unmount(e.st.Container(id).Merged, unix.MNT_DETACH) == nil {
 	}
-	if err := e.st.DeleteContainer(id); err != nil {
-		return err
+	remove, err = e.st.DetachContainer(id)
+	if err != nil {
+		return nil, err
 	}
 	if err := e.st.ReleaseName(rec.Name, id); err != nil {
 		e.log.Warn("release name", "container", id, "err", err)
@@ -627,7 +640,7 @@ func (e *Engine) deleteContainer(ctx context.Context, rec *containerRecord, volu
 		}
 	}
 	e.emit("container", "destroy", id, map[string]string{"name": rec.Name, "image": rec.Image})
-	return nil
+	return remove, nil
 }
 
 // cleanupAfterMonitor removes what a monitor that died left: the

@@ -174,12 +174,24 @@ func (h *attachHub) setInput(f *os.File, tty bool) {
 // stops serving the socket. Clients get a few seconds to take what is
 // queued for them.
 func (h *attachHub) close(code int) {
+	h.end(code)
+	h.drain()
+}
+
+// end sends every attach session the container's exit code and stops
+// serving the socket; drain then waits for the sessions to finish.
+func (h *attachHub) end(code int) {
 	h.hub.Close(code)
 	if h.ln != nil {
 		h.ln.Close()
 		os.Remove(h.sockPath)
 		h.dirFd.Close()
 	}
+}
+
+// drain waits for the sessions end closed, giving clients a few seconds
+// to take what is queued for them.
+func (h *attachHub) drain() {
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
 	select {

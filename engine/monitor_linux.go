@@ -108,6 +108,10 @@ type monitor struct {
 	state containerState
 	// lock is the monitor file, flocked for the monitor's whole life.
 	lock *os.File
+	// cg and mntNS are what a run of the container leaves until
+	// releaseRun: its cgroup, and a hold on its mount namespace.
+	cg    *cgroups.Cgroup
+	mntNS *os.File
 }
 
 func (e *Engine) runMonitor(id string, ready, attach *os.File) int {
@@ -121,14 +125,45 @@ func (e *Engine) runMonitor(id string, ready, attach *os.File) int {
 	m.hub = m.newHub(attach)
 	code := m.loop()
 	m.logw.Close()
+	// With --rm the container leaves the listings before its exit is
+	// reported, as docker's run --rm returns only once the container is
+	// removed; deleting its files, its cgroup and its mounts (the kernel
+	// tears a mount namespace down in about a millisecond) waits until
+	// the exit is reported.
+	var remove func() error
 	if m.rec.HostConfig.AutoRemove {
-		if err := e.deleteContainer(context.Background(), m.rec, true, false); err != nil {
+		r, err := e.detachContainer(context.Background(), m.rec, true, false)
+		if err != nil {
 			e.log.Warn("remove container", "container", id, "err", err)
 		}
+		remove = r
 	}
-	m.hub.close(code)
+	m.hub.end(code)
+	m.releaseRun()
+	if remove != nil {
+		if err := remove(); err != nil {
+			e.log.Warn("remove container files", "container", id, "err", err)
+		}
+	}
+	m.hub.drain()
 	m.lock.Close()
 	return 0
+}
+
+// releaseRun releases what the last run of the container left: the hold
+// on its mount namespace, whose release unmounts the container's
+// filesystems, and then its cgroup.
+func (m *monitor) releaseRun() {
+	if m.mntNS != nil {
+		m.mntNS.Close()
+		m.mntNS = nil
+	}
+	if m.cg != nil {
+		if err := m.cg.Delete(context.Background()); err != nil {
+			m.e.log.Warn("delete cgroup", "container", m.id, "err", err)
+		}
+		m.cg = nil
+	}
 }
 
 // setup takes the monitor lock and opens what every run needs.
@@ -296,9 +331,14 @@ func (m *monitor) runOnce() (int, *StartError) {
 	if err != nil {
 		return fail(125, fmt.Errorf("create cgroup: %w", err))
 	}
+	m.cg = cg
+	// A container removed when it exits (--rm) leaves its cgroup and
+	// mounts to be released after its exit is reported (runMonitor);
+	// any other run releases them before it returns.
+	keep := false
 	defer func() {
-		if err := cg.Delete(ctx); err != nil {
-			m.e.log.Warn("delete cgroup", "container", m.id, "err", err)
+		if !keep {
+			m.releaseRun()
 		}
 	}()
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
@@ -364,6 +404,12 @@ func (m *monitor) runOnce() (int, *StartError) {
 		return fail(125, fmt.Errorf("start container init: %w", err))
 	}
 	pid := cmd.Process.Pid
+	// Holding the container's mount namespace keeps the kernel from
+	// tearing its mounts down when the container's last process exits,
+	// so that exit is seen at once; releaseRun lets go of it.
+	if f, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err == nil {
+		m.mntNS = f
+	}
 	abort := func(code int, err error) (int, *StartError) {
 		cmd.Process.Kill()
 		cmd.Wait()
@@ -476,6 +522,7 @@ func (m *monitor) runOnce() (int, *StartError) {
 	if oom {
 		m.e.emit("container", "oom", m.id, m.attrs(nil))
 	}
+	keep = m.rec.HostConfig.AutoRemove
 	return code, nil
 }
 
