@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -105,6 +106,31 @@ func (b *berthBin) inspect(ref string) map[string]any {
 
 func stateOf(doc map[string]any) map[string]any { return doc["State"].(map[string]any) }
 
+// waitOutput follows container id's log (logs -f) until a line of output
+// equals line.
+func (b *berthBin) waitOutput(id, line string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, b.path, "--root", b.root, "logs", "-f", id)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cancel()
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if sc.Text() == line {
+			return
+		}
+	}
+	b.t.Fatalf("logs -f %s ended without the line %q", id, line)
+}
+
 func TestContainerIsolation(t *testing.T) {
 	b := buildBerth(t)
 	tests := []struct {
@@ -200,8 +226,10 @@ func TestContainerExitCodes(t *testing.T) {
 	})
 	t.Run("stop 143", func(t *testing.T) {
 		// PID 1 only receives signals it handles; the handler exits as a
-		// process killed by SIGTERM would.
-		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sh", "-c", `trap "exit 143" TERM; while :; do sleep 0.05; done`))
+		// process killed by SIGTERM would. The stop waits for the handler:
+		// a SIGTERM before it is ignored.
+		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sh", "-c", `trap "exit 143" TERM; echo trapped; while :; do sleep 0.05; done`))
+		b.waitOutput(id, "trapped")
 		b.ok("stop", id)
 		if st := stateOf(b.inspect(id)); st["ExitCode"].(float64) != 143 || st["Status"] != "exited" {
 			t.Errorf("after stop: %v, want exited with 143", st)
