@@ -206,13 +206,8 @@ func hierarchies(o options) ([]hierarchy, error) {
 		return []hierarchy{{key: UnifiedKey, base: o.root, self: self[""]}}, nil
 	}
 	for _, c := range v1Controllers {
-		p := filepath.Join(o.root, c)
-		if r, err := filepath.EvalSymlinks(p); err == nil {
-			p = r
-		} else {
-			continue
-		}
-		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+		p, ok := mountDir(filepath.Join(o.root, c))
+		if !ok {
 			continue
 		}
 		selfKey := c
@@ -231,6 +226,28 @@ func hierarchies(o options) ([]hierarchy, error) {
 		return nil, fmt.Errorf("find cgroup hierarchies in %s: %w", o.root, ErrNoCgroupFS)
 	}
 	return hs, nil
+}
+
+// mountDir resolves p, an entry of the cgroup root, to the directory it
+// is or links to: co-mounted v1 controllers (cpu and cpuacct on
+// cpu,cpuacct) are symlinks in the root to their shared mount. It
+// reports false if p is neither.
+func mountDir(p string) (string, bool) {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return "", false
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		return p, fi.IsDir()
+	}
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", false
+	}
+	if fi, err := os.Stat(r); err != nil || !fi.IsDir() {
+		return "", false
+	}
+	return r, true
 }
 
 // parents returns the directories that may hold containers' cgroups in
@@ -300,6 +317,7 @@ func New(id string, r Resources, opts ...Option) (*Cgroup, error) {
 	}
 	c := &Cgroup{id: id, mode: o.mode, v1: map[string]string{}}
 	var created []string
+	fresh := true // every directory is new, with the kernel's defaults
 	undo := func() {
 		// Nothing has joined the cgroup yet, so nothing can keep the
 		// directories busy for long.
@@ -317,6 +335,8 @@ func New(id string, r Resources, opts ...Option) (*Cgroup, error) {
 		}
 		if made {
 			created = append(created, dir)
+		} else {
+			fresh = false
 		}
 		if h.key == UnifiedKey {
 			c.unified = dir
@@ -324,7 +344,7 @@ func New(id string, r Resources, opts ...Option) (*Cgroup, error) {
 			c.v1[h.key] = dir
 		}
 	}
-	if err := c.apply(r); err != nil {
+	if err := c.apply(r, fresh); err != nil {
 		undo()
 		return nil, fmt.Errorf("create cgroup %s: %w", id, err)
 	}
@@ -526,15 +546,19 @@ func (c *Cgroup) Update(r Resources) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("update cgroup %s: %w", c.id, err)
 	}
-	if err := c.apply(r); err != nil {
+	if err := c.apply(r, false); err != nil {
 		return fmt.Errorf("update cgroup %s: %w", c.id, gone(err))
 	}
 	return nil
 }
 
-func (c *Cgroup) apply(r Resources) error {
+// apply writes r to the control files. With fresh (directories New has
+// just made, which hold the kernel's defaults: no memory, CPU or pids
+// limit, the default CPU weight) the limits r leaves at their defaults
+// are not written again.
+func (c *Cgroup) apply(r Resources, fresh bool) error {
 	if c.mode == Unified {
-		return c.applyV2(r)
+		return c.applyV2(r, fresh)
 	}
-	return c.applyV1(r)
+	return c.applyV1(r, fresh)
 }

@@ -375,9 +375,13 @@ func TestLegacyWrites(t *testing.T) {
 				"cpu.shares":        "512",
 			})
 			checkFiles(t, p["pids"], map[string]string{"pids.max": "100"})
-			// devices.deny got "a", then each rule went to devices.allow;
-			// the stand-in file keeps the last write.
-			checkFiles(t, p["devices"], map[string]string{"devices.deny": "a", "devices.allow": "c 10:200 rwm"})
+			// devices.deny got "a", then each rule went to devices.allow,
+			// in order, one write each; the stand-in file collects them.
+			var allow strings.Builder
+			for _, rule := range DefaultDevices() {
+				allow.WriteString(rule.String())
+			}
+			checkFiles(t, p["devices"], map[string]string{"devices.deny": "a", "devices.allow": allow.String()})
 
 			if err := cg.Add(77); err != nil {
 				t.Fatal(err)

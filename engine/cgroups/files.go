@@ -29,6 +29,24 @@ func writeFile(dir, name, s string) error {
 	return f.Close()
 }
 
+// writeValues writes each value to the control file name in dir, one
+// write(2) each on one open file: a file like devices.allow takes one
+// rule per write.
+func writeValues(dir, name string, values []string) error {
+	p := filepath.Join(dir, name)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	for _, v := range values {
+		if _, err := f.WriteString(v); err != nil {
+			f.Close()
+			return fmt.Errorf("write %q to %s: %w", v, p, err)
+		}
+	}
+	return f.Close()
+}
+
 // exists reports whether the control file name exists in dir.
 func exists(dir, name string) bool {
 	_, err := os.Stat(filepath.Join(dir, name))

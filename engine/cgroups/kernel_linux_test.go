@@ -782,3 +782,22 @@ func TestKernelAddJoinsEveryHierarchy(t *testing.T) {
 		t.Fatalf("no hierarchy of the cgroup in /proc/PID/cgroup:\n%s", b)
 	}
 }
+
+// BenchmarkNewDefault measures the cgroup work of starting and removing a
+// container with docker's defaults (no limits, the default device list):
+// New and Delete.
+func BenchmarkNewDefault(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("creating cgroups needs root")
+	}
+	r := Resources{Devices: DefaultDevices()}
+	for i := 0; b.Loop(); i++ {
+		cg, err := New(fmt.Sprintf("benchdef%d", i), r, WithParent(testParent))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := cg.Delete(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -142,6 +142,10 @@ func (c *Cgroup) Delete(ctx context.Context) error {
 // removeTree removes cgroup directory d and its descendants, deepest
 // first.
 func removeTree(ctx context.Context, d string) error {
+	// A container's cgroup rarely has children: try the one rmdir first.
+	if err := os.Remove(d); err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	var dirs []string
 	err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {

@@ -3,7 +3,6 @@ package cgroups
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,18 +20,19 @@ func (c *Cgroup) v1Dir(ctrl string, needed bool) (string, error) {
 }
 
 // applyV1 writes r to the v1 control files. Every limit is written, a
-// zero field as "no limit", so Update can lift a limit again.
-func (c *Cgroup) applyV1(r Resources) error {
+// zero field as "no limit", so Update can lift a limit again; in fresh
+// directories (see apply) a zero field is left alone.
+func (c *Cgroup) applyV1(r Resources, fresh bool) error {
 	if d, err := c.v1Dir("memory", r.MemoryLimit > 0); err != nil {
 		return err
-	} else if d != "" {
+	} else if d != "" && !(fresh && r.MemoryLimit == 0 && r.memswLimit() == -1) {
 		if err := setMemoryV1(d, r); err != nil {
 			return err
 		}
 	}
 	if d, err := c.v1Dir("cpu", r.CPUQuota > 0 || r.CPUShares > 0); err != nil {
 		return err
-	} else if d != "" {
+	} else if d != "" && !(fresh && r.CPUQuota == 0 && r.CPUShares == 0) {
 		shares := r.CPUShares
 		if shares == 0 {
 			shares = 1024
@@ -49,7 +49,7 @@ func (c *Cgroup) applyV1(r Resources) error {
 	}
 	if d, err := c.v1Dir("pids", r.PidsLimit > 0); err != nil {
 		return err
-	} else if d != "" {
+	} else if d != "" && !(fresh && r.PidsLimit <= 0) {
 		if err := writeFile(d, "pids.max", pidsMax(r.PidsLimit)); err != nil {
 			return fmt.Errorf("set pids limit: %w", err)
 		}
@@ -120,10 +120,12 @@ func setDevicesV1(d string, rules []DeviceRule) error {
 	if err := writeFile(d, "devices.deny", "a"); err != nil {
 		return fmt.Errorf("deny all devices: %w", err)
 	}
-	for _, rule := range rules {
-		if err := writeFile(d, "devices.allow", rule.String()); err != nil {
-			return fmt.Errorf("allow device %s: %w", rule, err)
-		}
+	allow := make([]string, len(rules))
+	for i, rule := range rules {
+		allow[i] = rule.String()
+	}
+	if err := writeValues(d, "devices.allow", allow); err != nil {
+		return fmt.Errorf("allow devices: %w", err)
 	}
 	return nil
 }
@@ -138,12 +140,8 @@ const unthrottledBps = "4611686018427387904"
 // reads zero (as it does for docker on such hosts). Devices that refuse a
 // rule are skipped: the rule is for accounting only.
 func enableBlkioAccounting(d string) {
-	disks, err := os.ReadDir("/sys/block")
-	if err != nil {
-		return
-	}
 	// /proc/partitions gives the numbers and sizes of every block device
-	// in one read; the names in /sys/block pick out the whole disks,
+	// in one read; an entry in /sys/block picks out the whole disks,
 	// which are what throttle rules apply to.
 	parts, err := os.ReadFile("/proc/partitions")
 	if err != nil {
@@ -151,10 +149,10 @@ func enableBlkioAccounting(d string) {
 	}
 	for line := range strings.Lines(string(parts)) {
 		f := strings.Fields(line)
-		if len(f) != 4 || f[2] == "0" {
+		if len(f) != 4 || f[2] == "0" || strings.Contains(f[3], "/") {
 			continue
 		}
-		if !slices.ContainsFunc(disks, func(e os.DirEntry) bool { return e.Name() == f[3] }) {
+		if _, err := os.Lstat("/sys/block/" + f[3]); err != nil {
 			continue
 		}
 		dev := f[0] + ":" + f[1]

@@ -8,8 +8,9 @@ import (
 )
 
 // applyV2 writes r to the v2 control files of the cgroup. Every limit of
-// an enabled controller is written, a zero field as "max".
-func (c *Cgroup) applyV2(r Resources) error {
+// an enabled controller is written, a zero field as "max"; in fresh
+// directories (see apply) a zero field is left alone.
+func (c *Cgroup) applyV2(r Resources, fresh bool) error {
 	on := subtreeControl(filepath.Dir(c.unified))
 	need := func(ctrl string, needed bool) (bool, error) {
 		if slices.Contains(on, ctrl) {
@@ -23,7 +24,7 @@ func (c *Cgroup) applyV2(r Resources) error {
 	d := c.unified
 	if ok, err := need("memory", r.MemoryLimit > 0); err != nil {
 		return err
-	} else if ok {
+	} else if ok && !(fresh && r.MemoryLimit == 0 && r.memswLimit() == -1) {
 		mem := "max"
 		if r.MemoryLimit > 0 {
 			mem = strconv.FormatInt(r.MemoryLimit, 10)
@@ -45,7 +46,7 @@ func (c *Cgroup) applyV2(r Resources) error {
 	}
 	if ok, err := need("cpu", r.CPUQuota > 0 || r.CPUShares > 0); err != nil {
 		return err
-	} else if ok {
+	} else if ok && !(fresh && r.CPUQuota == 0 && r.CPUShares == 0) {
 		quota := "max"
 		if q := r.quotaMicros(); q > 0 {
 			quota = strconv.FormatInt(q, 10)
@@ -59,7 +60,7 @@ func (c *Cgroup) applyV2(r Resources) error {
 	}
 	if ok, err := need("pids", r.PidsLimit > 0); err != nil {
 		return err
-	} else if ok {
+	} else if ok && !(fresh && r.PidsLimit <= 0) {
 		if err := writeFile(d, "pids.max", pidsMax(r.PidsLimit)); err != nil {
 			return fmt.Errorf("set pids limit: %w", err)
 		}
