@@ -26,7 +26,7 @@ func containerCommands(a *app) []*cobra.Command {
 	rm.Aliases = []string{"remove"}
 	group.AddCommand(ls, rm, createCmd(a), runCmd(a), startCmd(a), stopCmd(a), killCmd(a), restartCmd(a),
 		pauseCmd(a), unpauseCmd(a), waitCmd(a), logsCmd(a), renameCmd(a), containerPruneCmd(a),
-		containerInspectCmd(a), topCmd(a), statsCmd(a), diffCmd(a), commitCmd(a), exportCmd(a))
+		typedInspectCmd(a, "container", "containers"), topCmd(a), statsCmd(a), diffCmd(a), commitCmd(a), exportCmd(a))
 	cs := []*cobra.Command{group, createCmd(a), runCmd(a), startCmd(a), stopCmd(a), killCmd(a),
 		restartCmd(a), pauseCmd(a), unpauseCmd(a), rmCmd(a), waitCmd(a), psCmd(a), logsCmd(a), renameCmd(a),
 		inspectCmd(a), topCmd(a), statsCmd(a), diffCmd(a), commitCmd(a), exportCmd(a), eventsCmd(a)}

@@ -31,7 +31,7 @@ func imageCommands(a *app) []*cobra.Command {
 	rm := rmiCmd(a)
 	rm.Use, rm.Aliases = "rm [OPTIONS] IMAGE [IMAGE...]", []string{"remove", "rmi"}
 	group.AddCommand(ls, rm, pullCmd(a), tagCmd(a), historyCmd(a), saveCmd(a), loadCmd(a), importCmd(a),
-		imageInspectCmd(a), imagePruneCmd(a))
+		typedInspectCmd(a, "image", "images"), imagePruneCmd(a))
 	return []*cobra.Command{group, pullCmd(a), imagesCmd(a), rmiCmd(a), tagCmd(a), historyCmd(a),
 		saveCmd(a), loadCmd(a), importCmd(a)}
 }
@@ -322,37 +322,6 @@ func imagesCmd(a *app) *cobra.Command {
 	f.BoolVar(&noTrunc, "no-trunc", false, "don't truncate output")
 	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output: dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE")
 	f.StringVar(&format, "format", "", "format output: table, json, 'table TEMPLATE' or a Go template")
-	return c
-}
-
-func imageInspectCmd(a *app) *cobra.Command {
-	var format string
-	c := &cobra.Command{
-		Use:   "inspect [OPTIONS] IMAGE [IMAGE...]",
-		Short: "Display detailed information on one or more images",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			eng, err := a.engine()
-			if err != nil {
-				return err
-			}
-			var out []any
-			var errs []error
-			for _, ref := range args {
-				in, err := eng.InspectImage(c.Context(), ref)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				out = append(out, in)
-			}
-			if err := printInspect(a.io.Out, format, out); err != nil {
-				return err
-			}
-			return joinErrors(a, errs)
-		},
-	}
-	c.Flags().StringVarP(&format, "format", "f", "", "format output with a Go template (json for JSON)")
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -19,25 +20,27 @@ func inspectCmd(a *app) *cobra.Command {
 		Short: "Return low-level information on containers or images",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if typ != "" && typ != "container" && typ != "image" && typ != "volume" {
+			if typ != "" && typ != "container" && typ != "image" && typ != "volume" && typ != "network" {
 				return fmt.Errorf("%q is not a valid value for --type", typ)
 			}
 			return inspectObjects(c.Context(), a, args, format, typ)
 		},
 	}
 	c.Flags().StringVarP(&format, "format", "f", "", "format output with a Go template (json for JSON)")
-	c.Flags().StringVar(&typ, "type", "", "only inspect objects of this type (container, image, volume)")
+	c.Flags().StringVar(&typ, "type", "", "only inspect objects of this type (container, image, volume, network)")
 	return c
 }
 
-func containerInspectCmd(a *app) *cobra.Command {
+// typedInspectCmd is the inspect subcommand of one object type, such as
+// `container inspect` or `volume inspect`.
+func typedInspectCmd(a *app, typ, noun string) *cobra.Command {
 	var format string
 	c := &cobra.Command{
-		Use:   "inspect [OPTIONS] CONTAINER [CONTAINER...]",
-		Short: "Display detailed information on one or more containers",
+		Use:   fmt.Sprintf("inspect [OPTIONS] %s [%s...]", strings.ToUpper(typ), strings.ToUpper(typ)),
+		Short: fmt.Sprintf("Display detailed information on one or more %s", noun),
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return inspectObjects(c.Context(), a, args, format, "container")
+			return inspectObjects(c.Context(), a, args, format, typ)
 		},
 	}
 	c.Flags().StringVarP(&format, "format", "f", "", "format output with a Go template (json for JSON)")
@@ -84,8 +87,11 @@ func inspectOne(ctx context.Context, eng *engine.Engine, ref, typ string) (any, 
 			return nil, err
 		}
 	}
-	if typ == "volume" {
+	switch typ {
+	case "volume":
 		return eng.InspectVolume(ctx, ref)
+	case "network":
+		return eng.InspectNetwork(ctx, ref)
 	}
 	return nil, fmt.Errorf("no such object: %s", ref)
 }

@@ -21,7 +21,7 @@ func networkCommands(a *app) []*cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
-	group.AddCommand(networkCreateCmd(a), networkLsCmd(a), networkInspectCmd(a), networkRmCmd(a),
+	group.AddCommand(networkCreateCmd(a), networkLsCmd(a), typedInspectCmd(a, "network", "networks"), networkRmCmd(a),
 		networkConnectCmd(a), networkDisconnectCmd(a), networkPruneCmd(a))
 	return []*cobra.Command{group, portCmd(a)}
 }
@@ -163,37 +163,6 @@ func filterNetworks(nets []engine.Network, filters []string) ([]engine.Network, 
 		}
 	}
 	return out, nil
-}
-
-func networkInspectCmd(a *app) *cobra.Command {
-	var format string
-	c := &cobra.Command{
-		Use:   "inspect [OPTIONS] NETWORK [NETWORK...]",
-		Short: "Display detailed information on one or more networks",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			eng, err := a.engine()
-			if err != nil {
-				return err
-			}
-			var out []any
-			var errs []error
-			for _, ref := range args {
-				n, err := eng.InspectNetwork(c.Context(), ref)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				out = append(out, n)
-			}
-			if err := printInspect(a.io.Out, format, out); err != nil {
-				return err
-			}
-			return joinErrors(a, errs)
-		},
-	}
-	c.Flags().StringVarP(&format, "format", "f", "", "format output with a Go template (json for JSON)")
-	return c
 }
 
 func networkRmCmd(a *app) *cobra.Command {

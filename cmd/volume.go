@@ -97,33 +97,7 @@ func volumeCommands(a *app) []*cobra.Command {
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display volume names")
 	ls.Flags().StringVar(&format, "format", "", "format output: table, json, or a Go template")
 
-	var inspectFormat string
-	inspect := &cobra.Command{
-		Use:   "inspect [OPTIONS] VOLUME [VOLUME...]",
-		Short: "Display detailed information on one or more volumes",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			eng, err := a.engine()
-			if err != nil {
-				return err
-			}
-			var out []any
-			var errs []error
-			for _, n := range args {
-				v, err := eng.InspectVolume(c.Context(), n)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				out = append(out, v)
-			}
-			if err := printInspect(a.io.Out, inspectFormat, out); err != nil {
-				return err
-			}
-			return joinErrors(a, errs)
-		},
-	}
-	inspect.Flags().StringVarP(&inspectFormat, "format", "f", "", "format output with a Go template (json for JSON)")
+	inspect := typedInspectCmd(a, "volume", "volumes")
 
 	var force bool
 	rm := &cobra.Command{

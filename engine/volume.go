@@ -125,11 +125,21 @@ func (e *Engine) Volumes(ctx context.Context) ([]Volume, error) {
 	return out, nil
 }
 
+// VolumeNotFoundError is returned for a volume name that does not exist.
+type VolumeNotFoundError struct {
+	Name string
+}
+
+func (e *VolumeNotFoundError) Error() string { return "no such volume: " + e.Name }
+
+// Unwrap returns ErrNotFound.
+func (e *VolumeNotFoundError) Unwrap() error { return ErrNotFound }
+
 // InspectVolume returns volume name, or an error wrapping ErrNotFound.
 func (e *Engine) InspectVolume(ctx context.Context, name string) (Volume, error) {
 	v, err := e.st.Volume(name)
 	if errors.Is(err, store.ErrNotFound) {
-		return Volume{}, fmt.Errorf("get %s: no such volume: %w", name, ErrNotFound)
+		return Volume{}, &VolumeNotFoundError{Name: name}
 	}
 	if err != nil {
 		return Volume{}, err
@@ -146,7 +156,7 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) erro
 		if force && errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
-		return fmt.Errorf("get %s: no such volume: %w", name, ErrNotFound)
+		return &VolumeNotFoundError{Name: name}
 	}
 	unlock, err := e.st.Lock("volumes")
 	if err != nil {
