@@ -8,7 +8,7 @@
 #   - the next line arriving while following;
 #   - g: the first line of the log (scrolling to the top);
 #   - / for a line in the middle of the log, then for text that is nowhere
-#     (the whole log is read, twice with the wrap-around);
+#     (read from the match to the end, then from the top again, as less does);
 #   - G: back to the tail;
 # and reports berth's RSS after each step and its peak (VmHWM).
 # Usage (as root): bench/tui-logs.sh [MiB=2048]
@@ -82,8 +82,8 @@ top=$(waitfor "first-line-of-the-log")
 rss_top=$(rss)
 
 tmux -S "$sock" send-keys / && tmux -S "$sock" send-keys -l needle-in-the && tmux -S "$sock" send-keys Enter
-hit=$(waitfor "(n next, N previous)")
-scr | grep -qF "needle-in-the-middle" || { echo "the match is not on screen" >&2; scr >&2; exit 1; }
+hit=$(waitfor "needle-in-the-middle")
+scr | grep -qF "(n next, N previous)" || { echo "the search is not done" >&2; scr >&2; exit 1; }
 rss_hit=$(rss)
 
 tmux -S "$sock" send-keys / C-u && tmux -S "$sock" send-keys -l nowhere-in-this-log && tmux -S "$sock" send-keys Enter
@@ -100,6 +100,6 @@ echo "logs pane shows the tail:        ${open} ms after start (rss $rss_open)"
 echo "next line while following:       ${follow} ms (one line every 500 ms)"
 echo "g, first line of the log:        ${top} ms (rss $rss_top)"
 echo "/ match in the middle (1 GiB in): ${hit} ms (rss $rss_hit)"
-echo "/ no match (whole log, twice):   ${miss} ms (rss $rss_miss)"
+echo "/ no match (to the end, around):  ${miss} ms (rss $rss_miss)"
 echo "G, back to the tail:             ${tail} ms"
 echo "peak rss (VmHWM):                $peak"

@@ -379,3 +379,20 @@ func rowOf(screen, name string) string {
 	}
 	return ""
 }
+
+// A search through a big log takes a while: the pane says it is searching
+// until the result comes back.
+func TestLogsSaysSearching(t *testing.T) {
+	withHarness(t, newFakeEngine(t), 120, 40, true, func(h *harness) {
+		h.press("j", "enter", "/")
+		h.typeText("page/3")
+		h.send(keyMsg("enter")) // not settled: the read is in flight
+		if !strings.Contains(h.screen(), "/page/3  searching…") {
+			t.Errorf("no searching note while the search runs:\n%s", h.screen())
+		}
+		h.settle()
+		if scr := h.screen(); strings.Contains(scr, "searching…") || !strings.Contains(scr, "/page/3  (n next, N previous)") {
+			t.Errorf("after the search:\n%s", scr)
+		}
+	})
+}

@@ -169,6 +169,12 @@ func (m *Model) gotContainers(msg containersMsg) tea.Cmd {
 	}
 	m.stats.prune(l.byID)
 	m.renderContainerRows()
+	if m.volumes.stale && !m.volumes.loaded {
+		cmds = append(cmds, m.volumes.reload(m.ctx, m.eng))
+	}
+	if m.networks.stale && !m.networks.loaded {
+		cmds = append(cmds, m.networks.reload(m.ctx, m.eng))
+	}
 	before := l.Selected()
 	if m.view == viewContainers && (before != m.pane.id || m.pane.id == "") {
 		cmds = append(cmds, m.loadPane(false))

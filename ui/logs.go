@@ -71,6 +71,7 @@ type logsPane struct {
 	query     string
 	match     *logfile.Line
 	searchErr string
+	seeking   bool // a search is reading the log
 
 	missing bool // the container has not written a log yet
 	err     error
@@ -269,6 +270,7 @@ func (l *logsPane) grew(ctx context.Context, msg logsGrewMsg) tea.Cmd {
 
 // request runs req now, or after the read in flight.
 func (l *logsPane) request(req logsReq) tea.Cmd {
+	l.seeking = req.op == opSearch
 	if l.busy {
 		l.pending = &req
 		return nil
@@ -436,6 +438,7 @@ func (l *logsPane) gotLines(msg logsMsg) tea.Cmd {
 		return nil
 	}
 	l.busy = false
+	l.seeking = false
 	l.src = msg.src
 	l.missing = msg.missing
 	l.err = msg.err
@@ -639,6 +642,9 @@ func (l *logsPane) View(focused bool) string {
 	} else if l.query != "" {
 		status := "/" + l.query
 		switch {
+		case l.seeking:
+			status += "  searching…"
+			rows = append(rows, l.styles.Muted.Render(fit(status, l.width)))
 		case l.searchErr != "":
 			status += "  " + l.searchErr
 			rows = append(rows, l.styles.Warning.Render(fit(status, l.width)))

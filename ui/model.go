@@ -170,14 +170,14 @@ func New(ctx context.Context, eng Engine, opts ...Option) *Model {
 	return m
 }
 
-// Init asks for the background colour, loads the lists and starts
-// following the event log.
+// Init asks for the background colour, loads the containers and images
+// and starts following the event log. Volumes and networks load once the
+// containers are in, so that they do not slow down the first frame.
 func (m *Model) Init() tea.Cmd {
+	m.volumes.stale, m.networks.stale = true, true
 	cmds := []tea.Cmd{
 		m.containers.reload(m.ctx, m.eng),
 		m.images.reload(m.ctx, m.eng),
-		m.volumes.reload(m.ctx, m.eng),
-		m.networks.reload(m.ctx, m.eng),
 		subscribeCmd(m.ctx, m.eng),
 	}
 	if !m.fixed {

@@ -50,6 +50,7 @@ type netList struct {
 	loading bool
 	dirty   bool
 	stale   bool // a change may have touched the list while it was hidden
+	loaded  bool // a list has arrived once
 }
 
 // Network list columns.
@@ -103,6 +104,7 @@ func predefinedNetwork(name string) bool {
 func (m *Model) gotNetworks(msg networksMsg) tea.Cmd {
 	l := &m.networks
 	l.loading = false
+	l.loaded = true
 	var cmds []tea.Cmd
 	if l.dirty {
 		l.dirty = false

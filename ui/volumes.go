@@ -50,6 +50,7 @@ type volList struct {
 	loading bool
 	dirty   bool
 	stale   bool // a change may have touched the list while it was hidden
+	loaded  bool // a list has arrived once
 }
 
 // Volume list columns.
@@ -94,6 +95,7 @@ func (l *volList) name(id string) string {
 func (m *Model) gotVolumes(msg volumesMsg) tea.Cmd {
 	l := &m.volumes
 	l.loading = false
+	l.loaded = true
 	var cmds []tea.Cmd
 	if l.dirty {
 		l.dirty = false
