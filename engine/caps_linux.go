@@ -126,7 +126,8 @@ func capMask(names []string) (mask [2]uint32, keep map[int]bool) {
 // process changes its user.
 func dropBounding(names []string) error {
 	_, keep := capMask(names)
-	for c := 0; c <= lastCap(); c++ {
+	last := lastCap()
+	for c := 0; c <= last; c++ {
 		if keep[c] {
 			continue
 		}
