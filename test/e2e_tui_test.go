@@ -268,7 +268,7 @@ func TestTUI(t *testing.T) {
 			t.Fatalf("the inspect pane does not show the volume:\n%s", scr)
 		}
 		s.keys("d")
-		s.waitText("Remove 1 volume and all their data?")
+		s.waitText("Remove 1 volume? Their data is deleted.")
 		s.keys("y")
 		s.waitText("✓ removed e2evol")
 		if out := berthCLI(t, bin, root, "volume", "ls", "-q"); strings.Contains(out, "e2evol") {

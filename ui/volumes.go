@@ -172,7 +172,7 @@ func (m *Model) volumeAction(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	for i, id := range ids {
 		names[i] = m.volumes.name(id)
 	}
-	m.confirm = newConfirm("Remove volumes", "Remove "+plural(len(ids), "volume")+" and all their data?\n"+strings.Join(names, "\n"), func(ctx context.Context) tea.Cmd {
+	m.confirm = newConfirm("Remove volumes", "Remove "+plural(len(ids), "volume")+"? Their data is deleted.\n"+strings.Join(names, "\n"), func(ctx context.Context) tea.Cmd {
 		return actionCmd(ctx, viewVolumes, "removed", ids, names, func(ctx context.Context, id string) error {
 			return eng.RemoveVolume(ctx, id, false)
 		})
