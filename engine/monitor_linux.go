@@ -121,9 +121,19 @@ func (e *Engine) runMonitor(id string, ready, attach *os.File) int {
 		return 125
 	}
 	defer m.exe.Close()
+	// The init starts first: its start-up runs while the monitor opens
+	// the log and the attach socket.
+	first, serr := m.startInit()
+	if err := m.openLog(); err != nil {
+		if first != nil {
+			first.kill(m)
+		}
+		m.report(startReport{Code: 125, Error: err.Error()})
+		return 125
+	}
 	signal.Notify(m.wake, syscall.SIGUSR1)
 	m.hub = m.newHub(attach)
-	code := m.loop()
+	code := m.loop(first, serr)
 	m.logw.Close()
 	// With --rm the container leaves the listings before its exit is
 	// reported, as docker's run --rm returns only once the container is
@@ -166,7 +176,7 @@ func (m *monitor) releaseRun() {
 	}
 }
 
-// setup takes the monitor lock and opens what every run needs.
+// setup takes the monitor lock and reads what starting the init needs.
 func (m *monitor) setup() error {
 	f, err := os.OpenFile(filepath.Join(m.p.Dir, monitorFile), os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -186,6 +196,12 @@ func (m *monitor) setup() error {
 	if m.net, err = m.e.networkFor(m.rec.HostConfig.NetworkMode); err != nil {
 		return err
 	}
+	return nil
+}
+
+// openLog opens the container's log and reads its previous state.
+func (m *monitor) openLog() error {
+	var err error
 	if m.logw, err = logfile.Create(m.p.Log, logfile.BufferSize(32<<10)); err != nil {
 		return fmt.Errorf("open log of container %s: %w", m.id, err)
 	}
@@ -208,13 +224,18 @@ func (m *monitor) report(r startReport) {
 }
 
 // loop runs the container, and again as its restart policy says, and
-// returns the exit code it ended with.
-func (m *monitor) loop() int {
+// returns the exit code it ended with. The first run uses first, the init
+// started beforehand, or fails with firstErr.
+func (m *monitor) loop(first *initProc, firstErr *StartError) int {
 	policy := m.rec.HostConfig.RestartPolicy
 	backoff := 100 * time.Millisecond
 	for {
 		started := time.Now()
-		code, serr := m.runOnce()
+		code, serr := 0, firstErr
+		if serr == nil {
+			code, serr = m.runOnce(first)
+		}
+		first, firstErr = nil, nil
 		if serr != nil {
 			m.state.Status = StateCreated
 			if m.state.StartedAt.IsZero() == false || m.state.RestartCount > 0 {
@@ -304,60 +325,89 @@ func (r *containerRecord) resources() cgroups.Resources {
 	return res
 }
 
-// runOnce starts the container's init, waits for the container's process
-// to exit and returns its exit code (128+n for signal n), or the start
-// error.
-func (m *monitor) runOnce() (int, *StartError) {
-	ctx := context.Background()
-	fail := func(code int, err error) (int, *StartError) {
-		return 0, &StartError{ID: m.id, Code: code, Msg: err.Error()}
+// initProc is a container init started in its namespaces and cgroup,
+// waiting for its spec on the sync socket.
+type initProc struct {
+	cmd *exec.Cmd
+	// thread is the thread the init was started from, in the
+	// container's new network namespace (nil without one); it must
+	// outlive the init (see netnsThread).
+	thread *netnsThread
+	sock   int // the monitor's end of the sync socket
+	st     *stdio
+	// res are the container's limits; those not applied yet (a pids
+	// limit, see startInit) are applied when the init is ready.
+	res         cgroups.Resources
+	waitRelease bool
+	// cgroupTasks are the v1 cgroups the init joins itself.
+	cgroupTasks []string
+}
+
+// kill ends an init that will not get its spec and releases the run.
+func (p *initProc) kill(m *monitor) {
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+	p.closeThread()
+	unix.Close(p.sock)
+	p.st.closeParent()
+	m.releaseRun()
+}
+
+// closeThread lets the thread the init was started from end; the init
+// has exited.
+func (p *initProc) closeThread() {
+	if p.thread != nil {
+		p.thread.close()
+		p.thread = nil
 	}
-	spec, err := m.e.initSpec(m.rec, m.net.NewNamespace())
-	if err != nil {
-		return fail(125, err)
-	}
+}
+
+// startInit creates the container's cgroup and starts its init (the berth
+// binary, re-executed from its sealed copy) in new namespaces inside it.
+// The init's start-up, a Go runtime's, then runs alongside whatever the
+// monitor does before it sends the spec (runOnce). On failure the cgroup
+// is gone again.
+func (m *monitor) startInit() (*initProc, *StartError) {
 	// The init is a Go process with several threads: a pids limit below
 	// their number would stop the runtime from starting one and abort the
 	// init. Such a limit is applied only once the init is ready to exec
 	// (pids.max below the current count kills nothing, it only refuses
 	// new tasks), as runc applies its resources on procReady.
-	res := m.rec.resources()
-	early := res
-	if res.PidsLimit > 0 {
+	var thread *netnsThread
+	if m.net.NewNamespace() {
+		thread = newNetnsThread()
+	}
+	fail := func(code int, err error) (*initProc, *StartError) {
+		if thread != nil {
+			thread.close()
+		}
+		m.releaseRun()
+		return nil, &StartError{ID: m.id, Code: code, Msg: err.Error()}
+	}
+	p := &initProc{res: m.rec.resources(), sock: -1}
+	early := p.res
+	if p.res.PidsLimit > 0 {
 		early.PidsLimit = 0
-		spec.WaitRelease = true
+		p.waitRelease = true
 	}
 	cg, err := cgroups.New(m.id, early)
 	if err != nil {
 		return fail(125, fmt.Errorf("create cgroup: %w", err))
 	}
 	m.cg = cg
-	// A container removed when it exits (--rm) leaves its cgroup and
-	// mounts to be released after its exit is reported (runMonitor);
-	// any other run releases them before it returns.
-	keep := false
-	defer func() {
-		if !keep {
-			m.releaseRun()
-		}
-	}()
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fail(125, fmt.Errorf("create sync socket: %w", err))
 	}
-	sock := pair[0]
-	defer unix.Close(sock)
+	p.sock = pair[0]
 	child := os.NewFile(uintptr(pair[1]), "init-sync")
-	st, err := newStdio(m.rec.Config.Tty, m.rec.Config.OpenStdin)
-	if err != nil {
+	if p.st, err = newStdio(m.rec.Config.Tty, m.rec.Config.OpenStdin); err != nil {
 		child.Close()
+		unix.Close(p.sock)
 		return fail(125, err)
 	}
-	defer st.closeParent()
+	// The new network namespace, if any, is the thread's.
 	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
-	if spec.NewNet {
-		flags |= unix.CLONE_NEWNET
-	}
 	// The init enters its cgroups without a process migration: the v2
 	// one at clone (CLONE_INTO_CGROUP), the v1 ones by moving its own
 	// thread (joinCgroups). A kernel without CLONE_INTO_CGROUP (before
@@ -375,9 +425,9 @@ func (m *monitor) runOnce() (int, *StartError) {
 			Path:       m.exe.Path,
 			Args:       []string{"berth-init"},
 			Env:        []string{},
-			Stdin:      st.childIn,
-			Stdout:     st.childOut,
-			Stderr:     st.childErr,
+			Stdin:      p.st.childIn,
+			Stdout:     p.st.childOut,
+			Stderr:     p.st.childErr,
 			ExtraFiles: []*os.File{child},
 			SysProcAttr: &syscall.SysProcAttr{
 				Cloneflags: flags,
@@ -391,36 +441,87 @@ func (m *monitor) runOnce() (int, *StartError) {
 		return c
 	}
 	moved := v2Dir == "" || cgFD != nil
-	cmd := newCmd(cgFD != nil)
-	err = cmd.Start()
-	if err != nil && cgFD != nil {
-		moved = false
-		cmd = newCmd(false)
-		err = cmd.Start()
+	start := func() error {
+		p.cmd = newCmd(cgFD != nil)
+		err := p.cmd.Start()
+		if err != nil && cgFD != nil {
+			moved = false
+			p.cmd = newCmd(false)
+			err = p.cmd.Start()
+		}
+		return err
+	}
+	if thread != nil {
+		err = thread.run(start)
+		p.thread = thread
+	} else {
+		err = start()
 	}
 	child.Close()
-	st.closeChild()
+	p.st.closeChild()
 	if err != nil {
+		p.thread = nil
+		unix.Close(p.sock)
+		p.st.closeParent()
 		return fail(125, fmt.Errorf("start container init: %w", err))
 	}
-	pid := cmd.Process.Pid
+	pid := p.cmd.Process.Pid
 	// Holding the container's mount namespace keeps the kernel from
 	// tearing its mounts down when the container's last process exits,
 	// so that exit is seen at once; releaseRun lets go of it.
 	if f, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err == nil {
 		m.mntNS = f
 	}
+	if moved {
+		p.cgroupTasks = v1Dirs
+	} else if err := cg.Add(pid); err != nil {
+		p.kill(m)
+		return nil, &StartError{ID: m.id, Code: 125, Msg: fmt.Sprintf("join cgroup: %v", err)}
+	}
+	return p, nil
+}
+
+// runOnce runs the container once: it starts the init (or takes p,
+// started beforehand), sends it its spec, waits for the container's
+// process to exit and returns its exit code (128+n for signal n), or the
+// start error.
+func (m *monitor) runOnce(p *initProc) (int, *StartError) {
+	ctx := context.Background()
+	fail := func(code int, err error) (int, *StartError) {
+		return 0, &StartError{ID: m.id, Code: code, Msg: err.Error()}
+	}
+	if p == nil {
+		var serr *StartError
+		if p, serr = m.startInit(); serr != nil {
+			return 0, serr
+		}
+	}
+	// A container removed when it exits (--rm) leaves its cgroup and
+	// mounts to be released after its exit is reported (runMonitor);
+	// any other run releases them before it returns.
+	keep := false
+	defer func() {
+		if !keep {
+			m.releaseRun()
+		}
+	}()
+	defer unix.Close(p.sock)
+	defer p.st.closeParent()
+	sock, cmd, st, cg := p.sock, p.cmd, p.st, m.cg
+	pid := cmd.Process.Pid
+	defer p.closeThread()
 	abort := func(code int, err error) (int, *StartError) {
 		cmd.Process.Kill()
 		cmd.Wait()
 		m.net.Detach(ctx, m.rec)
 		return fail(code, err)
 	}
-	if moved {
-		spec.CgroupTasks = v1Dirs
-	} else if err := cg.Add(pid); err != nil {
-		return abort(125, fmt.Errorf("join cgroup: %w", err))
+	spec, err := m.e.initSpec(m.rec, m.net.NewNamespace())
+	if err != nil {
+		return abort(125, err)
 	}
+	spec.WaitRelease = p.waitRelease
+	spec.CgroupTasks = p.cgroupTasks
 	if err := m.net.Attach(ctx, m.rec, pid); err != nil {
 		return abort(125, fmt.Errorf("attach network: %w", err))
 	}
@@ -450,7 +551,7 @@ func (m *monitor) runOnce() (int, *StartError) {
 			return abort(125, fmt.Errorf("read init status: %w", err))
 		}
 		if msg.Ready {
-			if err := cg.Update(res); err != nil {
+			if err := cg.Update(p.res); err != nil {
 				return abort(125, fmt.Errorf("apply cgroup limits: %w", err))
 			}
 			if _, err := unix.Write(sock, []byte{initRelease}); err != nil {
