@@ -157,9 +157,9 @@ func TestCopyEscapes(t *testing.T) {
 	}{
 		{name: "container ID", want: hexID("2e")},
 		{name: "image ID without sha256", keys: []string{"2"}, wait: "Images 5", want: hexID("d4")},
-		{name: "volume name", keys: []string{"3", "G"}, wait: "Inspect · pgdata", want: "pgdata"},
+		{name: "volume name", keys: []string{"3"}, wait: "Inspect · 9a9a9a9a9a9a", want: hexID("9a")},
 		{name: "search match in the logs", keys: []string{"j", "enter", "/", "e", "r", "r", "o", "r", "enter"},
-			wait: "/error  (n next, N previous)",
+			wait: "(n next, N previous)",
 			want: "2025/06/01 11:30:00 [error] 29#29: *30 open() \"/usr/share/nginx/html/favicon.ico\" failed (2: No such file)"},
 	}
 	for _, tt := range tests {
