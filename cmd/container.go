@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/pty"
 )
 
 // containerCommands returns the container subcommands: the top-level
@@ -26,8 +27,9 @@ func containerCommands(a *app) []*cobra.Command {
 	rm.Aliases = []string{"remove"}
 	group.AddCommand(ls, rm, createCmd(a), runCmd(a), startCmd(a), stopCmd(a), killCmd(a), restartCmd(a),
 		pauseCmd(a), unpauseCmd(a), waitCmd(a), logsCmd(a), renameCmd(a), containerPruneCmd(a),
-		typedInspectCmd(a, "container", "containers"), topCmd(a), statsCmd(a), diffCmd(a), commitCmd(a), exportCmd(a))
-	cs := []*cobra.Command{group, createCmd(a), runCmd(a), startCmd(a), stopCmd(a), killCmd(a),
+		typedInspectCmd(a, "container", "containers"), topCmd(a), statsCmd(a), diffCmd(a), commitCmd(a), exportCmd(a),
+		attachCmd(a), execCmd(a))
+	cs := []*cobra.Command{group, createCmd(a), runCmd(a), startCmd(a), attachCmd(a), stopCmd(a), killCmd(a),
 		restartCmd(a), pauseCmd(a), unpauseCmd(a), rmCmd(a), waitCmd(a), psCmd(a), logsCmd(a), renameCmd(a),
 		inspectCmd(a), topCmd(a), statsCmd(a), diffCmd(a), commitCmd(a), exportCmd(a), eventsCmd(a)}
 	return append(cs, volumeCommands(a)...)
@@ -52,7 +54,6 @@ func eachContainer(a *app, args []string, fn func(eng *engine.Engine, ref string
 
 func startCmd(a *app) *cobra.Command {
 	var attach, interactive bool
-	var detachKeys string
 	c := &cobra.Command{
 		Use:   "start [OPTIONS] CONTAINER [CONTAINER...]",
 		Short: "Start one or more stopped containers",
@@ -70,7 +71,17 @@ func startCmd(a *app) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return runAttached(c.Context(), a, eng, insp.ID, interactive && insp.Config.OpenStdin, insp.Config.Tty, detachKeys)
+				stdin := interactive && insp.Config.OpenStdin
+				var keys []byte
+				if stdin && insp.Config.Tty {
+					if !isTerminal(a.io.In) {
+						return errNotTTY
+					}
+					if keys, err = sessionKeys(c); err != nil {
+						return err
+					}
+				}
+				return runAttached(c.Context(), a, eng, insp.ID, stdin, insp.Config.Tty, keys)
 			}
 			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
 				if err := eng.Start(c.Context(), ref); err != nil {
@@ -83,7 +94,7 @@ func startCmd(a *app) *cobra.Command {
 	}
 	c.Flags().BoolVarP(&attach, "attach", "a", false, "attach STDOUT/STDERR and forward signals")
 	c.Flags().BoolVarP(&interactive, "interactive", "i", false, "attach container's STDIN")
-	c.Flags().StringVar(&detachKeys, "detach-keys", "", "override the key sequence for detaching a container")
+	c.Flags().String("detach-keys", pty.DefaultKeys, `override the key sequence for detaching a container ("" disables detaching)`)
 	return c
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/pty"
 )
 
 // createFlags are the flags create and run share.
@@ -259,7 +260,6 @@ func createCmd(a *app) *cobra.Command {
 func runCmd(a *app) *cobra.Command {
 	var f createFlags
 	var detach bool
-	var detachKeys string
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
 		Short: "Create and run a new container from an image",
@@ -277,7 +277,13 @@ func runCmd(a *app) *cobra.Command {
 				return engineError(errors.New("conflicting options: cannot combine --restart and --rm"))
 			}
 			if f.tty && !detach && f.interactive && !isTerminal(a.io.In) {
-				return engineError(errors.New("the input device is not a TTY"))
+				return errNotTTY
+			}
+			var keys []byte
+			if f.tty && f.interactive && !detach {
+				if keys, err = sessionKeys(c); err != nil {
+					return err
+				}
 			}
 			// A published port in use fails the run before anything is
 			// created.
@@ -293,30 +299,30 @@ func runCmd(a *app) *cobra.Command {
 				fmt.Fprintln(a.io.Out, id)
 				return nil
 			}
-			return attachRunning(ctx, a, eng, id, conn, f.interactive, f.tty, detachKeys)
+			return attachRunning(ctx, a, eng, id, conn, f.interactive, f.tty, keys)
 		},
 	}
 	f.register(c.Flags())
 	c.Flags().BoolVarP(&detach, "detach", "d", false, "run container in background and print container ID")
-	c.Flags().StringVar(&detachKeys, "detach-keys", "", "override the key sequence for detaching a container")
+	c.Flags().String("detach-keys", pty.DefaultKeys, `override the key sequence for detaching a container ("" disables detaching)`)
 	return c
 }
 
 // runAttached starts container id with a client attached from the start
 // and returns its exit code as an *ExitError (nil for 0). Ctrl-C and
 // SIGTERM are passed on to the container, as docker's --sig-proxy does.
-func runAttached(ctx context.Context, a *app, eng *engine.Engine, id string, stdin, tty bool, detachKeys string) error {
+func runAttached(ctx context.Context, a *app, eng *engine.Engine, id string, stdin, tty bool, keys []byte) error {
 	conn, err := eng.StartAttach(ctx, id)
 	if err != nil {
 		return engineError(err)
 	}
-	return attachRunning(ctx, a, eng, id, conn, stdin, tty, detachKeys)
+	return attachRunning(ctx, a, eng, id, conn, stdin, tty, keys)
 }
 
-// attachRunning attaches to container id, just started with conn as its
-// attach connection, and returns its exit code as runAttached does. It
-// closes conn.
-func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, conn net.Conn, stdin, tty bool, detachKeys string) error {
+// attachRunning attaches to running container id through conn and returns
+// its exit code as runAttached does; detaching returns nil and says on
+// stderr that the container is still running. It closes conn.
+func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, conn net.Conn, stdin, tty bool, keys []byte) error {
 	defer conn.Close()
 	sigs := make(chan os.Signal, 4)
 	if !tty {
@@ -337,9 +343,13 @@ func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, c
 		signal.Stop(sigs)
 		close(done)
 	}()
-	code, err := attachStreams(context.WithoutCancel(ctx), a, conn, stdin, tty, detachKeys)
+	code, detached, err := attachStreams(context.WithoutCancel(ctx), a, conn, stdin, tty, keys)
 	if err != nil {
 		return err
+	}
+	if detached {
+		fmt.Fprintf(a.io.Err, "detached from %s, which is still running\n", shortID(id))
+		return nil
 	}
 	if code != 0 {
 		return &ExitError{Code: code}

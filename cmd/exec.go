@@ -12,7 +12,6 @@ import (
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/pty"
-	"github.com/berth-dev/berth/ui"
 )
 
 // execCommands returns exec and the hidden entry point of its keeper.
@@ -29,7 +28,6 @@ type execFlags struct {
 	envFiles    []string
 	workdir     string
 	user        string
-	detachKeys  string
 	privileged  bool
 }
 
@@ -64,7 +62,7 @@ running or paused.`,
 	fs.StringArrayVar(&f.envFiles, "env-file", nil, "read in a file of environment variables")
 	fs.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the container")
 	fs.StringVarP(&f.user, "user", "u", "", "username or UID (format: <name|uid>[:<group|gid>])")
-	fs.StringVar(&f.detachKeys, "detach-keys", "", `override the key sequence for detaching from the command (default: detach_keys in the config file, else "`+pty.DefaultKeys+`"; "" disables)`)
+	fs.String("detach-keys", pty.DefaultKeys, `override the key sequence for detaching from the command ("" disables detaching)`)
 	fs.BoolVar(&f.privileged, "privileged", false, "give extended privileges to the command")
 	return c
 }
@@ -72,23 +70,16 @@ running or paused.`,
 // runExec runs berth exec. Errors carry docker's exit codes.
 func runExec(c *cobra.Command, a *app, f *execFlags, args []string) error {
 	ref, cmdArgs := args[0], args[1:]
-	spec := f.detachKeys
-	if !c.Flags().Changed("detach-keys") && f.tty && f.interactive && !f.detach {
-		// Only a terminal session reads keys: spare the others the
-		// config file.
-		cfg, err := ui.LoadConfig(ui.ConfigDir())
-		if err != nil {
-			return &ExitError{Code: 125, Err: err}
+	var keys []byte
+	if f.tty && f.interactive && !f.detach {
+		var err error
+		if keys, err = sessionKeys(c); err != nil {
+			return err
 		}
-		spec = cfg.DetachKeys
-	}
-	keys, err := pty.ParseKeys(spec)
-	if err != nil {
-		return &ExitError{Code: 125, Err: err}
 	}
 	in, _ := a.io.In.(*os.File)
 	if f.tty && f.interactive && !f.detach && (in == nil || !pty.IsTerminal(int(in.Fd()))) {
-		return &ExitError{Code: 1, Err: errors.New("the input device is not a TTY")}
+		return errNotTTY
 	}
 	o := engine.ExecOptions{
 		Cmd:        cmdArgs,
