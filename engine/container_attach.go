@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 )
 
 // AttachSocket returns the path of running container ref's attach socket,
@@ -36,24 +37,15 @@ func (e *Engine) DialAttach(ctx context.Context, ref string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.Open(e.st.Container(baseName(dirOf(path))).Dir)
+	dir, err := os.Open(filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("attach: %w", err)
 	}
 	defer dir.Close()
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), baseName(path)))
+	conn, err := d.DialContext(ctx, "unix", fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), filepath.Base(path)))
 	if err != nil {
 		return nil, fmt.Errorf("attach: %w", err)
 	}
 	return conn, nil
-}
-
-func dirOf(p string) string {
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] == '/' {
-			return p[:i]
-		}
-	}
-	return "."
 }

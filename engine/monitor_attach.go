@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -83,22 +84,13 @@ func listenUnix(dir, path string) (net.Listener, *os.File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ln, err := net.Listen("unix", fmt.Sprintf("/proc/self/fd/%d/%s", d.Fd(), baseName(path)))
+	ln, err := net.Listen("unix", fmt.Sprintf("/proc/self/fd/%d/%s", d.Fd(), filepath.Base(path)))
 	if err != nil {
 		d.Close()
 		return nil, nil, err
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	return ln, d, nil
-}
-
-func baseName(p string) string {
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] == '/' {
-			return p[i+1:]
-		}
-	}
-	return p
 }
 
 func (h *attachHub) serve(conn net.Conn) {
