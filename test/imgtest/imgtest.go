@@ -238,8 +238,12 @@ func BusyboxRootfs(t testing.TB) string {
 		var err error
 		switch e.Type {
 		case tar.TypeDir:
+			mode := e.Mode
+			if mode == 0 {
+				mode = 0o755
+			}
 			if err = os.MkdirAll(p, 0o755); err == nil {
-				err = os.Chmod(p, os.FileMode(e.Mode&0o777)|modeBits(e.Mode))
+				err = os.Chmod(p, os.FileMode(mode&0o777)|modeBits(mode))
 			}
 		case tar.TypeSymlink:
 			err = os.Symlink(e.Linkname, p)
