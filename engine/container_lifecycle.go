@@ -152,7 +152,7 @@ func (e *Engine) forkMonitor(id string, attach bool) (*monitorProc, error) {
 	cmd := &exec.Cmd{
 		Path:        e.opts.self,
 		Args:        []string{"berth-monitor", e.st.Root(), arg},
-		Env:         []string{},
+		Env:         helperEnv(),
 		ExtraFiles:  []*os.File{wr, nil},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}

@@ -76,7 +76,8 @@ func MonitorMain() {
 		fail(err)
 	}
 	log := slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelInfo})).With("monitor", os.Getpid())
-	st, err := store.Open(root, store.WithLogger(log))
+	// The process that started the monitor has just repaired the store.
+	st, err := store.Open(root, store.WithLogger(log), store.WithoutRepair())
 	if err != nil {
 		fail(err)
 	}
@@ -424,7 +425,7 @@ func (m *monitor) startInit() (*initProc, *StartError) {
 		c := &exec.Cmd{
 			Path:       m.exe.Path,
 			Args:       []string{"berth-init"},
-			Env:        []string{},
+			Env:        helperEnv(),
 			Stdin:      p.st.childIn,
 			Stdout:     p.st.childOut,
 			Stderr:     p.st.childErr,

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -26,6 +28,15 @@ type sealedExe struct {
 
 // Close releases the copy.
 func (s *sealedExe) Close() error { return s.f.Close() }
+
+// helperEnv is the environment of the helpers berth re-executes (the
+// monitor, the container init): only GOMAXPROCS, set to this process's
+// value. Each helper would otherwise work it out at start from its cgroup's
+// CPU limit, which means reading /proc/self/cgroup and the mount table,
+// a good part of the Go runtime's start-up.
+func helperEnv() []string {
+	return []string{"GOMAXPROCS=" + strconv.Itoa(runtime.GOMAXPROCS(0))}
+}
 
 // sealExe returns the sealed copy of the berth binary that the container
 // init (and any helper that enters a container) must run from, instead of

@@ -22,7 +22,8 @@ type Store struct {
 type Option func(*options)
 
 type options struct {
-	log *slog.Logger
+	log      *slog.Logger
+	noRepair bool
 }
 
 func makeOptions(opts []Option) options {
@@ -36,6 +37,13 @@ func makeOptions(opts []Option) options {
 // WithLogger sets the logger the store reports repairs to.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.log = l }
+}
+
+// WithoutRepair makes Open skip its repair. It is for a process started by
+// one that has just opened the store, such as a container's monitor, on
+// whose start-up the repair would only cost time.
+func WithoutRepair() Option {
+	return func(o *options) { o.noRepair = true }
 }
 
 // WriteOption configures one write of the store.
@@ -82,6 +90,9 @@ func Open(root string, opts ...Option) (*Store, error) {
 		}
 	}
 	s := &Store{root: abs, log: o.log}
+	if o.noRepair {
+		return s, nil
+	}
 	if err := s.repair(); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}

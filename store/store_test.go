@@ -280,6 +280,26 @@ func TestDetachContainer(t *testing.T) {
 	}
 }
 
+func TestOpenWithoutRepair(t *testing.T) {
+	root := open(t).Root()
+	stray := filepath.Join(root, "tmp", ".tmp-f-0123456789abcdef")
+	if err := os.WriteFile(stray, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(root, WithoutRepair()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stray); err != nil {
+		t.Errorf("Open(WithoutRepair) removed a staged leftover: %v", err)
+	}
+	if _, err := Open(root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stray); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Open left a staged leftover: %v", err)
+	}
+}
+
 func TestVolumes(t *testing.T) {
 	s := open(t)
 	if err := s.CreateVolume(Volume{Name: "data"}); err != nil {
