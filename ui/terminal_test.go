@@ -71,9 +71,14 @@ func runProgram(t *testing.T, eng *fakeEngine, opts ...Option) (p *tea.Program, 
 	out = newTTYOutput()
 	ready := make(chan struct{})
 	var once sync.Once
-	filter := func(_ tea.Model, msg tea.Msg) tea.Msg {
-		if _, ok := msg.(containersMsg); ok {
+	filter := func(model tea.Model, msg tea.Msg) tea.Msg {
+		switch msg := msg.(type) {
+		case containersMsg:
 			once.Do(func() { close(ready) })
+		case probeMsg:
+			// Runs on the program's goroutine, between two messages.
+			msg.reply <- msg.cond(model.(*Model))
+			return nil
 		}
 		return msg
 	}
@@ -90,6 +95,37 @@ func runProgram(t *testing.T, eng *fakeEngine, opts ...Option) (p *tea.Program, 
 		<-done
 	})
 	return p, out, ready
+}
+
+// probeMsg asks the program's goroutine whether cond holds for the model.
+type probeMsg struct {
+	cond  func(m *Model) bool
+	reply chan bool
+}
+
+// waitModel waits until cond holds for the program's model, asking again
+// after each write to the terminal (or every 20 ms).
+func waitModel(t *testing.T, p *tea.Program, out *ttyOutput, what string, cond func(m *Model) bool) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		reply := make(chan bool, 1)
+		p.Send(probeMsg{cond, reply})
+		select {
+		case ok := <-reply:
+			if ok {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; the terminal got %q", what, out.String())
+		}
+		select {
+		case <-out.wrote:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; the terminal got %q", what, out.String())
+		}
+	}
 }
 
 func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
@@ -149,28 +185,41 @@ func TestMouseToggleEscapes(t *testing.T) {
 // y copies through OSC 52: the ID on a list, the matching log line in a
 // searched logs pane, the screen's log lines otherwise.
 func TestCopyEscapes(t *testing.T) {
-	tests := []struct {
-		name string
+	type step struct {
 		keys []string
-		wait string // shown on the terminal before y is pressed
-		want string
+		what string
+		cond func(m *Model) bool // holds before the next step
+	}
+	selected := func(v viewKind, id string) func(m *Model) bool {
+		return func(m *Model) bool { return m.view == v && m.list().Selected() == id }
+	}
+	tests := []struct {
+		name  string
+		steps []step
+		want  string
 	}{
 		{name: "container ID", want: hexID("2e")},
-		{name: "image ID without sha256", keys: []string{"2"}, wait: "Images 5", want: hexID("d4")},
-		{name: "volume name", keys: []string{"3"}, wait: "Inspect · 9a9a9a9a9a9a", want: hexID("9a")},
-		{name: "search match in the logs", keys: []string{"j", "enter", "/", "e", "r", "r", "o", "r", "enter"},
-			wait: "(n next, N previous)",
-			want: "2025/06/01 11:30:00 [error] 29#29: *30 open() \"/usr/share/nginx/html/favicon.ico\" failed (2: No such file)"},
+		{name: "image ID without sha256", want: hexID("d4"),
+			steps: []step{{[]string{"2"}, "alpine selected", selected(viewImages, "sha256:"+hexID("d4"))}}},
+		{name: "volume name", want: "pgdata", steps: []step{
+			{[]string{"3"}, "the volumes listed", func(m *Model) bool { _, n := m.volumes.Len(); return m.view == viewVolumes && n == 3 }},
+			{[]string{"G"}, "pgdata selected", selected(viewVolumes, "pgdata")},
+		}},
+		{name: "search match in the logs", want: "2025/06/01 11:30:00 [error] 29#29: *30 open() \"/usr/share/nginx/html/favicon.ico\" failed (2: No such file)",
+			steps: []step{
+				{[]string{"j"}, "web's log shown", func(m *Model) bool { return m.logs.id == hexID("1f") && len(m.logs.win) > 0 }},
+				{[]string{"enter", "/", "e", "r", "r", "o", "r", "enter"}, "the match", func(m *Model) bool { return m.logs.match != nil }},
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, out, loaded := runProgram(t, newFakeEngine(t))
 			waitClosed(t, loaded, "the container list")
-			for _, k := range tt.keys {
-				p.Send(keyMsg(k))
-			}
-			if tt.wait != "" {
-				out.waitFor(t, "the screen before copying", tt.wait)
+			for _, st := range tt.steps {
+				for _, k := range st.keys {
+					p.Send(keyMsg(k))
+				}
+				waitModel(t, p, out, st.what, st.cond)
 			}
 			p.Send(keyMsg("y"))
 			out.waitFor(t, "the copy of "+tt.want, osc52(tt.want))
