@@ -60,7 +60,17 @@ func pullCmd(a *app) *cobra.Command {
 // terminal, one line per layer state change otherwise.
 func runPull(c *cobra.Command, a *app, eng *engine.Engine, ref, platform string, quiet bool) error {
 	out := a.io.Out
-	name, tag := splitTagForDisplay(ref)
+	r, err := engine.ParseImageRef(ref)
+	if err != nil {
+		return err
+	}
+	name, tag := r.Name, r.Tag
+	if r.Digest != "" {
+		tag = r.Digest
+	}
+	if !strings.Contains(name, "/") {
+		name = "library/" + name
+	}
 	if !quiet {
 		fmt.Fprintf(out, "%s: Pulling from %s\n", tag, name)
 	}
@@ -79,10 +89,7 @@ func runPull(c *cobra.Command, a *app, eng *engine.Engine, ref, platform string,
 	if err != nil {
 		return err
 	}
-	canonical := ref
-	if !strings.Contains(ref, "@") && !hasTag(ref) {
-		canonical = ref + ":latest"
-	}
+	canonical := r.String()
 	if quiet {
 		fmt.Fprintln(out, canonical)
 		return nil
@@ -106,23 +113,6 @@ func runPull(c *cobra.Command, a *app, eng *engine.Engine, ref, platform string,
 func hasTag(ref string) bool {
 	i := strings.LastIndexByte(ref, ':')
 	return i > 0 && !strings.Contains(ref[i:], "/")
-}
-
-// splitTagForDisplay returns the familiar repository and the tag (or
-// digest) of ref for the "TAG: Pulling from REPO" line.
-func splitTagForDisplay(ref string) (string, string) {
-	if i := strings.LastIndexByte(ref, '@'); i > 0 {
-		return strings.TrimPrefix(ref[:i], "docker.io/"), ref[i+1:]
-	}
-	if hasTag(ref) {
-		i := strings.LastIndexByte(ref, ':')
-		return strings.TrimPrefix(ref[:i], "docker.io/"), ref[i+1:]
-	}
-	name := strings.TrimPrefix(ref, "docker.io/")
-	if !strings.Contains(name, "/") {
-		name = "library/" + name
-	}
-	return name, "latest"
 }
 
 // pullBars draws pull progress.

@@ -131,7 +131,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (string, error) {
 	}
 	if o.Name != "" {
 		if err := store.CheckName(o.Name); err != nil {
-			return "", fmt.Errorf("invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", o.Name, ErrInvalid)
+			return "", invalidf("invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 		}
 	}
 	cfg, host, err := mergeConfig(icfg, o)
@@ -296,7 +296,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	}
 	if o.WorkingDir != "" {
 		if !path.IsAbs(o.WorkingDir) {
-			return c, HostConfig{}, fmt.Errorf("the working directory '%s' is invalid, it needs to be an absolute path: %w", o.WorkingDir, ErrInvalid)
+			return c, HostConfig{}, invalidf("the working directory '%s' is invalid, it needs to be an absolute path", o.WorkingDir)
 		}
 		c.WorkingDir = o.WorkingDir
 	}
@@ -341,16 +341,16 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		return c, HostConfig{}, err
 	}
 	if o.AutoRemove && policy.Name != "no" {
-		return c, HostConfig{}, fmt.Errorf("conflicting options: cannot combine --restart and --rm: %w", ErrInvalid)
+		return c, HostConfig{}, invalidf("conflicting options: cannot combine --restart and --rm")
 	}
 	if _, err := containerCaps(o.Privileged, o.CapAdd, o.CapDrop); err != nil {
 		return c, HostConfig{}, err
 	}
 	if o.Memory < 0 || (o.Memory > 0 && o.Memory < 6<<20) {
-		return c, HostConfig{}, fmt.Errorf("minimum memory limit allowed is 6MB: %w", ErrInvalid)
+		return c, HostConfig{}, invalidf("minimum memory limit allowed is 6MB")
 	}
 	if o.NanoCPUs < 0 {
-		return c, HostConfig{}, fmt.Errorf("invalid --cpus: %w", ErrInvalid)
+		return c, HostConfig{}, invalidf("invalid --cpus")
 	}
 	h := HostConfig{
 		NetworkMode:     o.NetworkMode,
@@ -414,7 +414,7 @@ func parseRestartPolicy(s string) (RestartPolicy, error) {
 		return RestartPolicy{Name: "no"}, nil
 	case "always", "unless-stopped":
 		if hasCount {
-			return RestartPolicy{}, fmt.Errorf("maximum retry count cannot be used with restart policy '%s': %w", name, ErrInvalid)
+			return RestartPolicy{}, invalidf("maximum retry count cannot be used with restart policy '%s'", name)
 		}
 		return RestartPolicy{Name: name}, nil
 	case "on-failure":
@@ -422,13 +422,13 @@ func parseRestartPolicy(s string) (RestartPolicy, error) {
 		if hasCount {
 			n, err := strconv.Atoi(count)
 			if err != nil || n < 0 {
-				return RestartPolicy{}, fmt.Errorf("invalid restart policy %q: maximum retry count must be a positive integer: %w", s, ErrInvalid)
+				return RestartPolicy{}, invalidf("invalid restart policy %q: maximum retry count must be a positive integer", s)
 			}
 			p.MaximumRetryCount = n
 		}
 		return p, nil
 	}
-	return RestartPolicy{}, fmt.Errorf("invalid restart policy %q: use no, always, unless-stopped or on-failure[:max-retries]: %w", s, ErrInvalid)
+	return RestartPolicy{}, invalidf("invalid restart policy %q: use no, always, unless-stopped or on-failure[:max-retries]", s)
 }
 
 // parseMounts turns -v and --tmpfs specs, and the image's volumes not
@@ -439,14 +439,14 @@ func parseMounts(volumes, tmpfs []string, imageVolumes map[string]struct{}) ([]m
 	seen := map[string]bool{}
 	add := func(m mountRecord) error {
 		if !path.IsAbs(m.Destination) {
-			return fmt.Errorf("invalid mount config: mount path must be absolute: %s: %w", m.Destination, ErrInvalid)
+			return invalidf("invalid mount config: mount path must be absolute: %s", m.Destination)
 		}
 		m.Destination = path.Clean(m.Destination)
 		if m.Destination == "/" {
-			return fmt.Errorf("invalid mount config: destination can't be '/': %w", ErrInvalid)
+			return invalidf("invalid mount config: destination can't be '/'")
 		}
 		if seen[m.Destination] {
-			return fmt.Errorf("duplicate mount point: %s: %w", m.Destination, ErrInvalid)
+			return invalidf("duplicate mount point: %s", m.Destination)
 		}
 		seen[m.Destination] = true
 		out = append(out, m)
@@ -467,7 +467,7 @@ func parseMounts(volumes, tmpfs []string, imageVolumes map[string]struct{}) ([]m
 		case 3:
 			src, dst, mode = parts[0], parts[1], parts[2]
 		default:
-			return nil, fmt.Errorf("invalid volume specification: '%s': %w", spec, ErrInvalid)
+			return nil, invalidf("invalid volume specification: '%s'", spec)
 		}
 		rw := true
 		for _, o := range strings.Split(mode, ",") {
@@ -476,7 +476,7 @@ func parseMounts(volumes, tmpfs []string, imageVolumes map[string]struct{}) ([]m
 			case "ro":
 				rw = false
 			default:
-				return nil, fmt.Errorf("invalid mode: %s: %w", o, ErrInvalid)
+				return nil, invalidf("invalid mode: %s", o)
 			}
 		}
 		m := mountRecord{MountPoint: MountPoint{Destination: dst, Mode: mode, RW: rw}}
@@ -486,13 +486,13 @@ func parseMounts(volumes, tmpfs []string, imageVolumes map[string]struct{}) ([]m
 		case path.IsAbs(src):
 			fi, err := os.Stat(src)
 			if err != nil {
-				return nil, fmt.Errorf("invalid mount config: bind source path does not exist: %s: %w", src, ErrInvalid)
+				return nil, invalidf("invalid mount config: bind source path does not exist: %s", src)
 			}
 			_ = fi
 			m.Type, m.Source, m.Propagation = "bind", filepath.Clean(src), "rprivate"
 		default:
 			if err := store.CheckName(src); err != nil {
-				return nil, fmt.Errorf("invalid volume name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed; to bind a host directory use an absolute path: %w", src, ErrInvalid)
+				return nil, invalidf("invalid volume name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed; to bind a host directory use an absolute path", src)
 			}
 			m.Type, m.Name, m.Driver = "volume", src, "local"
 		}
@@ -639,5 +639,5 @@ func (e *Engine) ResolveContainer(ctx context.Context, ref string) (string, erro
 	case 1:
 		return match[0], nil
 	}
-	return "", fmt.Errorf("multiple containers found with provided prefix: %s: %w", ref, ErrInvalid)
+	return "", invalidf("multiple containers found with provided prefix: %s", ref)
 }

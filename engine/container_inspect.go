@@ -213,7 +213,7 @@ func (e *Engine) Rename(ctx context.Context, ref, name string) error {
 	}
 	name = strings.TrimPrefix(name, "/")
 	if err := store.CheckName(name); err != nil {
-		return fmt.Errorf("invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", name, ErrInvalid)
+		return invalidf("invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 	}
 	unlock, err := e.lockContainer(id)
 	if err != nil {
@@ -225,7 +225,7 @@ func (e *Engine) Rename(ctx context.Context, ref, name string) error {
 		return err
 	}
 	if rec.Name == name {
-		return fmt.Errorf("renaming a container with the same name as its current name: %w", ErrInvalid)
+		return invalidf("renaming a container with the same name as its current name")
 	}
 	if err := e.st.ReserveName(name, id); err != nil {
 		if errors.Is(err, store.ErrExists) {

@@ -65,13 +65,13 @@ func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]Con
 			ok = false
 		}
 		if !ok {
-			return nil, fmt.Errorf("invalid filter '%s': %w", f, ErrInvalid)
+			return nil, invalidf("invalid filter '%s'", f)
 		}
 		if k == "status" {
 			switch v {
 			case StateCreated, StateRunning, StatePaused, StateRestarting, StateExited, StateDead, "removing":
 			default:
-				return nil, fmt.Errorf("invalid filter 'status=%s': %w", v, ErrInvalid)
+				return nil, invalidf("invalid filter 'status=%s'", v)
 			}
 		}
 		filters[k] = append(filters[k], v)

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // containerNetwork wires a container's network namespace. The monitor
 // calls Attach once per start, after the container's init exists in its
@@ -42,7 +39,7 @@ func (e *Engine) networkFor(mode string) (containerNetwork, error) {
 	if n, ok := e.extraNetwork(mode); ok {
 		return n, nil
 	}
-	return nil, fmt.Errorf("network %s not found: %w", mode, ErrNotFound)
+	return nil, notFoundf("network %s not found", mode)
 }
 
 // noneNetwork is --network none: a new namespace with only lo, which the

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,7 +13,7 @@ import (
 func parseSignal(s string) (syscall.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
 		if n <= 0 || n > 64 {
-			return 0, fmt.Errorf("invalid signal: %s: %w", s, ErrInvalid)
+			return 0, invalidf("invalid signal: %s", s)
 		}
 		return syscall.Signal(n), nil
 	}
@@ -30,5 +29,5 @@ func parseSignal(s string) (syscall.Signal, error) {
 			return syscall.Signal(34 + n), nil
 		}
 	}
-	return 0, fmt.Errorf("invalid signal: %s: %w", s, ErrInvalid)
+	return 0, invalidf("invalid signal: %s", s)
 }

@@ -152,8 +152,7 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) ([]Rem
 		remaining := slices.DeleteFunc(slices.Clone(tags), func(t string) bool { return t == byName })
 		if len(remaining) == 0 {
 			if used && !force {
-				return nil, fmt.Errorf("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s: %w",
-					ref, shortHex(user), id.Short(), ErrConflict)
+				return nil, conflictf("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s", ref, shortHex(user), id.Short())
 			}
 			untag = append(untag, digests...)
 			untag = slices.Compact(untag)
@@ -161,10 +160,10 @@ func (e *Engine) RemoveImage(ctx context.Context, ref string, force bool) ([]Rem
 		}
 	} else {
 		if used && !force {
-			return nil, fmt.Errorf("conflict: unable to delete %s (must be forced) - image is being used by container %s: %w", id.Short(), shortHex(user), ErrConflict)
+			return nil, conflictf("conflict: unable to delete %s (must be forced) - image is being used by container %s", id.Short(), shortHex(user))
 		}
 		if !force && len(repositories(tags)) > 1 {
-			return nil, fmt.Errorf("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories: %w", id.Short(), ErrConflict)
+			return nil, conflictf("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", id.Short())
 		}
 		untag = append(slices.Clone(tags), digests...)
 		deleteImage = !used

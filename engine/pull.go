@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -89,6 +90,18 @@ func (e *RegistryError) Unwrap() error {
 func registryError(ref string, err error) error {
 	var te *transport.Error
 	if !errors.As(err, &te) {
+		host := ref
+		if r, perr := parseReference(ref); perr == nil {
+			host = r.domain
+		}
+		var dns *net.DNSError
+		if errors.As(err, &dns) {
+			return fmt.Errorf("pull %s: cannot resolve registry host %s: %w", ref, host, dns)
+		}
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return fmt.Errorf("pull %s: cannot reach registry %s: %w", ref, host, op.Err)
+		}
 		return fmt.Errorf("pull %s: %w", ref, err)
 	}
 	msg := http.StatusText(te.StatusCode)
@@ -278,7 +291,7 @@ func (e *Engine) Pull(ctx context.Context, ref string, opts PullOptions) (ImageS
 	if opts.Platform != "" {
 		p, err := v1.ParsePlatform(opts.Platform)
 		if err != nil {
-			return ImageSummary{}, fmt.Errorf("parse platform %q: %w", opts.Platform, ErrInvalid)
+			return ImageSummary{}, invalidf("parse platform %q", opts.Platform)
 		}
 		platform = *p
 	}

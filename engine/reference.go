@@ -212,3 +212,37 @@ func cutDigest(s string) (name, digest string, ok bool) {
 	}
 	return s[:i], s[i+1:], true
 }
+
+// ImageRef is a parsed image reference in docker's familiar form, as the
+// CLI shows it: busybox:latest, localhost:5000/x@sha256:...
+type ImageRef struct {
+	// Name is the familiar repository name: busybox, user/app,
+	// localhost:5000/x.
+	Name string
+	// Tag is the tag; latest when neither a tag nor a digest was given.
+	Tag string
+	// Digest is the manifest digest, if the reference has one.
+	Digest string
+}
+
+// ParseImageRef parses s with docker's rules. A malformed reference gives
+// an *InvalidReferenceError.
+func ParseImageRef(s string) (ImageRef, error) {
+	r, err := parseReference(s)
+	if err != nil {
+		return ImageRef{}, err
+	}
+	return ImageRef{Name: familiar(r.Name()), Tag: r.tag, Digest: r.digest}, nil
+}
+
+// String returns the familiar reference: name:tag, name@digest or both.
+func (r ImageRef) String() string {
+	s := r.Name
+	if r.Tag != "" {
+		s += ":" + r.Tag
+	}
+	if r.Digest != "" {
+		s += "@" + r.Digest
+	}
+	return s
+}

@@ -89,13 +89,13 @@ func parsePsArgs(s string) ([]string, error) {
 		var cols []string
 		for _, c := range strings.Split(f[1], ",") {
 			if _, ok := topColumns[c]; !ok {
-				return nil, fmt.Errorf("top: unknown column %q: %w", c, ErrInvalid)
+				return nil, invalidf("top: unknown column %q", c)
 			}
 			cols = append(cols, c)
 		}
 		return cols, nil
 	}
-	return nil, fmt.Errorf("top: unsupported ps options %q (use -ef, aux or -o COLUMNS): %w", s, ErrInvalid)
+	return nil, invalidf("top: unsupported ps options %q (use -ef, aux or -o COLUMNS)", s)
 }
 
 // procInfo is what Top reads about one process.
