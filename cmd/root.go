@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -153,11 +154,26 @@ func newRoot(a *app) *cobra.Command {
 			if a.ui == nil {
 				return c.Help()
 			}
-			eng, err := a.repairedEngine(c.Context())
+			eng, err := a.engine()
 			if err != nil {
 				return err
 			}
-			return a.ui(c.Context(), eng, a.theme)
+			// The repair is housekeeping (a container whose monitor died
+			// already reads as exited), so it runs beside the first frame
+			// rather than before it; what it changes reaches the lists as
+			// events.
+			// Quitting cancels what is left of it.
+			rctx, cancel := context.WithCancel(c.Context())
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				if _, err := a.repairedEngine(rctx); err != nil {
+					a.log.Warn("repair", "err", err)
+				}
+			})
+			err = a.ui(c.Context(), eng, a.theme)
+			cancel()
+			wg.Wait()
+			return err
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
