@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	nsinit.Main() // the re-executed monitor and container init never return
+	nsinit.Main() // the re-executed monitor never returns (the container init ran in package initialisation)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cmd.Execute(ctx, os.Args[1:], cmd.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, ui.Run)
 	stop()

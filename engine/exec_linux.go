@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/engine/cgroups"
+	"github.com/berth-dev/berth/engine/containerinit"
 	"github.com/berth-dev/berth/pty"
 )
 
@@ -294,16 +295,16 @@ func (s *execProcSpec) start() (*os.Process, *os.File, error) {
 		return nil, nil, fmt.Errorf("enter namespaces: %w", err)
 	}
 	// From here on, paths resolve inside the container.
-	u, err := resolveUser(s.user)
+	u, err := containerinit.ResolveUser(s.user)
 	if err != nil {
 		return nil, nil, &ExecError{Code: 126, Err: err}
 	}
-	env := withDefaultEnv(s.env, u.home)
-	path, err := lookCommand(s.args[0], env)
+	env := containerinit.WithDefaultEnv(s.env, u.Home)
+	path, err := containerinit.LookCommand(s.args[0], env)
 	if err != nil {
-		var ie *initError
-		if errors.As(err, &ie) {
-			return nil, nil, &ExecError{Code: ie.code, Err: ie.err}
+		var ee *containerinit.ExitError
+		if errors.As(err, &ee) {
+			return nil, nil, &ExecError{Code: ee.Code, Err: ee.Err}
 		}
 		return nil, nil, err
 	}
@@ -328,7 +329,7 @@ func (s *execProcSpec) start() (*os.Process, *os.File, error) {
 		}
 		defer slave.Close()
 		// The terminal belongs to the process's user, as a login's does.
-		if err := slave.Chown(u.uid, -1); err != nil {
+		if err := slave.Chown(u.UID, -1); err != nil {
 			m.Close()
 			return nil, nil, fmt.Errorf("chown terminal: %w", err)
 		}
@@ -360,12 +361,12 @@ func (s *execProcSpec) start() (*os.Process, *os.File, error) {
 			Ctty:    0,
 		},
 	}
-	if u.uid != 0 || u.gid != 0 || len(u.groups) > 0 {
-		groups := make([]uint32, len(u.groups))
-		for i, g := range u.groups {
+	if u.UID != 0 || u.GID != 0 || len(u.Groups) > 0 {
+		groups := make([]uint32, len(u.Groups))
+		for i, g := range u.Groups {
 			groups[i] = uint32(g)
 		}
-		attr.Sys.Credential = &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: groups}
+		attr.Sys.Credential = &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID), Groups: groups}
 	} else {
 		attr.Sys.Credential = &syscall.Credential{Groups: []uint32{}}
 	}
@@ -433,8 +434,8 @@ func writeTasks(path string, b []byte) error {
 // ambient capabilities, and no_new_privs unless privileged. The process
 // becomes non-dumpable and inherited descriptors close-on-exec (see Exec).
 func (s *execProcSpec) restrict() error {
-	mask, keep := capMask(s.caps)
-	last := lastCap()
+	mask, keep := containerinit.CapMask(s.caps)
+	last := containerinit.LastCap()
 	for c := 0; c <= last; c++ {
 		if keep[c] {
 			continue
@@ -480,4 +481,13 @@ func startError(name, cwd string, err error) error {
 		return &ExecError{Code: 127, Err: fmt.Errorf("exec: %q: %w", name, unwrapErrno(err))}
 	}
 	return &ExecError{Code: 126, Err: fmt.Errorf("exec: %q: %w", name, unwrapErrno(err))}
+}
+
+// unwrapErrno returns the system call error inside err, or err.
+func unwrapErrno(err error) error {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return err
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/engine/cgroups"
+	"github.com/berth-dev/berth/engine/containerinit"
 	"github.com/berth-dev/berth/engine/logfile"
 	"github.com/berth-dev/berth/store"
 )
@@ -547,7 +548,7 @@ func (m *monitor) runOnce(p *initProc) (int, *StartError) {
 		if n == 0 {
 			break // the init exec'd: the socket closed on exec
 		}
-		var msg initMsg
+		var msg containerinit.Msg
 		if err := json.Unmarshal(buf[:n], &msg); err != nil {
 			return abort(125, fmt.Errorf("read init status: %w", err))
 		}
@@ -555,7 +556,7 @@ func (m *monitor) runOnce(p *initProc) (int, *StartError) {
 			if err := cg.Update(p.res); err != nil {
 				return abort(125, fmt.Errorf("apply cgroup limits: %w", err))
 			}
-			if _, err := unix.Write(sock, []byte{initRelease}); err != nil {
+			if _, err := unix.Write(sock, []byte{containerinit.Release}); err != nil {
 				return abort(125, fmt.Errorf("release init: %w", err))
 			}
 			continue

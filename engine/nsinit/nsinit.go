@@ -1,7 +1,9 @@
-// Package nsinit dispatches berth's re-executed helper processes before
-// the command line runs: the container monitor (argv[0] "berth-monitor")
-// and the container init (argv[0] "berth-init"). The engine starts both
-// by re-executing the berth binary; main calls Main first thing.
+// Package nsinit dispatches the container monitor (argv[0]
+// "berth-monitor"), which the engine starts by re-executing the berth
+// binary, before the command line runs; main calls Main first thing. The
+// container init (argv[0] "berth-init") never gets here: it runs from the
+// initialisation of package containerinit, which the engine imports,
+// before berth's heavier dependencies initialise.
 package nsinit
 
 import (
@@ -10,13 +12,10 @@ import (
 	"github.com/berth-dev/berth/engine"
 )
 
-// Main runs the helper that argv[0] names and never returns for one; for
+// Main runs the monitor when argv[0] names it and never returns then; for
 // any other argv[0] it returns at once and berth runs as usual.
 func Main() {
-	switch os.Args[0] {
-	case "berth-init":
-		engine.InitMain()
-	case "berth-monitor":
+	if os.Args[0] == "berth-monitor" {
 		engine.MonitorMain()
 	}
 }

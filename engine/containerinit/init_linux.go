@@ -1,52 +1,50 @@
-package engine
+package containerinit
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 )
 
 // initSockFd is the descriptor of the sync socket in the init process.
 const initSockFd = 3
 
-// InitMain is the entry point of a container's init process, which the
-// monitor starts (re-executing berth from its sealed copy) in the
-// container's new namespaces. It reads its spec from the sync socket,
-// builds the container's filesystem and process environment, and execs
-// the container's command. It never returns: on failure it reports the
-// error to the monitor and exits with docker's code for it.
-func InitMain() {
+// init runs the container's init when this process is one: the monitor
+// starts it (re-executing berth from its sealed copy) with argv[0]
+// "berth-init" in the container's new namespaces. Package initialisation
+// runs it, before the rest of berth's dependencies initialise, which the
+// init never uses.
+func init() {
+	if len(os.Args) > 0 && os.Args[0] == "berth-init" {
+		initMain()
+	}
+}
+
+// initMain reads the init's spec from the sync socket, builds the
+// container's filesystem and process environment, and execs the
+// container's command. It never returns: on failure it reports the error
+// to the monitor and exits with docker's code for it.
+func initMain() {
 	// Capabilities and the parent-death signal are per thread: everything
 	// up to execve happens on this one.
 	runtime.LockOSThread()
 	sock := os.NewFile(initSockFd, "init-sync")
 	code, err := runInit(sock)
 	if err != nil {
-		b, _ := json.Marshal(initMsg{Code: code, Error: err.Error()})
+		b, _ := json.Marshal(Msg{Code: code, Error: err.Error()})
 		unix.Write(initSockFd, b)
 	}
 	os.Exit(code)
 }
-
-// initError carries the docker exit code of a failure before execve.
-type initError struct {
-	code int
-	err  error
-}
-
-func (e *initError) Error() string { return e.err.Error() }
-func (e *initError) Unwrap() error { return e.err }
 
 func runInit(sock *os.File) (int, error) {
 	spec, err := readInitSpec()
@@ -54,22 +52,22 @@ func runInit(sock *os.File) (int, error) {
 		return 125, err
 	}
 	if err := setupContainer(spec); err != nil {
-		var ie *initError
-		if errors.As(err, &ie) {
-			return ie.code, ie.err
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return ee.Code, ee.Err
 		}
 		return 125, err
 	}
 	return 125, fmt.Errorf("exec container process: unreachable")
 }
 
-func readInitSpec() (*initSpec, error) {
+func readInitSpec() (*Spec, error) {
 	buf := make([]byte, 1<<20)
 	n, err := unix.Read(initSockFd, buf)
 	if err != nil {
 		return nil, fmt.Errorf("read init spec: %w", err)
 	}
-	var spec initSpec
+	var spec Spec
 	if err := json.Unmarshal(buf[:n], &spec); err != nil {
 		return nil, fmt.Errorf("decode init spec: %w", err)
 	}
@@ -77,7 +75,7 @@ func readInitSpec() (*initSpec, error) {
 }
 
 // setupContainer does the init's work in runc's order and ends in execve.
-func setupContainer(spec *initSpec) error {
+func setupContainer(spec *Spec) error {
 	if err := joinCgroups(spec.CgroupTasks); err != nil {
 		return err
 	}
@@ -153,11 +151,11 @@ func setupContainer(spec *initSpec) error {
 			}
 		}
 	}
-	u, err := resolveUser(spec.User)
+	u, err := ResolveUser(spec.User)
 	if err != nil {
 		return err
 	}
-	env := withDefaultEnv(spec.Env, u.home)
+	env := WithDefaultEnv(spec.Env, u.Home)
 	cwd := spec.Cwd
 	if cwd == "" {
 		cwd = "/"
@@ -165,7 +163,7 @@ func setupContainer(spec *initSpec) error {
 	if err := ensureWorkdir(cwd, u); err != nil {
 		return err
 	}
-	path, err := lookCommand(spec.Args[0], env)
+	path, err := LookCommand(spec.Args[0], env)
 	if err != nil {
 		return err
 	}
@@ -191,7 +189,7 @@ func setupContainer(spec *initSpec) error {
 		}
 	}
 	if err := unix.Chdir(cwd); err != nil {
-		return &initError{126, fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)}
+		return &ExitError{126, fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)}
 	}
 	if spec.WaitRelease {
 		if err := waitRelease(); err != nil {
@@ -216,7 +214,7 @@ func setupContainer(spec *initSpec) error {
 // leaves the process in the container's cgroups alone.
 func joinCgroups(dirs []string) error {
 	for _, d := range dirs {
-		if err := writeFileRaw(filepath.Join(d, "tasks"), "0"); err != nil {
+		if err := writeFileRaw(path.Join(d, "tasks"), "0"); err != nil {
 			return fmt.Errorf("join cgroup %s: %w", d, err)
 		}
 	}
@@ -272,9 +270,9 @@ func readFileRaw(path string) ([]byte, error) {
 // syscall.Setuid and friends change every thread of the process, which
 // costs a signal round trip to each; the init's other threads end at
 // execve, so only this one's credentials reach the container's process.
-func setIDs(u execUser) error {
-	groups := make([]uint32, len(u.groups))
-	for i, g := range u.groups {
+func setIDs(u User) error {
+	groups := make([]uint32, len(u.Groups))
+	for i, g := range u.Groups {
 		groups[i] = uint32(g)
 	}
 	var list uintptr
@@ -285,11 +283,11 @@ func setIDs(u execUser) error {
 		return fmt.Errorf("set groups: %w", errno)
 	}
 	runtime.KeepAlive(groups)
-	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(u.gid), uintptr(u.gid), uintptr(u.gid)); errno != 0 {
-		return fmt.Errorf("set gid %d: %w", u.gid, errno)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID)); errno != 0 {
+		return fmt.Errorf("set gid %d: %w", u.GID, errno)
 	}
-	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(u.uid), uintptr(u.uid), uintptr(u.uid)); errno != 0 {
-		return fmt.Errorf("set uid %d: %w", u.uid, errno)
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(u.UID), uintptr(u.UID), uintptr(u.UID)); errno != 0 {
+		return fmt.Errorf("set uid %d: %w", u.UID, errno)
 	}
 	return nil
 }
@@ -314,7 +312,7 @@ func waitRelease() error {
 		if errno != 0 {
 			return fmt.Errorf("wait for release: %w", errno)
 		}
-		if n != 1 || c[0] != initRelease {
+		if n != 1 || c[0] != Release {
 			return errors.New("wait for release: the monitor went away")
 		}
 		return nil
@@ -324,9 +322,9 @@ func waitRelease() error {
 func execError(name string, err error) error {
 	switch {
 	case errors.Is(err, syscall.ENOENT):
-		return &initError{127, fmt.Errorf("exec: %q: %w", name, err)}
+		return &ExitError{127, fmt.Errorf("exec: %q: %w", name, err)}
 	default:
-		return &initError{126, fmt.Errorf("exec: %q: %w", name, err)}
+		return &ExitError{126, fmt.Errorf("exec: %q: %w", name, err)}
 	}
 }
 
@@ -334,7 +332,7 @@ func execError(name string, err error) error {
 // upper directory on the rootfs directory. Lower directories are given
 // relative to the store root, so a deep image still fits in one page of
 // mount options.
-func mountRootfs(spec *initSpec) error {
+func mountRootfs(spec *Spec) error {
 	if err := unix.Chdir(spec.Root); err != nil {
 		return fmt.Errorf("mount rootfs: %w", err)
 	}
@@ -351,7 +349,7 @@ func mountRootfs(spec *initSpec) error {
 
 // mountSpecial mounts /proc, /dev (tmpfs with the standard nodes), /dev/pts
 // (its own devpts instance), /dev/shm, /dev/mqueue and /sys.
-func mountSpecial(spec *initSpec) error {
+func mountSpecial(spec *Spec) error {
 	const nsd = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	sysFlags := uintptr(nsd | unix.MS_RDONLY)
 	if spec.Privileged {
@@ -370,7 +368,7 @@ func mountSpecial(spec *initSpec) error {
 		{"/sys", "sysfs", sysFlags, ""},
 	}
 	for _, m := range mounts {
-		dst, err := securejoin.SecureJoin(spec.Rootfs, m.dest)
+		dst, err := secureJoin(spec.Rootfs, m.dest)
 		if err != nil {
 			return fmt.Errorf("mount %s: %w", m.dest, err)
 		}
@@ -400,16 +398,16 @@ func makeDevNodes(dev string) error {
 		{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 	}
 	for _, n := range nodes {
-		if err := unix.Mknod(filepath.Join(dev, n.name), unix.S_IFCHR|0o666, int(unix.Mkdev(n.major, n.minor))); err != nil {
+		if err := unix.Mknod(path.Join(dev, n.name), unix.S_IFCHR|0o666, int(unix.Mkdev(n.major, n.minor))); err != nil {
 			return fmt.Errorf("create /dev/%s: %w", n.name, err)
 		}
 	}
 	for _, d := range []string{"pts", "shm", "mqueue"} {
-		if err := os.MkdirAll(filepath.Join(dev, d), 0o755); err != nil {
+		if err := os.MkdirAll(path.Join(dev, d), 0o755); err != nil {
 			return fmt.Errorf("create /dev/%s: %w", d, err)
 		}
 	}
-	fd, err := unix.Open(filepath.Join(dev, "console"), unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
+	fd, err := unix.Open(path.Join(dev, "console"), unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("create /dev/console: %w", err)
 	}
@@ -436,8 +434,8 @@ func makeDevLinks() error {
 // the mount point (a directory, or an empty file for a file bind) if it is
 // missing. The destination is resolved inside the rootfs, so symlinks in
 // the image cannot point it outside.
-func mountInto(rootfs string, m specMount) error {
-	dst, err := securejoin.SecureJoin(rootfs, m.Dest)
+func mountInto(rootfs string, m Mount) error {
+	dst, err := secureJoin(rootfs, m.Dest)
 	if err != nil {
 		return fmt.Errorf("mount %s: %w", m.Dest, err)
 	}
@@ -509,7 +507,7 @@ func makeMountPoint(dst string, dir bool) error {
 	if dir {
 		return os.MkdirAll(dst, 0o755)
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(path.Dir(dst), 0o755); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o644)
@@ -608,7 +606,7 @@ func setupTTY() error {
 	if slave > 2 {
 		unix.Close(int(slave))
 	}
-	b, _ := json.Marshal(initMsg{PTY: true})
+	b, _ := json.Marshal(Msg{PTY: true})
 	if err := unix.Sendmsg(initSockFd, b, unix.UnixRights(master), nil, 0); err != nil {
 		return fmt.Errorf("send pty master: %w", err)
 	}
@@ -634,209 +632,4 @@ func loopbackUp() error {
 		return fmt.Errorf("bring lo up: %w", err)
 	}
 	return nil
-}
-
-// execUser is the resolved identity of the container's process.
-type execUser struct {
-	uid, gid int
-	groups   []int
-	home     string
-}
-
-// resolveUser resolves docker's -u grammar (user[:group], names or
-// numbers) against the container's /etc/passwd and /etc/group. An empty
-// spec is root.
-func resolveUser(spec string) (execUser, error) {
-	u := execUser{home: "/"}
-	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
-	passwd := readColonFile("/etc/passwd")
-	groups := readColonFile("/etc/group")
-	name := ""
-	switch {
-	case userPart == "":
-		if e := findEntry(passwd, "0"); e != nil {
-			name, u.home = e[0], e[5]
-		} else {
-			name = "root"
-		}
-	default:
-		e := findEntry(passwd, userPart)
-		if e == nil {
-			n, err := strconv.Atoi(userPart)
-			if err != nil || n < 0 {
-				return u, fmt.Errorf("unable to find user %s: no matching entries in passwd file", userPart)
-			}
-			u.uid = n
-			break
-		}
-		name = e[0]
-		u.uid, _ = strconv.Atoi(e[2])
-		u.gid, _ = strconv.Atoi(e[3])
-		u.home = e[5]
-	}
-	if hasGroup {
-		e := findEntry(groups, groupPart)
-		if e == nil {
-			n, err := strconv.Atoi(groupPart)
-			if err != nil || n < 0 {
-				return u, fmt.Errorf("unable to find group %s: no matching entries in group file", groupPart)
-			}
-			u.gid = n
-		} else {
-			u.gid, _ = strconv.Atoi(e[2])
-		}
-	}
-	seen := map[int]bool{u.gid: true}
-	u.groups = []int{}
-	if name != "" {
-		for _, g := range groups {
-			if len(g) < 4 {
-				continue
-			}
-			for _, m := range strings.Split(g[3], ",") {
-				if m == name {
-					if gid, err := strconv.Atoi(g[2]); err == nil && !seen[gid] {
-						seen[gid] = true
-						u.groups = append(u.groups, gid)
-					}
-				}
-			}
-		}
-	}
-	sort.Ints(u.groups)
-	return u, nil
-}
-
-// readColonFile parses a passwd or group file into its fields; a missing
-// file is empty.
-func readColonFile(path string) [][]string {
-	b, err := readFileRaw(path)
-	if err != nil {
-		return nil
-	}
-	var out [][]string
-	for line := range strings.Lines(string(b)) {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fields := strings.Split(line, ":")
-		for len(fields) < 7 {
-			fields = append(fields, "")
-		}
-		out = append(out, fields)
-	}
-	return out
-}
-
-// findEntry finds a passwd or group entry by name, or else by number.
-func findEntry(entries [][]string, key string) []string {
-	for _, e := range entries {
-		if e[0] == key {
-			return e
-		}
-	}
-	for _, e := range entries {
-		if e[2] == key {
-			return e
-		}
-	}
-	return nil
-}
-
-// withDefaultEnv adds PATH and HOME when the container's environment
-// lacks them.
-func withDefaultEnv(env []string, home string) []string {
-	hasPath, hasHome := false, false
-	for _, kv := range env {
-		hasPath = hasPath || strings.HasPrefix(kv, "PATH=")
-		hasHome = hasHome || strings.HasPrefix(kv, "HOME=")
-	}
-	out := append([]string(nil), env...)
-	if !hasPath {
-		out = append(out, defaultPath)
-	}
-	if !hasHome {
-		out = append(out, "HOME="+home)
-	}
-	return out
-}
-
-// ensureWorkdir creates the working directory if it is missing, owned by
-// the container's user as docker does. The process runs inside the new
-// root by now, so the path cannot leave the rootfs.
-func ensureWorkdir(cwd string, u execUser) error {
-	if fi, err := os.Stat(cwd); err == nil {
-		if !fi.IsDir() {
-			return &initError{126, fmt.Errorf("chdir to cwd (%q) set in config.json failed: not a directory", cwd)}
-		}
-		return nil
-	}
-	if err := os.MkdirAll(cwd, 0o755); err != nil {
-		return fmt.Errorf("create working directory %s: %w", cwd, err)
-	}
-	return os.Chown(cwd, u.uid, u.gid)
-}
-
-// lookCommand finds the container's command as docker does: a name with
-// a slash is used as is, anything else is searched in the container's
-// PATH. Not found is 127, found but not executable is 126.
-func lookCommand(name string, env []string) (string, error) {
-	if name == "" {
-		return "", &initError{127, errors.New(`exec: "": executable file not found in $PATH`)}
-	}
-	check := func(p string) error {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() {
-			return syscall.EISDIR
-		}
-		if fi.Mode()&0o111 == 0 {
-			return syscall.EACCES
-		}
-		return nil
-	}
-	if strings.Contains(name, "/") {
-		if err := check(name); err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return "", &initError{127, fmt.Errorf("exec: %q: stat %s: no such file or directory", name, name)}
-			}
-			return "", &initError{126, fmt.Errorf("exec: %q: %w", name, unwrapErrno(err))}
-		}
-		return name, nil
-	}
-	path := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			path = v
-		}
-	}
-	var denied error
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, name)
-		err := check(p)
-		if err == nil {
-			return p, nil
-		}
-		if !errors.Is(err, os.ErrNotExist) && denied == nil {
-			denied = err
-		}
-	}
-	if denied != nil {
-		return "", &initError{126, fmt.Errorf("exec: %q: %w", name, unwrapErrno(denied))}
-	}
-	return "", &initError{127, fmt.Errorf("exec: %q: executable file not found in $PATH", name)}
-}
-
-func unwrapErrno(err error) error {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	return err
 }
