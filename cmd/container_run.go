@@ -38,6 +38,7 @@ type createFlags struct {
 	capDrop     []string
 	privileged  bool
 	restart     string
+	logOpts     []string
 	labels      []string
 	network     string
 	interactive bool
@@ -68,6 +69,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop Linux capabilities")
 	fs.BoolVar(&f.privileged, "privileged", false, "give extended privileges to this container")
 	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
+	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "log rotation: max-size=SIZE (e.g. 10m), max-file=N")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set meta data on a container (KEY=VALUE)")
 	fs.StringVar(&f.network, "network", "", "connect a container to a network: bridge (default), none, host or a network's name")
 	fs.StringArrayVar(&f.aliases, "network-alias", nil, "add a network-scoped alias for the container")
@@ -95,6 +97,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		CapDrop:     f.capDrop,
 		Privileged:  f.privileged,
 		Restart:     f.restart,
+		LogOpts:     f.logOpts,
 		AutoRemove:  f.rm,
 		NetworkMode: f.network,
 		Tty:         f.tty,

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -496,6 +497,42 @@ func TestContainerLogs(t *testing.T) {
 		if _, err := time.Parse(time.RFC3339Nano, first[0]); err != nil {
 			t.Errorf("timestamp %q: %v", first[0], err)
 		}
+	})
+	t.Run("rotation", func(t *testing.T) {
+		// 2000 lines of 100 bytes through a 16 KiB log kept in 2 files:
+		// only the newest lines survive. A file ends at the first record
+		// past max-size, and the monitor writes records of up to 32 KiB.
+		id := strings.TrimSpace(b.ok("run", "-d", "--log-opt", "max-size=16k", "--log-opt", "max-file=2", "bb", "sh", "-c",
+			`i=0; while [ $i -lt 2000 ]; do printf '%099d\n' $i; i=$((i+1)); done`))
+		if code := strings.TrimSpace(b.ok("wait", id)); code != "0" {
+			t.Fatalf("wait = %s", code)
+		}
+		lines := strings.Split(strings.TrimSpace(b.ok("logs", id)), "\n")
+		if len(lines) >= 1000 || len(lines) < 100 || lines[len(lines)-1] != fmt.Sprintf("%099d", 1999) {
+			t.Errorf("logs after rotation: %d lines ending %q, want 100 to 1000 ending with line 1999", len(lines), lines[len(lines)-1])
+		}
+		dir := filepath.Join(b.root, "containers", id)
+		for _, name := range []string{"ctr.log", "ctr.log.1"} {
+			fi, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if fi.Size() > 16<<10+32<<10+4<<10 {
+				t.Errorf("%s: size %d, want at most max-size plus one record", name, fi.Size())
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "ctr.log.2")); err == nil {
+			t.Error("ctr.log.2 exists with max-file=2")
+		}
+		cfg := b.inspect(id)["HostConfig"].(map[string]any)["LogConfig"].(map[string]any)["Config"].(map[string]any)
+		if cfg["max-size"] != "16k" || cfg["max-file"] != "2" {
+			t.Errorf("inspect LogConfig.Config = %v", cfg)
+		}
+		code, _, errs := b.run("", "run", "--log-opt", "max-what=1", "bb", "true")
+		if code != 125 || !strings.Contains(errs, `invalid --log-opt: parse log option "max-what=1": unknown option`) {
+			t.Errorf("bad --log-opt: exit %d, %q", code, errs)
+		}
+		b.ok("rm", id)
 	})
 	t.Run("top", func(t *testing.T) {
 		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sleep", "100"))

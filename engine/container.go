@@ -14,6 +14,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/berth-dev/berth/engine/logfile"
 	"github.com/berth-dev/berth/store"
 )
 
@@ -95,7 +96,11 @@ type CreateOptions struct {
 	Privileged bool
 	// Restart is a restart policy: "", "no", "always", "unless-stopped",
 	// "on-failure" or "on-failure:N".
-	Restart    string
+	Restart string
+	// LogOpts are --log-opt settings of the container's log:
+	// max-size=SIZE (10m, 1g) and max-file=N, as docker's json-file
+	// driver takes them. None means one log that is never rotated.
+	LogOpts    []string
 	AutoRemove bool
 	// NetworkMode is "none", "host", "bridge" or a network name; empty
 	// picks the default.
@@ -352,6 +357,10 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	if o.NanoCPUs < 0 {
 		return c, HostConfig{}, invalidf("invalid --cpus")
 	}
+	logConfig, err := parseLogOpts(o.LogOpts)
+	if err != nil {
+		return c, HostConfig{}, err
+	}
 	h := HostConfig{
 		NetworkMode:     o.NetworkMode,
 		PortBindings:    o.PortBindings,
@@ -364,6 +373,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		ReadonlyRootfs:  o.ReadOnly,
 		Memory:          o.Memory,
 		NanoCpus:        o.NanoCPUs,
+		LogConfig:       logConfig,
 	}
 	if h.NetworkMode == "" || h.NetworkMode == "default" {
 		h.NetworkMode = defaultNetworkMode
@@ -640,4 +650,30 @@ func (e *Engine) ResolveContainer(ctx context.Context, ref string) (string, erro
 		return match[0], nil
 	}
 	return "", invalidf("multiple containers found with provided prefix: %s", ref)
+}
+
+// logDriver is the name inspect gives berth's log format.
+const logDriver = "berth"
+
+// parseLogOpts checks --log-opt settings as the monitor will apply them
+// and returns the log configuration to record.
+func parseLogOpts(opts []string) (LogConfig, error) {
+	lc := LogConfig{Type: logDriver, Config: map[string]string{}}
+	if _, err := logfile.ParseOptions(opts); err != nil {
+		return lc, invalidf("invalid --log-opt: %s", strings.TrimSuffix(err.Error(), ": "+logfile.ErrInvalid.Error()))
+	}
+	for _, kv := range opts {
+		k, v, _ := strings.Cut(kv, "=")
+		lc.Config[k] = v
+	}
+	return lc, nil
+}
+
+// logOptions returns the log writer options of a recorded configuration.
+func (lc LogConfig) logOptions() ([]logfile.Option, error) {
+	kv := make([]string, 0, len(lc.Config))
+	for k, v := range lc.Config {
+		kv = append(kv, k+"="+v)
+	}
+	return logfile.ParseOptions(kv)
 }

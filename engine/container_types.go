@@ -70,6 +70,15 @@ type HostConfig struct {
 	Memory          int64
 	NanoCpus        int64 `json:"NanoCpus"`
 	PidsLimit       *int64
+	LogConfig       LogConfig
+}
+
+// LogConfig is a container's log settings, in the shape of docker's
+// HostConfig.LogConfig: Type is always "berth", Config holds the
+// --log-opt keys (max-size, max-file).
+type LogConfig struct {
+	Type   string
+	Config map[string]string
 }
 
 // MountPoint is a volume, bind or tmpfs mount of a container, in the shape

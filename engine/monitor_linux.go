@@ -204,7 +204,11 @@ func (m *monitor) setup() error {
 // openLog opens the container's log and reads its previous state.
 func (m *monitor) openLog() error {
 	var err error
-	if m.logw, err = logfile.Create(m.p.Log, logfile.BufferSize(32<<10)); err != nil {
+	opts, err := m.rec.HostConfig.LogConfig.logOptions()
+	if err != nil {
+		return fmt.Errorf("open log of container %s: %w", m.id, err)
+	}
+	if m.logw, err = logfile.Create(m.p.Log, append(opts, logfile.BufferSize(32<<10))...); err != nil {
 		return fmt.Errorf("open log of container %s: %w", m.id, err)
 	}
 	if prev, err := m.e.readStateRaw(m.id); err == nil {
