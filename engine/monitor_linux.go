@@ -208,7 +208,7 @@ func (m *monitor) openLog() error {
 	if err != nil {
 		return fmt.Errorf("open log of container %s: %w", m.id, err)
 	}
-	if m.logw, err = logfile.Create(m.p.Log, append(opts, logfile.BufferSize(32<<10))...); err != nil {
+	if m.logw, err = logfile.Create(m.p.Log, append(opts, logfile.BufferSize(256<<10))...); err != nil {
 		return fmt.Errorf("open log of container %s: %w", m.id, err)
 	}
 	if prev, err := m.e.readStateRaw(m.id); err == nil {
@@ -703,8 +703,19 @@ func newStdio(tty, openStdin bool) (*stdio, error) {
 		s.closeParent()
 		return nil, err
 	}
+	// A deeper pipe lets a container that writes fast hand over more per
+	// wake-up of the monitor; where the host caps pipe sizes lower, the
+	// default stays, which only costs speed.
+	for _, f := range []*os.File{s.parentOut, s.parentErr} {
+		if sc, err := f.SyscallConn(); err == nil {
+			sc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, outputPipeSize) })
+		}
+	}
 	return s, nil
 }
+
+// outputPipeSize is the capacity asked for the container's output pipes.
+const outputPipeSize = 1 << 20
 
 func (s *stdio) closeChild() {
 	seen := map[*os.File]bool{}
