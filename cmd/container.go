@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -98,20 +99,17 @@ func startCmd(a *app) *cobra.Command {
 	return c
 }
 
-func stopCmd(a *app) *cobra.Command {
-	var timeout int
-	c := &cobra.Command{
-		Use:   "stop [OPTIONS] CONTAINER [CONTAINER...]",
-		Short: "Stop one or more running containers",
+// containerOpCmd is a command that applies op to every container named on
+// its command line and prints each name it succeeded for, as docker's
+// stop, kill and pause do.
+func containerOpCmd(a *app, use, short string, op func(ctx context.Context, eng *engine.Engine, ref string) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			var t *time.Duration
-			if c.Flags().Changed("time") {
-				d := time.Duration(timeout) * time.Second
-				t = &d
-			}
 			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
-				if err := eng.Stop(c.Context(), ref, t); err != nil {
+				if err := op(c.Context(), eng, ref); err != nil {
 					return err
 				}
 				fmt.Fprintln(a.io.Out, ref)
@@ -119,88 +117,60 @@ func stopCmd(a *app) *cobra.Command {
 			})
 		},
 	}
-	c.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait before killing the container")
-	c.Flags().IntVar(&timeout, "timeout", 10, "seconds to wait before killing the container")
+}
+
+// stopTimeout adds -t/--time (and stop's --timeout) to c and returns what
+// the flags set: nil when not given, so the container's own stop timeout
+// applies.
+func stopTimeout(c *cobra.Command, timeoutFlag bool) func() *time.Duration {
+	var secs int
+	c.Flags().IntVarP(&secs, "time", "t", 10, "seconds to wait before killing the container")
+	if timeoutFlag {
+		c.Flags().IntVar(&secs, "timeout", 10, "seconds to wait before killing the container")
+	}
+	return func() *time.Duration {
+		if !c.Flags().Changed("time") && !c.Flags().Changed("timeout") {
+			return nil
+		}
+		d := time.Duration(secs) * time.Second
+		return &d
+	}
+}
+
+func stopCmd(a *app) *cobra.Command {
+	var timeout func() *time.Duration
+	c := containerOpCmd(a, "stop [OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
+		func(ctx context.Context, eng *engine.Engine, ref string) error { return eng.Stop(ctx, ref, timeout()) })
+	timeout = stopTimeout(c, true)
 	return c
 }
 
 func restartCmd(a *app) *cobra.Command {
-	var timeout int
-	c := &cobra.Command{
-		Use:   "restart [OPTIONS] CONTAINER [CONTAINER...]",
-		Short: "Restart one or more containers",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			var t *time.Duration
-			if c.Flags().Changed("time") {
-				d := time.Duration(timeout) * time.Second
-				t = &d
-			}
-			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
-				if err := eng.Restart(c.Context(), ref, t); err != nil {
-					return err
-				}
-				fmt.Fprintln(a.io.Out, ref)
-				return nil
-			})
-		},
-	}
-	c.Flags().IntVarP(&timeout, "time", "t", 10, "seconds to wait before killing the container")
+	var timeout func() *time.Duration
+	c := containerOpCmd(a, "restart [OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",
+		func(ctx context.Context, eng *engine.Engine, ref string) error {
+			return eng.Restart(ctx, ref, timeout())
+		})
+	timeout = stopTimeout(c, false)
 	return c
 }
 
 func killCmd(a *app) *cobra.Command {
 	var sig string
-	c := &cobra.Command{
-		Use:   "kill [OPTIONS] CONTAINER [CONTAINER...]",
-		Short: "Kill one or more running containers",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
-				if err := eng.Kill(c.Context(), ref, sig); err != nil {
-					return err
-				}
-				fmt.Fprintln(a.io.Out, ref)
-				return nil
-			})
-		},
-	}
+	c := containerOpCmd(a, "kill [OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",
+		func(ctx context.Context, eng *engine.Engine, ref string) error { return eng.Kill(ctx, ref, sig) })
 	c.Flags().StringVarP(&sig, "signal", "s", "KILL", "signal to send to the container")
 	return c
 }
 
 func pauseCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "pause CONTAINER [CONTAINER...]",
-		Short: "Pause all processes within one or more containers",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
-				if err := eng.Pause(c.Context(), ref); err != nil {
-					return err
-				}
-				fmt.Fprintln(a.io.Out, ref)
-				return nil
-			})
-		},
-	}
+	return containerOpCmd(a, "pause CONTAINER [CONTAINER...]", "Pause all processes within one or more containers",
+		func(ctx context.Context, eng *engine.Engine, ref string) error { return eng.Pause(ctx, ref) })
 }
 
 func unpauseCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "unpause CONTAINER [CONTAINER...]",
-		Short: "Unpause all processes within one or more containers",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
-				if err := eng.Unpause(c.Context(), ref); err != nil {
-					return err
-				}
-				fmt.Fprintln(a.io.Out, ref)
-				return nil
-			})
-		},
-	}
+	return containerOpCmd(a, "unpause CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers",
+		func(ctx context.Context, eng *engine.Engine, ref string) error { return eng.Unpause(ctx, ref) })
 }
 
 func rmCmd(a *app) *cobra.Command {
