@@ -55,7 +55,8 @@ func (e *Engine) RepairAfterBoot(ctx context.Context) (bool, error) {
 }
 
 // RepairContainers puts the store's containers right after a crash, and is
-// cheap enough to run whenever berth starts: containers recorded as
+// cheap enough to run whenever berth starts: containers left incomplete
+// by a power loss are removed, containers recorded as
 // running whose monitor is gone are recorded as exited ("container monitor
 // died"), and their cgroups are removed (their processes killed). A
 // cgroup named after an ID this store does not hold is left alone: it may
@@ -66,6 +67,9 @@ func (e *Engine) RepairAfterBoot(ctx context.Context) (bool, error) {
 // container's own), so there are no host mounts to clean except a killed
 // export's, which removing the container unmounts.
 func (e *Engine) RepairContainers(ctx context.Context) error {
+	if err := e.st.RemoveIncompleteContainers(); err != nil {
+		return err
+	}
 	ids, err := e.st.ContainerIDs()
 	if err != nil {
 		return err

@@ -185,10 +185,13 @@ func (s *Store) DetachContainer(id string) (remove func() error, err error) {
 	return remove, nil
 }
 
-// repairContainers removes container directories that have no config,
-// which only a crash between the stages of CreateContainer can leave, or
-// an empty one, which a power loss after a NoSync create can leave.
-func (s *Store) repairContainers() error {
+// RemoveIncompleteContainers removes container directories whose config
+// is missing or empty, which only a power loss after a NoSync create can
+// leave (a kill -9 cannot: a container appears by one rename, complete).
+// It reads every container's directory, so it is not part of Open; the
+// engine runs it with its repairs, which include the first command after
+// a reboot.
+func (s *Store) RemoveIncompleteContainers() error {
 	ids, err := s.ContainerIDs()
 	if err != nil {
 		return err

@@ -131,7 +131,7 @@ func (s *Store) repair() error {
 			}
 		}
 	}
-	return s.repairContainers()
+	return nil
 }
 
 func isStaging(name string) bool { return len(name) > 5 && name[:5] == ".tmp-" }

@@ -498,15 +498,14 @@ func TestNoSyncContainer(t *testing.T) {
 	}
 
 	// A power loss after a NoSync create can leave an empty config:
-	// Open removes such a container.
+	// the repair removes such a container.
 	if err := os.WriteFile(s.Container(id).Config, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(s.Root())
-	if err != nil {
+	if err := s.RemoveIncompleteContainers(); err != nil {
 		t.Fatal(err)
 	}
-	if ids, _ := s2.ContainerIDs(); len(ids) != 0 {
-		t.Errorf("ContainerIDs after Open with an empty config = %v, want none", ids)
+	if ids, _ := s.ContainerIDs(); len(ids) != 0 {
+		t.Errorf("ContainerIDs after RemoveIncompleteContainers with an empty config = %v, want none", ids)
 	}
 }
