@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -393,6 +394,27 @@ func TestLogsSaysSearching(t *testing.T) {
 		h.settle()
 		if scr := h.screen(); strings.Contains(scr, "searching…") || !strings.Contains(scr, "/page/3  (n next, N previous)") {
 			t.Errorf("after the search:\n%s", scr)
+		}
+	})
+}
+
+func TestLogsSaveToFile(t *testing.T) {
+	t.Chdir(t.TempDir())
+	withHarness(t, newFakeEngine(t), 120, 40, true, func(h *harness) {
+		h.press("j", "enter", "S") // web's logs, focused, then save
+		if scr := h.screen(); !strings.Contains(scr, "Save the log of web") || !strings.Contains(scr, "web.log") {
+			t.Fatalf("S in the logs pane shows no save dialog with a file name:\n%s", scr)
+		}
+		h.press("enter")
+		b, err := os.ReadFile("web.log")
+		if err != nil {
+			t.Fatalf("the log was not saved: %v", err)
+		}
+		if got := string(b); !strings.Contains(got, "GET /page/59 ") || !strings.Contains(got, "[error]") {
+			t.Errorf("saved log lacks stdout's last line or stderr's line:\n%s", got)
+		}
+		if scr := h.screen(); !strings.Contains(scr, "saved the log to web.log") {
+			t.Errorf("no confirmation in the status line:\n%s", scr)
 		}
 	})
 }

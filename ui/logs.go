@@ -692,6 +692,25 @@ func (l *logsPane) renderLine(ln logfile.Line) []string {
 	return out
 }
 
+// openSaveLogDialog asks where to save the log of the logs pane, as its
+// preset (since) and timestamps show it.
+func (m *Model) openSaveLogDialog() {
+	l := &m.logs
+	src, since, timestamps := l.path, time.Time{}, l.timestamps
+	if d := logPresets()[l.preset].since; d > 0 {
+		since = time.Now().Add(-d)
+	}
+	m.openForm(newForm(&m.styles, &m.keys.Dialog, "Save the log of "+l.name,
+		[]field{{Label: "File", Value: l.name + ".log"}},
+		func(ctx context.Context, v formValues) tea.Cmd {
+			dst := strings.TrimSpace(v.text(0))
+			if dst == "" {
+				return func() tea.Msg { return errMsg{errors.New("save log: give a file name")} }
+			}
+			return saveLogCmd(ctx, src, dst, since, timestamps)
+		}))
+}
+
 // saveLogCmd writes the log, as the pane's preset and timestamps show it,
 // to file.
 func saveLogCmd(ctx context.Context, src, dst string, since time.Time, timestamps bool) tea.Cmd {

@@ -226,6 +226,10 @@ func (m *Model) updatePane(msg tea.Msg) tea.Cmd {
 			}
 			return m.copyCmd(text, "copied "+what+" to the clipboard")
 		}
+		if isKey && !m.logs.Capturing() && key.Matches(km, m.keys.Logs.Save) && m.logs.path != "" {
+			m.openSaveLogDialog()
+			return nil
+		}
 		return m.logs.Update(m.ctx, msg)
 	case paneLayers:
 		return m.layers.Update(m.ctx, m.eng, msg, &m.keys)
