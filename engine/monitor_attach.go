@@ -162,14 +162,6 @@ func (h *attachHub) setInput(f *os.File, tty bool) {
 	}
 }
 
-// close ends every attach session with the container's exit code and
-// stops serving the socket. Clients get a few seconds to take what is
-// queued for them.
-func (h *attachHub) close(code int) {
-	h.end(code)
-	h.drain()
-}
-
 // end sends every attach session the container's exit code and stops
 // serving the socket; drain then waits for the sessions to finish.
 func (h *attachHub) end(code int) {

@@ -51,14 +51,14 @@ func runInit(sock *os.File) (int, error) {
 	if err != nil {
 		return 125, err
 	}
-	if err := setupContainer(spec); err != nil {
-		var ee *ExitError
-		if errors.As(err, &ee) {
-			return ee.Code, ee.Err
-		}
-		return 125, err
+	// setupContainer ends in execve; it returns only when the container's
+	// process could not be started.
+	err = setupContainer(spec)
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code, ee.Err
 	}
-	return 125, fmt.Errorf("exec container process: unreachable")
+	return 125, err
 }
 
 func readInitSpec() (*Spec, error) {
