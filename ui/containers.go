@@ -68,9 +68,8 @@ func loadContainersCmd(ctx context.Context, eng ContainerLister) tea.Cmd {
 // ctrList is the containers list: the table plus the summaries behind it.
 type ctrList struct {
 	table
-	byID    map[string]engine.ContainerSummary
-	loading bool
-	dirty   bool
+	byID map[string]engine.ContainerSummary
+	loader
 }
 
 // Container list columns.
@@ -100,12 +99,7 @@ func newCtrList(st *Styles, keys *ListKeys) ctrList {
 }
 
 func (l *ctrList) reload(ctx context.Context, eng ContainerLister) tea.Cmd {
-	if l.loading {
-		l.dirty = true
-		return nil
-	}
-	l.loading = true
-	return loadContainersCmd(ctx, eng)
+	return l.start(loadContainersCmd(ctx, eng))
 }
 
 // name returns a container's name, or its short ID.
@@ -154,12 +148,7 @@ func stateText(s engine.ContainerSummary, st *Styles) (string, lipgloss.Style) {
 
 func (m *Model) gotContainers(msg containersMsg) tea.Cmd {
 	l := &m.containers
-	l.loading = false
-	var cmds []tea.Cmd
-	if l.dirty {
-		l.dirty = false
-		cmds = append(cmds, l.reload(m.ctx, m.eng))
-	}
+	cmds := []tea.Cmd{l.done(func() tea.Cmd { return l.reload(m.ctx, m.eng) })}
 	if msg.err != nil {
 		return tea.Batch(append(cmds, errCmd(fmt.Errorf("list containers: %w", msg.err)))...)
 	}

@@ -14,9 +14,8 @@ import (
 // imgList is the images list: the table plus the summaries behind it.
 type imgList struct {
 	table
-	byID    map[string]engine.ImageSummary
-	loading bool // a reload is in flight
-	dirty   bool // another reload was asked for meanwhile
+	byID map[string]engine.ImageSummary
+	loader
 }
 
 // Image list columns.
@@ -44,12 +43,7 @@ func newImgList(st *Styles, keys *ListKeys) imgList {
 // reload starts a reload unless one is in flight, in which case one more
 // follows it: a burst of events costs at most two reloads.
 func (l *imgList) reload(ctx context.Context, eng ImageLister) tea.Cmd {
-	if l.loading {
-		l.dirty = true
-		return nil
-	}
-	l.loading = true
-	return loadImagesCmd(ctx, eng)
+	return l.start(loadImagesCmd(ctx, eng))
 }
 
 // name returns the best reference for an image: its first tag, else its
@@ -76,12 +70,7 @@ func splitRepoTag(rt string) (string, string) {
 
 func (m *Model) gotImages(msg imagesMsg) tea.Cmd {
 	l := &m.images
-	l.loading = false
-	var cmds []tea.Cmd
-	if l.dirty {
-		l.dirty = false
-		cmds = append(cmds, l.reload(m.ctx, m.eng))
-	}
+	cmds := []tea.Cmd{l.done(func() tea.Cmd { return l.reload(m.ctx, m.eng) })}
 	if msg.err != nil {
 		return tea.Batch(append(cmds, errCmd(fmt.Errorf("list images: %w", msg.err)))...)
 	}

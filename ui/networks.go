@@ -46,11 +46,10 @@ func loadNetworksCmd(ctx context.Context, eng NetworkLister) tea.Cmd {
 // netList is the networks list: the table plus the networks behind it.
 type netList struct {
 	table
-	byID    map[string]engine.Network
-	loading bool
-	dirty   bool
-	stale   bool // a change may have touched the list while it was hidden
-	loaded  bool // a list has arrived once
+	byID map[string]engine.Network
+	loader
+	stale  bool // a change may have touched the list while it was hidden
+	loaded bool // a list has arrived once
 }
 
 // Network list columns.
@@ -79,12 +78,7 @@ func newNetList(st *Styles, keys *ListKeys) netList {
 
 func (l *netList) reload(ctx context.Context, eng NetworkLister) tea.Cmd {
 	l.stale = false
-	if l.loading {
-		l.dirty = true
-		return nil
-	}
-	l.loading = true
-	return loadNetworksCmd(ctx, eng)
+	return l.start(loadNetworksCmd(ctx, eng))
 }
 
 // name returns a network's name, or its short ID.
@@ -103,13 +97,8 @@ func predefinedNetwork(name string) bool {
 
 func (m *Model) gotNetworks(msg networksMsg) tea.Cmd {
 	l := &m.networks
-	l.loading = false
 	l.loaded = true
-	var cmds []tea.Cmd
-	if l.dirty {
-		l.dirty = false
-		cmds = append(cmds, l.reload(m.ctx, m.eng))
-	}
+	cmds := []tea.Cmd{l.done(func() tea.Cmd { return l.reload(m.ctx, m.eng) })}
 	if msg.err != nil {
 		return tea.Batch(append(cmds, errCmd(fmt.Errorf("list networks: %w", msg.err)))...)
 	}

@@ -46,11 +46,10 @@ func loadVolumesCmd(ctx context.Context, eng VolumeLister) tea.Cmd {
 // name (a volume's ID).
 type volList struct {
 	table
-	byName  map[string]engine.Volume
-	loading bool
-	dirty   bool
-	stale   bool // a change may have touched the list while it was hidden
-	loaded  bool // a list has arrived once
+	byName map[string]engine.Volume
+	loader
+	stale  bool // a change may have touched the list while it was hidden
+	loaded bool // a list has arrived once
 }
 
 // Volume list columns.
@@ -75,12 +74,7 @@ func newVolList(st *Styles, keys *ListKeys) volList {
 
 func (l *volList) reload(ctx context.Context, eng VolumeLister) tea.Cmd {
 	l.stale = false
-	if l.loading {
-		l.dirty = true
-		return nil
-	}
-	l.loading = true
-	return loadVolumesCmd(ctx, eng)
+	return l.start(loadVolumesCmd(ctx, eng))
 }
 
 // name returns a volume's name, shortened when it is an anonymous
@@ -94,13 +88,8 @@ func (l *volList) name(id string) string {
 
 func (m *Model) gotVolumes(msg volumesMsg) tea.Cmd {
 	l := &m.volumes
-	l.loading = false
 	l.loaded = true
-	var cmds []tea.Cmd
-	if l.dirty {
-		l.dirty = false
-		cmds = append(cmds, l.reload(m.ctx, m.eng))
-	}
+	cmds := []tea.Cmd{l.done(func() tea.Cmd { return l.reload(m.ctx, m.eng) })}
 	if msg.err != nil {
 		return tea.Batch(append(cmds, errCmd(fmt.Errorf("list volumes: %w", msg.err)))...)
 	}
