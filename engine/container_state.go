@@ -16,9 +16,6 @@ import (
 // Files a container directory holds besides those store.ContainerPaths
 // names. They belong to the container runtime.
 const (
-	// lockFile serializes the commands that change a container (start,
-	// rm, rename, pause) across processes.
-	lockFile = "ctr.lock"
 	// pausedFile marks a container that pause froze.
 	pausedFile = "paused"
 	// stoppedFile marks a container stopped by the user, which restart
@@ -156,24 +153,11 @@ func (e *Engine) tryMonitorLock(id string) (unlock func(), ok bool, err error) {
 // lockContainer takes the lock that serializes changes to container id
 // between processes.
 func (e *Engine) lockContainer(id string) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(e.st.Container(id).Dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
-	if errors.Is(err, os.ErrNotExist) {
+	unlock, err := e.st.LockContainer(id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, &ContainerNotFoundError{Ref: id}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("lock container %s: %w", id, err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock container %s: %w", id, err)
-	}
-	return func() { f.Close() }, nil
+	return unlock, err
 }
 
 func (e *Engine) exists(id, name string) bool {

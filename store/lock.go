@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,9 +42,37 @@ func (s *Store) lockExclusive(name string) (func(), error) {
 }
 
 func (s *Store) flock(name string, how int) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.root, "locks", name+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
+	unlock, err := flockFile(filepath.Join(s.root, "locks", name+".lock"), how)
+	if err != nil && err != unix.EWOULDBLOCK {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return unlock, err
+}
+
+// LockContainer takes the exclusive lock that serializes changes to
+// container id between processes and returns the function that releases
+// it. The lock file lives in the container's directory, so it goes with
+// the container; a container that does not exist gives ErrNotFound.
+func (s *Store) LockContainer(id string) (unlock func(), err error) {
+	if err := validID(id); err != nil {
+		return nil, err
+	}
+	unlock, err = flockFile(filepath.Join(s.Container(id).Dir, "ctr.lock"), unix.LOCK_EX)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("lock container %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	return unlock, nil
+}
+
+// flockFile opens (creating) path and flocks it with how, retrying on
+// EINTR. A lock that LOCK_NB finds taken returns unix.EWOULDBLOCK as is.
+func flockFile(path string, how int) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
 	}
 	for {
 		err = unix.Flock(int(f.Fd()), how)
@@ -53,10 +82,7 @@ func (s *Store) flock(name string, how int) (func(), error) {
 	}
 	if err != nil {
 		f.Close()
-		if err == unix.EWOULDBLOCK {
-			return nil, err
-		}
-		return nil, fmt.Errorf("lock %s: %w", name, err)
+		return nil, err
 	}
 	return func() { f.Close() }, nil
 }

@@ -509,3 +509,35 @@ func TestNoSyncContainer(t *testing.T) {
 		t.Errorf("ContainerIDs after RemoveIncompleteContainers with an empty config = %v, want none", ids)
 	}
 }
+
+func TestLockContainer(t *testing.T) {
+	s := open(t)
+	id := strings.Repeat("ef", 32)
+	if _, err := s.LockContainer(id); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("LockContainer(missing) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.CreateContainer(id, struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := s.LockContainer(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	go func() {
+		second, err := s.LockContainer(id)
+		if err != nil {
+			t.Error(err)
+		} else {
+			second()
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second LockContainer succeeded while the first was held")
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlock()
+	<-got
+}
