@@ -392,43 +392,21 @@ func (e *Engine) Restart(ctx context.Context, ref string, timeout *time.Duration
 
 // Pause freezes every process of running container ref (cgroup freezer).
 func (e *Engine) Pause(ctx context.Context, ref string) error {
-	id, err := e.ResolveContainer(ctx, ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := e.lockContainer(id)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	st, err := e.readState(id)
-	if err != nil {
-		return err
-	}
-	switch st.Status {
-	case StatePaused:
-		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is already paused", id)}
-	case StateRunning:
-	default:
-		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is not running", id)}
-	}
-	cg, err := cgroups.Load(id)
-	if err != nil {
-		return fmt.Errorf("pause container %s: %w", id[:12], err)
-	}
-	if err := cg.Freeze(ctx); err != nil {
-		return fmt.Errorf("pause container %s: %w", id[:12], err)
-	}
-	if err := e.setMarker(id, pausedFile, true); err != nil {
-		cg.Thaw()
-		return err
-	}
-	e.emit("container", "pause", id, nil)
-	return nil
+	return e.setPaused(ctx, ref, true)
 }
 
 // Unpause thaws paused container ref.
 func (e *Engine) Unpause(ctx context.Context, ref string) error {
+	return e.setPaused(ctx, ref, false)
+}
+
+// setPaused freezes (pause) or thaws container ref, refusing with a
+// *StateError when it is not running (pause) or not paused (unpause).
+func (e *Engine) setPaused(ctx context.Context, ref string, pause bool) error {
+	verb := "unpause"
+	if pause {
+		verb = "pause"
+	}
 	id, err := e.ResolveContainer(ctx, ref)
 	if err != nil {
 		return err
@@ -442,20 +420,33 @@ func (e *Engine) Unpause(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	if st.Status != StatePaused {
+	switch {
+	case pause && st.Status == StatePaused:
+		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is already paused", id)}
+	case pause && st.Status != StateRunning:
+		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is not running", id)}
+	case !pause && st.Status != StatePaused:
 		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is not paused", id)}
 	}
 	cg, err := cgroups.Load(id)
 	if err != nil {
-		return fmt.Errorf("unpause container %s: %w", id[:12], err)
+		return fmt.Errorf("%s container %s: %w", verb, id[:12], err)
 	}
-	if err := cg.Thaw(); err != nil {
-		return fmt.Errorf("unpause container %s: %w", id[:12], err)
+	if pause {
+		err = cg.Freeze(ctx)
+	} else {
+		err = cg.Thaw()
 	}
-	if err := e.setMarker(id, pausedFile, false); err != nil {
+	if err != nil {
+		return fmt.Errorf("%s container %s: %w", verb, id[:12], err)
+	}
+	if err := e.setMarker(id, pausedFile, pause); err != nil {
+		if pause {
+			cg.Thaw()
+		}
 		return err
 	}
-	e.emit("container", "unpause", id, nil)
+	e.emit("container", verb, id, nil)
 	return nil
 }
 
