@@ -290,6 +290,11 @@ func (w *Writer) write(s Stream, p []byte, flush bool) error {
 	}
 	w.last = now
 	maxData := cap(w.buf) - recOverhead
+	if w.o.maxSize > 0 {
+		// A record never outgrows a file, so with rotation no file
+		// grows past max-size however much one write brings.
+		maxData = min(maxData, max(int(w.o.maxSize)-fileHeaderSize-recOverhead, 1))
+	}
 	for len(p) > 0 {
 		if w.line[s] >= MaxLine {
 			w.line[s] = 0

@@ -291,6 +291,34 @@ func TestRotation(t *testing.T) {
 	}
 }
 
+// TestRotationBigWrites writes more than max-size at once: the writes are
+// cut into records that fit a file, so no file grows past max-size and the
+// newest data survives whole.
+func TestRotationBigWrites(t *testing.T) {
+	dir := t.TempDir()
+	var ops []op
+	var all string
+	for i := range 8 {
+		s := strings.Repeat(fmt.Sprintf("%d", i), 40<<10) + "\n"
+		ops = append(ops, op{Stdout, s})
+		all += s
+	}
+	path := writeLog(t, dir, ops, MaxSize(16<<10), MaxFiles(2), BufferSize(256<<10))
+	names, _ := filepath.Glob(filepath.Join(dir, "ctr.log*"))
+	if len(names) != 2 {
+		t.Fatalf("files %v, want 2", names)
+	}
+	for _, n := range names {
+		if s := fileSize(t, n); s > 16<<10 {
+			t.Errorf("%s is %d bytes, over max-size", n, s)
+		}
+	}
+	out, _ := streams(readForward(t, openReader(t, path)))
+	if len(out) == 0 || !strings.HasSuffix(all, out) {
+		t.Fatalf("read %d bytes, not a suffix of what was written", len(out))
+	}
+}
+
 // TestWriteDoesNotAllocate checks the capture path allocates nothing per
 // write: the Writer's memory is its one buffer.
 func TestWriteDoesNotAllocate(t *testing.T) {
