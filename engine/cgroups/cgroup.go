@@ -186,6 +186,9 @@ type Cgroup struct {
 	v1 map[string]string
 	// unified is the v2 directory ("" on Legacy hosts).
 	unified string
+	// fresh: every directory is new, with the kernel's defaults, and no
+	// limits were applied yet (Prepare).
+	fresh bool
 }
 
 // hierarchy is one directory tree a container joins.
@@ -301,42 +304,53 @@ func selfCgroups() map[string]string {
 // ErrNoCgroupFS, or ErrUnsupported when r needs a controller the host
 // lacks.
 func New(id string, r Resources, opts ...Option) (*Cgroup, error) {
-	if err := validateName(id); err != nil {
-		return nil, fmt.Errorf("create cgroup %q: %w", id, err)
-	}
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("create cgroup %s: %w", id, err)
 	}
+	c, created, err := prepare(id, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.apply(r, c.fresh); err != nil {
+		removeDirs(created)
+		return nil, fmt.Errorf("create cgroup %s: %w", id, err)
+	}
+	c.fresh = false
+	return c, nil
+}
+
+// Prepare creates the cgroup of container id (or adopts it if it exists)
+// without applying any limit: a process can join it (CLONE_INTO_CGROUP)
+// while its limits are still being worked out, and the first Update
+// applies them as New would. It returns the errors New returns.
+func Prepare(id string, opts ...Option) (*Cgroup, error) {
+	c, _, err := prepare(id, opts)
+	return c, err
+}
+
+func prepare(id string, opts []Option) (c *Cgroup, created []string, err error) {
+	if err := validateName(id); err != nil {
+		return nil, nil, fmt.Errorf("create cgroup %q: %w", id, err)
+	}
 	o, err := makeOptions(opts)
 	if err != nil {
-		return nil, fmt.Errorf("create cgroup %s: %w", id, err)
+		return nil, nil, fmt.Errorf("create cgroup %s: %w", id, err)
 	}
 	hs, err := hierarchies(o)
 	if err != nil {
-		return nil, fmt.Errorf("create cgroup %s: %w", id, err)
+		return nil, nil, fmt.Errorf("create cgroup %s: %w", id, err)
 	}
-	c := &Cgroup{id: id, mode: o.mode, v1: map[string]string{}}
-	var created []string
-	fresh := true // every directory is new, with the kernel's defaults
-	undo := func() {
-		// Nothing has joined the cgroup yet, so nothing can keep the
-		// directories busy for long.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		for _, d := range slices.Backward(created) {
-			_ = removeTree(ctx, d)
-		}
-	}
+	c = &Cgroup{id: id, mode: o.mode, v1: map[string]string{}, fresh: true}
 	for _, h := range hs {
 		dir, made, err := makeDir(h, o, id)
 		if err != nil {
-			undo()
-			return nil, fmt.Errorf("create cgroup %s: %w", id, err)
+			removeDirs(created)
+			return nil, nil, fmt.Errorf("create cgroup %s: %w", id, err)
 		}
 		if made {
 			created = append(created, dir)
-		} else {
-			fresh = false
+		} else if !slices.Contains(created, dir) { // not co-mounted with one made here
+			c.fresh = false
 		}
 		if h.key == UnifiedKey {
 			c.unified = dir
@@ -344,11 +358,18 @@ func New(id string, r Resources, opts ...Option) (*Cgroup, error) {
 			c.v1[h.key] = dir
 		}
 	}
-	if err := c.apply(r, fresh); err != nil {
-		undo()
-		return nil, fmt.Errorf("create cgroup %s: %w", id, err)
+	return c, created, nil
+}
+
+// removeDirs removes the directories a failed New or Prepare created.
+// Nothing has joined the cgroup yet, so nothing can keep them busy for
+// long.
+func removeDirs(created []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, d := range slices.Backward(created) {
+		_ = removeTree(ctx, d)
 	}
-	return c, nil
 }
 
 // makeDir creates the container's directory in h, trying each candidate
@@ -546,9 +567,10 @@ func (c *Cgroup) Update(r Resources) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("update cgroup %s: %w", c.id, err)
 	}
-	if err := c.apply(r, false); err != nil {
+	if err := c.apply(r, c.fresh); err != nil {
 		return fmt.Errorf("update cgroup %s: %w", c.id, gone(err))
 	}
+	c.fresh = false
 	return nil
 }
 

@@ -448,3 +448,37 @@ func TestDeviceRuleString(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareThenUpdate checks that Prepare makes the directories without
+// writing any limit, and that the first Update then applies the limits
+// (and leaves the defaults of fresh directories unwritten) as New would.
+func TestPrepareThenUpdate(t *testing.T) {
+	root := fakeV1(t, true)
+	cg, err := Prepare("c2", WithRoot(root), WithMode(Hybrid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cg.Paths()
+	for k, d := range p {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s directory after Prepare: %v", k, err)
+		}
+	}
+	for _, f := range []string{"memory.limit_in_bytes", "devices.deny", "devices.allow"} {
+		d := p["memory"]
+		if strings.HasPrefix(f, "devices") {
+			d = p["devices"]
+		}
+		if _, err := os.Stat(filepath.Join(d, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("Prepare wrote %s: %v", f, err)
+		}
+	}
+	if err := cg.Update(Resources{MemoryLimit: 32 << 20, Devices: DefaultDevices()}); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, p["memory"], map[string]string{"memory.limit_in_bytes": "33554432"})
+	checkFiles(t, p["devices"], map[string]string{"devices.deny": "a"})
+	if _, err := os.Stat(filepath.Join(p["pids"], "pids.max")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("first Update wrote pids.max without a pids limit: %v", err)
+	}
+}
