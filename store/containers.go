@@ -283,3 +283,61 @@ func checkName(name string) error {
 
 // CheckName reports whether name is a valid container or volume name.
 func CheckName(name string) error { return checkName(name) }
+
+// InitLayer returns the directory every container's overlay has as its
+// top lower layer, docker's "-init" layer: the mount points of /dev,
+// /proc, /sys and the /etc files a container gets bound over
+// (etc/hosts, etc/hostname, etc/resolv.conf, dev/console) and etc/mtab.
+// Its content is the same for every container, so the store holds one,
+// made on first use: staged, then renamed into place, so it is complete
+// or absent. Being a lower layer, it never shows in diff or commit.
+func (s *Store) InitLayer() (string, error) {
+	dir := filepath.Join(s.root, "containers", ".init")
+	if _, err := os.Lstat(dir); err == nil {
+		return dir, nil
+	}
+	stage, release, err := s.stage(filepath.Join(s.root, "tmp"), ".tmp-init-", true)
+	if err != nil {
+		return "", fmt.Errorf("create init layer: %w", err)
+	}
+	defer release()
+	if err := writeInitLayer(stage); err != nil {
+		os.RemoveAll(stage)
+		return "", fmt.Errorf("create init layer: %w", err)
+	}
+	if err := os.Chmod(stage, 0o755); err != nil {
+		os.RemoveAll(stage)
+		return "", fmt.Errorf("create init layer: %w", err)
+	}
+	// Another process may have made it meanwhile: either one serves.
+	if err := os.Rename(stage, dir); err != nil {
+		os.RemoveAll(stage)
+		if _, serr := os.Lstat(dir); serr != nil {
+			return "", fmt.Errorf("create init layer: %w", err)
+		}
+		return dir, nil
+	}
+	return dir, syncDir(filepath.Dir(dir))
+}
+
+func writeInitLayer(dir string) error {
+	for _, d := range []string{"dev/pts", "dev/shm", "proc", "sys", "etc"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{"etc/hosts", "etc/hostname", "etc/resolv.conf", "dev/console"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.Symlink("/proc/mounts", filepath.Join(dir, "etc/mtab")); err != nil {
+		return err
+	}
+	for _, d := range []string{"dev", "etc", ""} {
+		if err := syncDir(filepath.Join(dir, d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -87,48 +87,74 @@ func flockFile(path string, how int) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
-// stagingBusy reports whether the staging entry name is still owned by a
-// live process, which holds the lock "stage-<name>" while it writes.
-func (s *Store) stagingBusy(name string) bool {
-	unlock, ok, err := s.TryLock("stage-" + name)
-	if err != nil || !ok {
-		return true
+// stagingName returns prefix plus random characters.
+func stagingName(prefix string) (string, error) {
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", err
 	}
-	unlock()
-	os.Remove(filepath.Join(s.root, "locks", "stage-"+name+".lock"))
-	return false
+	return prefix + hex.EncodeToString(rnd[:]), nil
+}
+
+// lockEntry flocks f exclusively, retrying on EINTR.
+func lockEntry(f *os.File) error {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// stagingBusy reports whether the staging entry at path is still owned by
+// a live process, which holds a flock on the entry itself while it writes.
+func stagingBusy(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist)
+	}
+	defer f.Close()
+	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
 }
 
 // stage creates a staging entry (a directory if mkdir, else an empty file)
-// under dir, named prefix plus random characters and locked for this
+// under dir, named prefix plus random characters and flocked by this
 // process, and returns its path and the function that releases the lock.
+// The lock is on the entry itself, which costs no lock file of its own
+// (creating and deleting files is much of what a short container's start
+// costs).
 func (s *Store) stage(dir, prefix string, mkdir bool) (string, func(), error) {
-	var rnd [8]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return "", nil, err
-	}
-	name := prefix + hex.EncodeToString(rnd[:])
-	unlock, err := s.lockExclusive("stage-" + name)
+	name, err := stagingName(prefix)
 	if err != nil {
 		return "", nil, err
-	}
-	release := func() {
-		os.Remove(filepath.Join(s.root, "locks", "stage-"+name+".lock"))
-		unlock()
 	}
 	path := filepath.Join(dir, name)
-	if mkdir {
-		err = os.Mkdir(path, 0o700)
-	} else {
-		var f *os.File
-		f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err == nil {
-			err = f.Close()
-		}
-	}
+	// Repair removes the entries no process holds, under the repair lock
+	// taken exclusively: taken shared here, it keeps the repair away from
+	// the moment between the entry's creation and its lock.
+	unlockRepair, err := s.flock("repair", unix.LOCK_SH)
 	if err != nil {
-		release()
 		return "", nil, err
 	}
-	return path, release, nil
+	defer unlockRepair()
+	var f *os.File
+	if mkdir {
+		if err = os.Mkdir(path, 0o700); err == nil {
+			f, err = os.Open(path)
+			if err != nil {
+				os.Remove(path)
+			}
+		}
+	} else {
+		f, err = os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if err := lockEntry(f); err != nil {
+		f.Close()
+		os.Remove(path)
+		return "", nil, err
+	}
+	return path, func() { f.Close() }, nil
 }

@@ -122,7 +122,7 @@ func (s *Store) repair() error {
 			if dir == filepath.Join(s.root, "layers") && !isStaging(name) {
 				continue
 			}
-			if s.stagingBusy(name) {
+			if stagingBusy(filepath.Join(dir, name)) {
 				continue
 			}
 			s.log.Info("remove staged leftover", "path", filepath.Join(dir, name))
@@ -220,25 +220,33 @@ func (s *Store) removeAll(path string) error {
 	return remove()
 }
 
-// detach renames path into a locked staging directory in tmp/ and returns
-// the function that removes it there. Until that runs (or if the process
-// dies first) the entry waits in tmp/, which Open clears once no process
-// holds its lock. A missing path gives a remove that does nothing.
+// detach renames path into tmp/ as a staging entry, locked as stage
+// locks its entries, and returns the function that removes it there.
+// Until that runs (or if the process dies first) the entry waits in tmp/,
+// which Open clears once no process holds its lock. A missing path gives
+// a remove that does nothing.
 func (s *Store) detach(path string) (remove func() error, err error) {
-	if _, err := os.Lstat(path); os.IsNotExist(err) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
 		return func() error { return nil }, nil
 	}
-	gone, release, err := s.stage(filepath.Join(s.root, "tmp"), ".tmp-rm-", true)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Rename(path, filepath.Join(gone, "x")); err != nil {
-		os.Remove(gone)
-		release()
+	name, err := stagingName(".tmp-rm-")
+	if err == nil {
+		err = lockEntry(f)
+	}
+	gone := filepath.Join(s.root, "tmp", name)
+	if err == nil {
+		err = os.Rename(path, gone)
+	}
+	if err != nil {
+		f.Close()
 		return nil, err
 	}
 	return func() error {
-		defer release()
+		defer f.Close()
 		return os.RemoveAll(gone)
 	}, nil
 }

@@ -300,6 +300,34 @@ func TestOpenWithoutRepair(t *testing.T) {
 	}
 }
 
+// TestRepairKeepsLiveStaging checks that Open's repair leaves a staging
+// entry alone while its writer holds it, and removes it once released.
+func TestRepairKeepsLiveStaging(t *testing.T) {
+	s := open(t)
+	for _, mkdir := range []bool{false, true} {
+		path, release, err := s.stage(filepath.Join(s.Root(), "tmp"), ".tmp-f-", mkdir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(s.Root()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("Open removed a staging entry its writer holds (dir %v): %v", mkdir, err)
+		}
+		release()
+		if _, err := Open(s.Root()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("Open left a released staging entry (dir %v): %v", mkdir, err)
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(s.Root(), "locks")); len(ents) > 1 {
+		t.Errorf("locks/ holds %d files after staging, want only the repair lock", len(ents))
+	}
+}
+
 func TestVolumes(t *testing.T) {
 	s := open(t)
 	if err := s.CreateVolume(Volume{Name: "data"}); err != nil {
