@@ -130,38 +130,43 @@ const defaultNetworkMode = DefaultBridge
 // returns an *ImageNotFoundError, a *NameConflictError, or ErrInvalid for
 // bad options; on any error nothing is left behind.
 func (e *Engine) Create(ctx context.Context, o CreateOptions) (string, error) {
+	id, err := newContainerID()
+	if err != nil {
+		return "", fmt.Errorf("create container: %w", err)
+	}
+	return id, e.create(ctx, o, id)
+}
+
+// create creates container id as Create does.
+func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 	img, icfg, err := e.LookupImage(ctx, o.Image)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if o.Name != "" {
 		if err := store.CheckName(o.Name); err != nil {
-			return "", invalidf("invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
+			return invalidf("invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 		}
 	}
 	cfg, host, err := mergeConfig(icfg, o)
 	if err != nil {
-		return "", err
+		return err
 	}
 	full := append(append([]string(nil), cfg.Entrypoint...), cfg.Cmd...)
 	if len(full) == 0 {
-		return "", fmt.Errorf("create container: %w: no command specified", ErrInvalid)
+		return fmt.Errorf("create container: %w: no command specified", ErrInvalid)
 	}
 	if _, err := e.networkFor(host.NetworkMode); err != nil {
-		return "", err
+		return err
 	}
 	if len(o.NetworkAliases) > 0 {
 		if m := host.NetworkMode; m == DefaultBridge || m == "host" || m == "none" {
-			return "", netInvalid("network-scoped alias is supported only for containers in user defined networks")
+			return netInvalid("network-scoped alias is supported only for containers in user defined networks")
 		}
 	}
 	mounts, err := parseMounts(o.Volumes, o.Tmpfs, cfg.Volumes)
 	if err != nil {
-		return "", err
-	}
-	id, err := newContainerID()
-	if err != nil {
-		return "", fmt.Errorf("create container: %w", err)
+		return err
 	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = id[:12]
@@ -184,11 +189,11 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (string, error) {
 		Aliases:    o.NetworkAliases,
 	}
 	var made []string // volumes made for this container, removed on failure
-	fail := func(err error) (string, error) {
+	fail := func(err error) error {
 		for _, v := range made {
 			e.st.DeleteVolume(v)
 		}
-		return "", err
+		return err
 	}
 	for i := range mounts {
 		m := &mounts[i]
@@ -260,7 +265,7 @@ func (e *Engine) Create(ctx context.Context, o CreateOptions) (string, error) {
 		e.emit("volume", "create", v, nil)
 	}
 	e.emit("container", "create", id, map[string]string{"name": name, "image": o.Image})
-	return id, nil
+	return nil
 }
 
 // mergeConfig applies the caller's options over the image's config as
@@ -542,23 +547,12 @@ func bindSpec(m mountRecord) string {
 	return s
 }
 
-// prepareContainerFiles writes the files a container's start needs that
-// are not in its config: the init layer with the mount points of the
-// /etc files, and the hosts, hostname and resolv.conf files bound there.
+// prepareContainerFiles makes sure the store's init layer exists and
+// writes the hosts, hostname and resolv.conf files bound over its mount
+// points.
 func (e *Engine) prepareContainerFiles(rec *containerRecord) error {
 	p := e.st.Container(rec.ID)
-	init := filepath.Join(p.Dir, initLayerDir)
-	for _, d := range []string{"dev/pts", "dev/shm", "proc", "sys", "etc"} {
-		if err := os.MkdirAll(filepath.Join(init, d), 0o755); err != nil {
-			return err
-		}
-	}
-	for _, f := range []string{"etc/hosts", "etc/hostname", "etc/resolv.conf", "dev/console"} {
-		if err := os.WriteFile(filepath.Join(init, f), nil, 0o644); err != nil {
-			return err
-		}
-	}
-	if err := os.Symlink("/proc/mounts", filepath.Join(init, "etc/mtab")); err != nil && !errors.Is(err, os.ErrExist) {
+	if _, err := e.st.InitLayer(); err != nil {
 		return err
 	}
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"

@@ -94,6 +94,9 @@ func (e *Engine) InspectContainer(ctx context.Context, ref string) (ContainerIns
 	}
 	p := e.st.Container(id)
 	var lowers []string
+	if init, err := e.initLayer(rec.ID); err == nil {
+		lowers = append(lowers, init)
+	}
 	for i := len(rec.Layers) - 1; i >= 0; i-- {
 		lowers = append(lowers, e.st.LayerDir(rec.Layers[i]))
 	}
@@ -136,7 +139,7 @@ func (e *Engine) InspectContainer(ctx context.Context, ref string) (ContainerIns
 		Platform:       "linux",
 		HostConfig:     rec.HostConfig,
 		GraphDriver: GraphDriver{Name: "overlay2", Data: map[string]string{
-			"LowerDir":  strings.Join(append([]string{p.Dir + "/" + initLayerDir}, lowers...), ":"),
+			"LowerDir":  strings.Join(lowers, ":"),
 			"UpperDir":  p.Upper,
 			"WorkDir":   p.Work,
 			"MergedDir": p.Merged,

@@ -59,18 +59,22 @@ func (e *Engine) start(ctx context.Context, ref string, attach bool) (net.Conn, 
 
 // Run creates a container as Create does and starts it as Start does, or
 // with attach as StartAttach does, and returns its ID and the attach
-// connection. It forks the container's monitor first, so that the
-// monitor's own start-up overlaps the creation (the whole of run is the
+// connection. It forks the container's monitor first, with the ID the
+// container will have, so that the monitor's start-up and its start of
+// the container's init overlap the creation (the whole of run is the
 // critical path of a short container). If the creation fails, the
 // monitor exits and nothing is left; a failed start leaves the created
 // container, as Start does.
 func (e *Engine) Run(ctx context.Context, o CreateOptions, attach bool) (string, net.Conn, error) {
-	mp, err := e.forkMonitor("", attach)
+	id, err := newContainerID()
+	if err != nil {
+		return "", nil, fmt.Errorf("create container: %w", err)
+	}
+	mp, err := e.forkMonitor(id, attach, true)
 	if err != nil {
 		return "", nil, err
 	}
-	id, err := e.Create(ctx, o)
-	if err != nil {
+	if err := e.create(ctx, o, id); err != nil {
 		mp.close()
 		return "", nil, err
 	}
@@ -105,10 +109,10 @@ func (e *Engine) startWith(ctx context.Context, id string, attach bool, mp *moni
 		return nil, err
 	}
 	if mp == nil {
-		if mp, err = e.forkMonitor(id, attach); err != nil {
+		if mp, err = e.forkMonitor(id, attach, false); err != nil {
 			return nil, err
 		}
-	} else if err := mp.setID(id); err != nil {
+	} else if err := mp.created(); err != nil {
 		mp.close()
 		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("start container %s: %v", id[:12], err)}
 	}
@@ -130,19 +134,16 @@ func (e *Engine) startWith(ctx context.Context, id string, attach bool, mp *moni
 // monitorProc is a container's monitor as its starter sees it until the
 // monitor reports the start.
 type monitorProc struct {
-	rd   *os.File // the monitor's start report
-	idw  *os.File // the container ID, for a monitor forked before it
-	conn net.Conn // the attach connection, or nil
+	rd       *os.File // the monitor's start report
+	createdw *os.File // for a monitor forked before its container: says it exists
+	conn     net.Conn // the attach connection, or nil
 }
 
-// forkMonitor starts the monitor of container id, or with id "" a
-// monitor that waits for the ID (setID) and exits if it gets none.
-func (e *Engine) forkMonitor(id string, attach bool) (*monitorProc, error) {
+// forkMonitor starts the monitor of container id. With wait, the
+// container is still being created: the monitor waits until created
+// says it exists, and exits if it is not told.
+func (e *Engine) forkMonitor(id string, attach, wait bool) (*monitorProc, error) {
 	what := "container " + id
-	arg := id
-	if id == "" {
-		what, arg = "a container", monitorIDFromPipe
-	}
 	rd, wr, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", what, err)
@@ -151,7 +152,7 @@ func (e *Engine) forkMonitor(id string, attach bool) (*monitorProc, error) {
 	mp := &monitorProc{rd: rd}
 	cmd := &exec.Cmd{
 		Path:        e.opts.self,
-		Args:        []string{"berth-monitor", e.st.Root(), arg},
+		Args:        []string{"berth-monitor", e.st.Root(), id},
 		Env:         helperEnv(),
 		ExtraFiles:  []*os.File{wr, nil},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
@@ -174,15 +175,16 @@ func (e *Engine) forkMonitor(id string, attach bool) (*monitorProc, error) {
 		cmd.ExtraFiles[1] = theirs
 		cmd.Args = append(cmd.Args, "attach")
 	}
-	if id == "" {
-		idr, idw, err := os.Pipe()
+	if wait {
+		r, w, err := os.Pipe()
 		if err != nil {
 			mp.close()
 			return nil, fmt.Errorf("start %s: %w", what, err)
 		}
-		defer idr.Close()
-		mp.idw = idw
-		cmd.ExtraFiles = append(cmd.ExtraFiles, idr)
+		defer r.Close()
+		mp.createdw = w
+		cmd.ExtraFiles = append(cmd.ExtraFiles, r)
+		cmd.Args = append(cmd.Args, monitorWaitArg)
 	}
 	if err := cmd.Start(); err != nil {
 		mp.close()
@@ -194,13 +196,14 @@ func (e *Engine) forkMonitor(id string, attach bool) (*monitorProc, error) {
 	return mp, nil
 }
 
-// setID gives a monitor forked before its container the container's ID.
-func (mp *monitorProc) setID(id string) error {
-	_, err := mp.idw.WriteString(id)
-	if cerr := mp.idw.Close(); err == nil {
+// created tells a monitor forked before its container that the
+// container exists.
+func (mp *monitorProc) created() error {
+	_, err := mp.createdw.Write([]byte{1})
+	if cerr := mp.createdw.Close(); err == nil {
 		err = cerr
 	}
-	mp.idw = nil
+	mp.createdw = nil
 	return err
 }
 
@@ -230,7 +233,7 @@ func (mp *monitorProc) close() {
 	if mp == nil {
 		return
 	}
-	for _, f := range []*os.File{mp.rd, mp.idw} {
+	for _, f := range []*os.File{mp.rd, mp.createdw} {
 		if f != nil {
 			f.Close()
 		}
@@ -597,11 +600,6 @@ func (e *Engine) deleteContainer(ctx context.Context, rec *containerRecord, volu
 // files (which the store's repair does if it never runs).
 func (e *Engine) detachContainer(ctx context.Context, rec *containerRecord, volumes, cgroup bool) (remove func() error, err error) {
 	id := rec.ID
-	if n, err := e.networkFor(rec.HostConfig.NetworkMode); err == nil {
-		if err := n.Release(ctx, rec); err != nil {
-			e.log.Warn("release network", "container", id, "err", err)
-		}
-	}
 	if cgroup {
 		if cg, err := cgroups.Load(id); err == nil {
 			cg.KillAll(ctx, syscall.SIGKILL)
@@ -610,13 +608,33 @@ func (e *Engine) detachContainer(ctx context.Context, rec *containerRecord, volu
 			}
 		}
 	}
+	if remove, err = e.unlistContainer(id); err != nil {
+		return nil, err
+	}
+	e.forgetContainer(ctx, rec, volumes)
+	return remove, nil
+}
+
+// unlistContainer takes container id out of the store with one rename:
+// from then on it is neither listed nor found, and its name can be taken
+// over. The returned function deletes its files.
+func (e *Engine) unlistContainer(id string) (remove func() error, err error) {
 	// Nothing is mounted on merged in the host's namespace except by a
 	// killed export; never walk into a mount when deleting.
 	for unix.Unmount(e.st.Container(id).Merged, unix.MNT_DETACH) == nil {
 	}
-	remove, err = e.st.DetachContainer(id)
-	if err != nil {
-		return nil, err
+	return e.st.DetachContainer(id)
+}
+
+// forgetContainer releases what an unlisted container held besides its
+// files and cgroup: its network, its name, with volumes its anonymous
+// volumes, and reports its destruction.
+func (e *Engine) forgetContainer(ctx context.Context, rec *containerRecord, volumes bool) {
+	id := rec.ID
+	if n, err := e.networkFor(rec.HostConfig.NetworkMode); err == nil {
+		if err := n.Release(ctx, rec); err != nil {
+			e.log.Warn("release network", "container", id, "err", err)
+		}
 	}
 	if err := e.st.ReleaseName(rec.Name, id); err != nil {
 		e.log.Warn("release name", "container", id, "err", err)
@@ -631,7 +649,6 @@ func (e *Engine) detachContainer(ctx context.Context, rec *containerRecord, volu
 		}
 	}
 	e.emit("container", "destroy", id, map[string]string{"name": rec.Name, "image": rec.Image})
-	return remove, nil
 }
 
 // cleanupAfterMonitor removes what a monitor that died left: the

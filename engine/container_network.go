@@ -3,9 +3,8 @@ package engine
 import "context"
 
 // containerNetwork wires a container's network namespace. The monitor
-// calls Attach once per start, after the container's init exists in its
-// new namespaces (so /proc/PID/ns/net is there) and before the
-// container's process runs, and Detach after the process exited, before a
+// calls Attach once per start, once the container's init and its new
+// network namespace exist and before the container's process runs, and Detach after the process exited, before a
 // restart or the final exit. Remove calls Release when the container is
 // deleted, to free what outlives a stop (address leases, names).
 //
@@ -16,9 +15,10 @@ type containerNetwork interface {
 	// NewNamespace reports whether the container gets its own network
 	// namespace (false for host networking).
 	NewNamespace() bool
-	// Attach connects the network namespace of process pid. An error
-	// fails the start with exit code 125.
-	Attach(ctx context.Context, c *containerRecord, pid int) error
+	// Attach connects netns, the path of the network namespace of the
+	// container's init pid ("" without one of its own). An error fails
+	// the start with exit code 125.
+	Attach(ctx context.Context, c *containerRecord, pid int, netns string) error
 	// Detach undoes Attach; it is idempotent and runs even when the
 	// process died.
 	Detach(ctx context.Context, c *containerRecord) error
@@ -46,16 +46,16 @@ func (e *Engine) networkFor(mode string) (containerNetwork, error) {
 // init brings up.
 type noneNetwork struct{}
 
-func (noneNetwork) NewNamespace() bool                                  { return true }
-func (noneNetwork) Attach(context.Context, *containerRecord, int) error { return nil }
-func (noneNetwork) Detach(context.Context, *containerRecord) error      { return nil }
-func (noneNetwork) Release(context.Context, *containerRecord) error     { return nil }
+func (noneNetwork) NewNamespace() bool                                          { return true }
+func (noneNetwork) Attach(context.Context, *containerRecord, int, string) error { return nil }
+func (noneNetwork) Detach(context.Context, *containerRecord) error              { return nil }
+func (noneNetwork) Release(context.Context, *containerRecord) error             { return nil }
 
 // hostNetwork is --network host: the container shares the host's network
 // namespace.
 type hostNetwork struct{}
 
-func (hostNetwork) NewNamespace() bool                                  { return false }
-func (hostNetwork) Attach(context.Context, *containerRecord, int) error { return nil }
-func (hostNetwork) Detach(context.Context, *containerRecord) error      { return nil }
-func (hostNetwork) Release(context.Context, *containerRecord) error     { return nil }
+func (hostNetwork) NewNamespace() bool                                          { return false }
+func (hostNetwork) Attach(context.Context, *containerRecord, int, string) error { return nil }
+func (hostNetwork) Detach(context.Context, *containerRecord) error              { return nil }
+func (hostNetwork) Release(context.Context, *containerRecord) error             { return nil }

@@ -21,13 +21,22 @@ const (
 	// stoppedFile marks a container stopped by the user, which restart
 	// policies leave stopped.
 	stoppedFile = "stopped"
-	// initLayerDir is the container's own lowest-but-one overlay layer
-	// with the mount points of /etc/hosts and friends, as docker's
-	// "-init" layer: they never show up in diff or commit.
+	// initLayerDir is the init layer (store.InitLayer) of a container
+	// created before the store shared one among all containers.
 	initLayerDir = "init"
 	// stateTmpFile is where state.json is written before its rename.
 	stateTmpFile = "state.json.tmp"
 )
+
+// initLayer returns the top lower layer of container id's overlay: the
+// store's init layer, or the container's own copy of it.
+func (e *Engine) initLayer(id string) (string, error) {
+	own := filepath.Join(e.st.Container(id).Dir, initLayerDir)
+	if _, err := os.Lstat(own); err == nil {
+		return own, nil
+	}
+	return e.st.InitLayer()
+}
 
 // errMonitorDied is the reason recorded for a container whose monitor
 // went away without recording its exit.

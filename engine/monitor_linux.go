@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -27,15 +28,16 @@ import (
 
 // Descriptors the starter passes to the monitor.
 const (
-	monitorReadyFd  = 3 // pipe: the monitor writes one startReport
-	monitorAttachFd = 4 // optional: a connected attach client
-	monitorIDFd     = 5 // with monitorIDFromPipe: the container's ID
+	monitorReadyFd   = 3 // pipe: the monitor writes one startReport
+	monitorAttachFd  = 4 // optional: a connected attach client
+	monitorCreatedFd = 5 // with monitorWaitArg: one byte once the container exists
 )
 
-// monitorIDFromPipe in place of the container ID tells a monitor, forked
-// before its container was created (Run), to read the ID from fd 5. It
-// exits quietly if it gets none: its container was not created.
-const monitorIDFromPipe = "-"
+// monitorWaitArg among the monitor's arguments says it was forked before
+// its container was created (Run): it starts the init at once and waits
+// for one byte on fd 5 before it reads the container's record, and exits
+// quietly if the pipe closes without it (the creation failed).
+const monitorWaitArg = "wait"
 
 // monitorFile is held open for writing (and flocked) by a container's
 // monitor for its whole life. Its lock tells whether the monitor lives;
@@ -51,7 +53,8 @@ type startReport struct {
 
 // MonitorMain is the entry point of a container's monitor, the small
 // process (berth re-executed, argv[0] "berth-monitor", arguments: store
-// root, container ID, and "attach" when a client is connected on fd 4)
+// root, container ID, then "attach" when a client is connected on fd 4
+// and "wait" (monitorWaitArg) when the container is still being created)
 // that runs in its own session for as long as the container runs. It
 // starts the container's init, records the container's state, copies its
 // output into ctr.log and to attach clients, serves attach.sock, applies
@@ -65,12 +68,20 @@ func MonitorMain() {
 		os.Exit(125)
 	}
 	if len(os.Args) < 3 {
-		fail(errors.New("usage: berth-monitor ROOT ID|- [attach]"))
+		fail(errors.New("usage: berth-monitor ROOT ID [attach] [wait]"))
 	}
 	root, id := os.Args[1], os.Args[2]
-	var attach *os.File
-	if len(os.Args) > 3 && os.Args[3] == "attach" {
-		attach = os.NewFile(monitorAttachFd, "attach")
+	if len(id) != 64 || !isHex(id) {
+		fail(fmt.Errorf("start container: bad container id %q", id))
+	}
+	var attach, created *os.File
+	for _, a := range os.Args[3:] {
+		switch a {
+		case "attach":
+			attach = os.NewFile(monitorAttachFd, "attach")
+		case monitorWaitArg:
+			created = os.NewFile(monitorCreatedFd, "created")
+		}
 	}
 	lf, err := os.OpenFile(filepath.Join(root, "berth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -83,16 +94,7 @@ func MonitorMain() {
 		fail(err)
 	}
 	e := New(st, log)
-	if id == monitorIDFromPipe {
-		b, err := io.ReadAll(io.LimitReader(os.NewFile(monitorIDFd, "id"), 65))
-		if err != nil || len(b) == 0 {
-			os.Exit(0)
-		}
-		if id = string(b); len(id) != 64 || !isHex(id) {
-			fail(fmt.Errorf("start container: bad container id %q", id))
-		}
-	}
-	os.Exit(e.runMonitor(id, ready, attach))
+	os.Exit(e.runMonitor(id, ready, attach, created))
 }
 
 // monitor is the state of one monitor process.
@@ -116,41 +118,66 @@ type monitor struct {
 	mntNS *os.File
 }
 
-func (e *Engine) runMonitor(id string, ready, attach *os.File) int {
+func (e *Engine) runMonitor(id string, ready, attach, created *os.File) int {
 	m := &monitor{e: e, id: id, p: e.st.Container(id), ready: ready, wake: make(chan os.Signal, 1)}
-	if err := m.setup(); err != nil {
+	var err error
+	if m.exe, err = e.sealExe(); err != nil {
 		m.report(startReport{Code: 125, Error: err.Error()})
 		return 125
 	}
 	defer m.exe.Close()
-	// The init starts first: its start-up runs while the monitor opens
-	// the log and the attach socket.
+	// The init starts first, before the container's record is read (for
+	// run, before it is even written): what the init needs at its clone
+	// is the same for every container, and its start-up, a Go runtime's,
+	// then runs alongside the creation, the monitor's setup, the log and
+	// the attach socket. What depends on the record comes with its spec.
 	first, serr := m.startInit()
-	if err := m.openLog(); err != nil {
+	abort := func(err error) int {
 		if first != nil {
 			first.kill(m)
 		}
+		if err == nil {
+			return 0
+		}
 		m.report(startReport{Code: 125, Error: err.Error()})
 		return 125
+	}
+	if created != nil {
+		n, _ := created.Read(make([]byte, 1))
+		created.Close()
+		if n != 1 {
+			return abort(nil)
+		}
+	}
+	if err := m.setup(); err != nil {
+		return abort(err)
+	}
+	if err := m.openLog(); err != nil {
+		return abort(err)
 	}
 	signal.Notify(m.wake, syscall.SIGUSR1)
 	m.hub = m.newHub(attach)
 	code := m.loop(first, serr)
 	m.logw.Close()
-	// With --rm the container leaves the listings before its exit is
-	// reported, as docker's run --rm returns only once the container is
-	// removed; deleting its files, its cgroup and its mounts (the kernel
-	// tears a mount namespace down in about a millisecond) waits until
-	// the exit is reported.
+	// With --rm the container leaves the listings (one rename) before its
+	// exit is reported, as docker's run --rm returns only once the
+	// container is removed; the rest (its die and destroy events, its
+	// name and network, its mounts, cgroup and files: the kernel tears a
+	// mount namespace down in about a millisecond) follows the report.
 	var remove func() error
-	if m.rec.HostConfig.AutoRemove {
-		r, err := e.detachContainer(context.Background(), m.rec, true, false)
+	autoRemove := m.rec.HostConfig.AutoRemove
+	if autoRemove {
+		r, err := e.unlistContainer(id)
 		if err != nil {
 			e.log.Warn("remove container", "container", id, "err", err)
 		}
 		remove = r
 	}
 	m.hub.end(code)
+	if autoRemove {
+		m.emitDie(code)
+		e.forgetContainer(context.Background(), m.rec, true)
+	}
 	m.releaseRun()
 	if remove != nil {
 		if err := remove(); err != nil {
@@ -190,9 +217,6 @@ func (m *monitor) setup() error {
 		return fmt.Errorf("start container %s: %w", m.id, err)
 	}
 	if m.rec, err = m.e.readRecord(m.id); err != nil {
-		return err
-	}
-	if m.exe, err = m.e.sealExe(); err != nil {
 		return err
 	}
 	if m.net, err = m.e.networkFor(m.rec.HostConfig.NetworkMode); err != nil {
@@ -266,13 +290,18 @@ func (m *monitor) loop(first *initProc, firstErr *StartError) int {
 		stopped := m.e.exists(m.id, stoppedFile)
 		if stopped || !shouldRestart(policy, code, m.state.RestartCount) {
 			m.state.Status = StateExited
-			m.writeState()
-			m.e.emit("container", "die", m.id, m.attrs(map[string]string{"exitCode": fmt.Sprint(code)}))
+			// A container removed on exit (--rm) leaves the store next
+			// (runMonitor), which reports its end after that: its last
+			// state would be written to be deleted.
+			if !m.rec.HostConfig.AutoRemove {
+				m.writeState()
+				m.emitDie(code)
+			}
 			return code
 		}
 		m.state.Status = StateRestarting
 		m.writeState()
-		m.e.emit("container", "die", m.id, m.attrs(map[string]string{"exitCode": fmt.Sprint(code)}))
+		m.emitDie(code)
 		if time.Since(started) >= 10*time.Second {
 			backoff = 100 * time.Millisecond
 		}
@@ -300,6 +329,11 @@ func shouldRestart(p RestartPolicy, code, restarts int) bool {
 		return code != 0 && (p.MaximumRetryCount == 0 || restarts < p.MaximumRetryCount)
 	}
 	return false
+}
+
+// emitDie reports the exit of the container's process.
+func (m *monitor) emitDie(code int) {
+	m.e.emit("container", "die", m.id, m.attrs(map[string]string{"exitCode": fmt.Sprint(code)}))
 }
 
 func (m *monitor) attrs(extra map[string]string) map[string]string {
@@ -334,17 +368,8 @@ func (r *containerRecord) resources() cgroups.Resources {
 // initProc is a container init started in its namespaces and cgroup,
 // waiting for its spec on the sync socket.
 type initProc struct {
-	cmd *exec.Cmd
-	// thread is the thread the init was started from, in the
-	// container's new network namespace (nil without one); it must
-	// outlive the init (see netnsThread).
-	thread *netnsThread
-	sock   int // the monitor's end of the sync socket
-	st     *stdio
-	// res are the container's limits; those not applied yet (a pids
-	// limit, see startInit) are applied when the init is ready.
-	res         cgroups.Resources
-	waitRelease bool
+	cmd  *exec.Cmd
+	sock int // the monitor's end of the sync socket
 	// cgroupTasks are the v1 cgroups the init joins itself.
 	cgroupTasks []string
 }
@@ -353,50 +378,22 @@ type initProc struct {
 func (p *initProc) kill(m *monitor) {
 	p.cmd.Process.Kill()
 	p.cmd.Wait()
-	p.closeThread()
 	unix.Close(p.sock)
-	p.st.closeParent()
 	m.releaseRun()
 }
 
-// closeThread lets the thread the init was started from end; the init
-// has exited.
-func (p *initProc) closeThread() {
-	if p.thread != nil {
-		p.thread.close()
-		p.thread = nil
-	}
-}
-
-// startInit creates the container's cgroup and starts its init (the berth
-// binary, re-executed from its sealed copy) in new namespaces inside it.
-// The init's start-up, a Go runtime's, then runs alongside whatever the
-// monitor does before it sends the spec (runOnce). On failure the cgroup
-// is gone again.
+// startInit creates the container's cgroup, without limits yet, and starts
+// its init (the berth binary, re-executed from its sealed copy) in new
+// namespaces inside it. It needs nothing from the container's record: the
+// init waits on its sync socket for the spec, which brings the network
+// namespace, the standard streams and the limits' release (runOnce). On
+// failure the cgroup is gone again.
 func (m *monitor) startInit() (*initProc, *StartError) {
-	// The init is a Go process with several threads: a pids limit below
-	// their number would stop the runtime from starting one and abort the
-	// init. Such a limit is applied only once the init is ready to exec
-	// (pids.max below the current count kills nothing, it only refuses
-	// new tasks), as runc applies its resources on procReady.
-	var thread *netnsThread
-	if m.net.NewNamespace() {
-		thread = newNetnsThread()
-	}
 	fail := func(code int, err error) (*initProc, *StartError) {
-		if thread != nil {
-			thread.close()
-		}
 		m.releaseRun()
 		return nil, &StartError{ID: m.id, Code: code, Msg: err.Error()}
 	}
-	p := &initProc{res: m.rec.resources(), sock: -1}
-	early := p.res
-	if p.res.PidsLimit > 0 {
-		early.PidsLimit = 0
-		p.waitRelease = true
-	}
-	cg, err := cgroups.New(m.id, early)
+	cg, err := cgroups.Prepare(m.id)
 	if err != nil {
 		return fail(125, fmt.Errorf("create cgroup: %w", err))
 	}
@@ -405,14 +402,10 @@ func (m *monitor) startInit() (*initProc, *StartError) {
 	if err != nil {
 		return fail(125, fmt.Errorf("create sync socket: %w", err))
 	}
-	p.sock = pair[0]
+	p := &initProc{sock: pair[0]}
 	child := os.NewFile(uintptr(pair[1]), "init-sync")
-	if p.st, err = newStdio(m.rec.Config.Tty, m.rec.Config.OpenStdin); err != nil {
-		child.Close()
-		unix.Close(p.sock)
-		return fail(125, err)
-	}
-	// The new network namespace, if any, is the thread's.
+	// The network namespace, if the container gets one, is joined once
+	// the record is read (containerinit.Spec.NetNS).
 	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
 	// The init enters its cgroups without a process migration: the v2
 	// one at clone (CLONE_INTO_CGROUP), the v1 ones by moving its own
@@ -431,9 +424,6 @@ func (m *monitor) startInit() (*initProc, *StartError) {
 			Path:       m.exe.Path,
 			Args:       []string{"berth-init"},
 			Env:        helperEnv(),
-			Stdin:      p.st.childIn,
-			Stdout:     p.st.childOut,
-			Stderr:     p.st.childErr,
 			ExtraFiles: []*os.File{child},
 			SysProcAttr: &syscall.SysProcAttr{
 				Cloneflags: flags,
@@ -447,7 +437,7 @@ func (m *monitor) startInit() (*initProc, *StartError) {
 		return c
 	}
 	moved := v2Dir == "" || cgFD != nil
-	start := func() error {
+	err = onStarterThread(func() error {
 		p.cmd = newCmd(cgFD != nil)
 		err := p.cmd.Start()
 		if err != nil && cgFD != nil {
@@ -456,19 +446,10 @@ func (m *monitor) startInit() (*initProc, *StartError) {
 			err = p.cmd.Start()
 		}
 		return err
-	}
-	if thread != nil {
-		err = thread.run(start)
-		p.thread = thread
-	} else {
-		err = start()
-	}
+	})
 	child.Close()
-	p.st.closeChild()
 	if err != nil {
-		p.thread = nil
 		unix.Close(p.sock)
-		p.st.closeParent()
 		return fail(125, fmt.Errorf("start container init: %w", err))
 	}
 	pid := p.cmd.Process.Pid
@@ -512,32 +493,81 @@ func (m *monitor) runOnce(p *initProc) (int, *StartError) {
 		}
 	}()
 	defer unix.Close(p.sock)
-	defer p.st.closeParent()
-	sock, cmd, st, cg := p.sock, p.cmd, p.st, m.cg
+	sock, cmd, cg := p.sock, p.cmd, m.cg
 	pid := cmd.Process.Pid
-	defer p.closeThread()
+	var netns <-chan netnsResult
+	if m.net.NewNamespace() {
+		netns = startNetns()
+	}
+	var st *stdio
 	abort := func(code int, err error) (int, *StartError) {
 		cmd.Process.Kill()
 		cmd.Wait()
+		if netns != nil {
+			if r := <-netns; r.f != nil {
+				r.f.Close()
+			}
+		}
+		if st != nil {
+			st.closeChild()
+			st.closeParent()
+		}
 		m.net.Detach(ctx, m.rec)
 		return fail(code, err)
+	}
+	// The init is a Go process with several threads: a pids limit below
+	// their number would stop the runtime from starting one and abort the
+	// init. Such a limit is applied only once the init is ready to exec
+	// (pids.max below the current count kills nothing, it only refuses
+	// new tasks), as runc applies its resources on procReady.
+	res := m.rec.resources()
+	early := res
+	early.PidsLimit = 0
+	if err := cg.Update(early); err != nil {
+		return abort(125, fmt.Errorf("apply cgroup limits: %w", err))
 	}
 	spec, err := m.e.initSpec(m.rec, m.net.NewNamespace())
 	if err != nil {
 		return abort(125, err)
 	}
-	spec.WaitRelease = p.waitRelease
+	spec.WaitRelease = res.PidsLimit > 0
 	spec.CgroupTasks = p.cgroupTasks
-	if err := m.net.Attach(ctx, m.rec, pid); err != nil {
+	if st, err = newStdio(m.rec.Config.Tty, m.rec.Config.OpenStdin); err != nil {
+		return abort(125, err)
+	}
+	defer st.closeParent()
+	var fds []int
+	nsPath := ""
+	if netns != nil {
+		r := <-netns
+		netns = nil
+		if r.err != nil {
+			return abort(125, r.err)
+		}
+		defer r.f.Close()
+		spec.NetNS = true
+		fds = append(fds, int(r.f.Fd()))
+		nsPath = fmt.Sprintf("/proc/self/fd/%d", r.f.Fd())
+	}
+	if !spec.Tty {
+		spec.Stdio = true
+		fds = append(fds, int(st.childIn.Fd()), int(st.childOut.Fd()), int(st.childErr.Fd()))
+	}
+	if err := m.net.Attach(ctx, m.rec, pid, nsPath); err != nil {
 		return abort(125, fmt.Errorf("attach network: %w", err))
 	}
 	b, err := json.Marshal(spec)
 	if err != nil {
 		return abort(125, err)
 	}
-	if _, err := unix.Write(sock, b); err != nil {
+	var rights []byte
+	if len(fds) > 0 {
+		rights = unix.UnixRights(fds...)
+	}
+	if err := unix.Sendmsg(sock, b, rights, nil, 0); err != nil {
 		return abort(125, fmt.Errorf("send init spec: %w", err))
 	}
+	st.closeChild()
 	var master *os.File
 	buf := make([]byte, 4096)
 	oob := make([]byte, unix.CmsgSpace(4))
@@ -557,7 +587,7 @@ func (m *monitor) runOnce(p *initProc) (int, *StartError) {
 			return abort(125, fmt.Errorf("read init status: %w", err))
 		}
 		if msg.Ready {
-			if err := cg.Update(p.res); err != nil {
+			if err := cg.Update(res); err != nil {
 				return abort(125, fmt.Errorf("apply cgroup limits: %w", err))
 			}
 			if _, err := unix.Write(sock, []byte{containerinit.Release}); err != nil {
@@ -633,6 +663,31 @@ func (m *monitor) runOnce(p *initProc) (int, *StartError) {
 	return code, nil
 }
 
+// starterJobs feeds the thread that starts the container's inits, locked
+// to its goroutine for the monitor's whole life. An init's parent-death
+// signal (and that of the container's process, which the init sets again)
+// fires when the thread that started it ends, not the monitor, and the
+// runtime ends a thread whose goroutine leaves it locked (as startNetns
+// does): started from an ordinary thread, a container could be killed by
+// an unrelated goroutine's exit.
+var starterJobs = sync.OnceValue(func() chan func() {
+	jobs := make(chan func())
+	go func() {
+		runtime.LockOSThread()
+		for f := range jobs {
+			f()
+		}
+	}()
+	return jobs
+})
+
+// onStarterThread runs f on the thread that starts the inits.
+func onStarterThread(f func() error) error {
+	done := make(chan error, 1)
+	starterJobs() <- func() { done <- f() }
+	return <-done
+}
+
 // cgroupDirs returns the distinct v1 directories of cg and its v2
 // directory ("" on a host without one).
 func cgroupDirs(cg *cgroups.Cgroup) (v1 []string, v2 string) {
@@ -676,14 +731,13 @@ type stdio struct {
 
 func newStdio(tty, openStdin bool) (*stdio, error) {
 	s := &stdio{}
+	if tty {
+		// The init gives the container the PTY it allocates.
+		return s, nil
+	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
-	}
-	if tty {
-		// The init replaces these with the PTY it allocates.
-		s.childIn, s.childOut, s.childErr = null, null, null
-		return s, nil
 	}
 	s.childIn = null
 	if openStdin {

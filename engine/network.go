@@ -313,7 +313,7 @@ func (b *bridgeNetwork) NewNamespace() bool { return true }
 // if one is taken), leases an address on each of its networks, wires a
 // veth pair per network into the namespace of pid, writes its hosts and
 // resolv.conf and those of its peers. On error nothing is left behind.
-func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int) error {
+func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int, netns string) error {
 	specs, err := portSpecs(c)
 	if err != nil {
 		return err
@@ -401,7 +401,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int)
 		l := network.Link{Bridge: br.Name, HostVeth: ep.HostVeth, IfName: ep.IfName, Gateway: br.Gateway, DefaultRoute: i == 0}
 		ip, _ := netip.ParseAddr(ep.IP)
 		l.Addr = netip.PrefixFrom(ip, br.Subnet.Bits())
-		if err := network.Attach(pid, l); err != nil {
+		if err := network.Attach(netns, l); err != nil {
 			return undo(fmt.Errorf("attach %s to network %s: %w", c.Name, nets[i].Name, err))
 		}
 	}
@@ -998,7 +998,7 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ctrRef string, alia
 		}
 		if err == nil {
 			ip, _ := netip.ParseAddr(ep.IP)
-			err = network.Attach(pid, network.Link{Bridge: br.Name, HostVeth: ep.HostVeth, IfName: ep.IfName,
+			err = network.Attach(fmt.Sprintf("/proc/%d/ns/net", pid), network.Link{Bridge: br.Name, HostVeth: ep.HostVeth, IfName: ep.IfName,
 				Addr: netip.PrefixFrom(ip, br.Subnet.Bits()), Gateway: br.Gateway})
 		}
 		if err != nil {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -50,7 +51,7 @@ func BenchmarkNetworkSeam(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := n.Attach(b.Context(), rec, cmd.Process.Pid); err != nil {
+				if err := n.Attach(b.Context(), rec, cmd.Process.Pid, fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid)); err != nil {
 					b.Fatal(err)
 				}
 				attach := time.Since(t0)

@@ -1,13 +1,12 @@
 package engine
 
 import (
+	"fmt"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 )
 
-func TestNetnsThread(t *testing.T) {
+func TestStartNetns(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("creating a network namespace needs root")
 	}
@@ -15,29 +14,19 @@ func TestNetnsThread(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	th := newNetnsThread()
-	defer th.close()
-	var thread string
-	var out []byte
-	err = th.run(func() error {
-		var err error
-		if thread, err = os.Readlink("/proc/thread-self/ns/net"); err != nil {
-			return err
-		}
-		// A process started from the thread is in its namespace.
-		out, err = exec.Command("readlink", "/proc/self/ns/net").Output()
-		return err
-	})
+	r := <-startNetns()
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	defer r.f.Close()
+	made, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", r.f.Fd()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if thread == host {
-		t.Errorf("thread's network namespace = %s, the host's; want a new one", thread)
-	}
-	if child := strings.TrimSpace(string(out)); child != thread {
-		t.Errorf("child's network namespace = %s, want the thread's %s", child, thread)
+	if made == host || len(made) < 5 || made[:4] != "net:" {
+		t.Errorf("made namespace = %q, want a network namespace other than the host's %s", made, host)
 	}
 	if now, _ := os.Readlink("/proc/self/ns/net"); now != host {
-		t.Errorf("process's network namespace after run = %s, want the host's %s", now, host)
+		t.Errorf("process's network namespace after startNetns = %s, want the host's %s", now, host)
 	}
 }

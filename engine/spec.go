@@ -35,7 +35,11 @@ func (e *Engine) initSpec(rec *containerRecord, newNet bool) (*containerinit.Spe
 		}
 		return r, nil
 	}
-	init, err := rel(filepath.Join(p.Dir, initLayerDir))
+	initDir, err := e.initLayer(rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	init, err := rel(initDir)
 	if err != nil {
 		return nil, err
 	}

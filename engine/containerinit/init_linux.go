@@ -47,8 +47,11 @@ func initMain() {
 }
 
 func runInit(sock *os.File) (int, error) {
-	spec, err := readInitSpec()
+	spec, fds, err := readInitSpec()
 	if err != nil {
+		return 125, err
+	}
+	if err := takeFds(spec, fds); err != nil {
 		return 125, err
 	}
 	// setupContainer ends in execve; it returns only when the container's
@@ -61,17 +64,80 @@ func runInit(sock *os.File) (int, error) {
 	return 125, err
 }
 
-func readInitSpec() (*Spec, error) {
+// readInitSpec waits for the spec and the descriptors that come with it.
+// The monitor closing the socket instead (its container was not created)
+// ends the init quietly.
+func readInitSpec() (*Spec, []int, error) {
 	buf := make([]byte, 1<<20)
-	n, err := unix.Read(initSockFd, buf)
+	oob := make([]byte, unix.CmsgSpace(MaxSpecFds*4))
+	var n, oobn int
+	var err error
+	for {
+		n, oobn, _, _, err = unix.Recvmsg(initSockFd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err != unix.EINTR {
+			break
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("read init spec: %w", err)
+		return nil, nil, fmt.Errorf("read init spec: %w", err)
+	}
+	if n == 0 {
+		os.Exit(0)
+	}
+	var fds []int
+	if oobn > 0 {
+		scms, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil {
+			return nil, nil, fmt.Errorf("read init spec descriptors: %w", err)
+		}
+		for i := range scms {
+			f, err := unix.ParseUnixRights(&scms[i])
+			if err != nil {
+				return nil, nil, fmt.Errorf("read init spec descriptors: %w", err)
+			}
+			fds = append(fds, f...)
+		}
 	}
 	var spec Spec
 	if err := json.Unmarshal(buf[:n], &spec); err != nil {
-		return nil, fmt.Errorf("decode init spec: %w", err)
+		return nil, nil, fmt.Errorf("decode init spec: %w", err)
 	}
-	return &spec, nil
+	return &spec, fds, nil
+}
+
+// takeFds joins the network namespace and takes the standard streams the
+// spec's descriptors carry. The namespace is this thread's, the one that
+// execs the container's process, which keeps it.
+func takeFds(spec *Spec, fds []int) error {
+	want := 0
+	if spec.NetNS {
+		want++
+	}
+	if spec.Stdio {
+		want += 3
+	}
+	if len(fds) != want {
+		return fmt.Errorf("read init spec: %d descriptors, want %d", len(fds), want)
+	}
+	if spec.NetNS {
+		err := unix.Setns(fds[0], unix.CLONE_NEWNET)
+		unix.Close(fds[0])
+		if err != nil {
+			return fmt.Errorf("join network namespace: %w", err)
+		}
+		fds = fds[1:]
+	}
+	if spec.Stdio {
+		for i, fd := range fds {
+			if err := unix.Dup3(fd, i, 0); err != nil {
+				return fmt.Errorf("set up stdio: %w", err)
+			}
+		}
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}
+	return nil
 }
 
 // setupContainer does the init's work in runc's order and ends in execve.

@@ -49,7 +49,18 @@ type Spec struct {
 	// CgroupTasks are the container's cgroup v1 directories, which the
 	// init's thread joins itself (see joinCgroups).
 	CgroupTasks []string `json:"cgroupTasks,omitempty"`
+	// The init starts before the monitor has read the container's record,
+	// so what depends on it comes with the spec, as descriptors
+	// (SCM_RIGHTS) in this order: with NetNS, the network namespace the
+	// init joins first thing; with Stdio, the container's stdin, stdout
+	// and stderr, which replace the init's /dev/null (a container with a
+	// terminal gets the PTY the init makes instead).
+	NetNS bool `json:"netNS,omitempty"`
+	Stdio bool `json:"stdio,omitempty"`
 }
+
+// MaxSpecFds is the most descriptors a spec message carries.
+const MaxSpecFds = 4
 
 // Mount is one mount the init makes inside the rootfs before
 // pivot_root.

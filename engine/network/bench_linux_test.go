@@ -55,7 +55,7 @@ func BenchmarkAttach(b *testing.B) {
 		}
 		ip := netip.MustParseAddr(ep.IP)
 		l := Link{Bridge: br.Name, HostVeth: ep.HostVeth, IfName: "eth0", Addr: netip.PrefixFrom(ip, br.Subnet.Bits()), Gateway: br.Gateway, DefaultRoute: true}
-		if err := Attach(pid, l); err != nil {
+		if err := Attach(fmt.Sprintf("/proc/%d/ns/net", pid), l); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()

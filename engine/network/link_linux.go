@@ -142,20 +142,20 @@ type Link struct {
 	DefaultRoute bool
 }
 
-// Attach wires l into the network namespace of process pid: a veth pair
+// Attach wires l into the network namespace at nsPath: a veth pair
 // is created with its peer directly inside that namespace under its final
 // name (no move, no rename), the host end joined to the bridge and up in
 // the same request; then, through a netlink socket opened in the
 // container's namespace, the peer gets its address and MAC, goes up with
 // lo, and gets the default route. On error nothing is left behind.
-func Attach(pid int, l Link) error {
+func Attach(nsPath string, l Link) error {
 	br, err := netlink.LinkByName(l.Bridge)
 	if err != nil {
 		return fmt.Errorf("attach %s: find bridge %s: %w", l.HostVeth, l.Bridge, err)
 	}
-	ns, err := netns.GetFromPid(pid)
+	ns, err := netns.GetFromPath(nsPath)
 	if err != nil {
-		return fmt.Errorf("attach %s: open netns of pid %d: %w", l.HostVeth, pid, err)
+		return fmt.Errorf("attach %s: open network namespace %s: %w", l.HostVeth, nsPath, err)
 	}
 	defer ns.Close()
 	mac, _ := net.ParseMAC(MAC(l.Addr.Addr()))

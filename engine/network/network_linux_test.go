@@ -135,7 +135,7 @@ func attachNS(t testing.TB, b Bridge, n int) (pid int, ip netip.Addr, veth strin
 	}
 	veth = fmt.Sprintf("vbtest%06x", rand.IntN(1<<24))
 	l := Link{Bridge: b.Name, HostVeth: veth, IfName: "eth0", Addr: netip.PrefixFrom(ip, b.Subnet.Bits()), Gateway: b.Gateway, DefaultRoute: true}
-	if err := Attach(pid, l); err != nil {
+	if err := Attach(fmt.Sprintf("/proc/%d/ns/net", pid), l); err != nil {
 		t.Fatalf("Attach(%d, %+v) = %v", pid, l, err)
 	}
 	t.Cleanup(func() { Detach(veth) })
@@ -293,13 +293,13 @@ func TestAttachBadInput(t *testing.T) {
 	b := testBridge(t)
 	pid := testNS(t)
 	l := Link{Bridge: "btestmissing", HostVeth: "vbtestbad0", IfName: "eth0", Addr: netip.PrefixFrom(b.Gateway.Next(), 24), Gateway: b.Gateway}
-	if err := Attach(pid, l); err == nil {
+	if err := Attach(fmt.Sprintf("/proc/%d/ns/net", pid), l); err == nil {
 		t.Errorf("Attach to a missing bridge = nil, want error")
 	}
 	l.Bridge = b.Name
 	l.Gateway = netip.MustParseAddr("192.0.2.254") // not on the link: the route fails
 	l.DefaultRoute = true
-	if err := Attach(pid, l); err == nil {
+	if err := Attach(fmt.Sprintf("/proc/%d/ns/net", pid), l); err == nil {
 		t.Errorf("Attach with an unreachable gateway = nil, want error")
 	}
 	if _, err := netlink.LinkByName(l.HostVeth); !isNotFound(err) {
