@@ -101,7 +101,7 @@ func SetBridgeUp(name string) error {
 // so that containers never send packets their uplink must fragment, or
 // 1500 if there is none.
 func uplinkMTU() int {
-	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	routes, err := dump(func() ([]netlink.Route, error) { return netlink.RouteList(nil, netlink.FAMILY_V4) })
 	if err != nil {
 		return 1500
 	}
@@ -237,7 +237,7 @@ func Detach(hostVeth string) error {
 // LinksWithPrefix lists the host's interfaces whose names start with
 // prefix, for finding stray veths and bridges.
 func LinksWithPrefix(prefix string) ([]string, error) {
-	links, err := netlink.LinkList()
+	links, err := dump(netlink.LinkList)
 	if err != nil {
 		return nil, fmt.Errorf("list links: %w", err)
 	}
@@ -253,7 +253,9 @@ func LinksWithPrefix(prefix string) ([]string, error) {
 // HostRoutes returns the destinations of the host's IPv4 routes in every
 // table, so new subnets can avoid them. Default routes are left out.
 func HostRoutes() ([]netip.Prefix, error) {
-	routes, err := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	routes, err := dump(func() ([]netlink.Route, error) {
+		return netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list routes: %w", err)
 	}
@@ -305,4 +307,17 @@ func ProcStart(pid int) (uint64, error) {
 		return 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
 	}
 	return v, nil
+}
+
+// dump runs a netlink dump again while the kernel reports it interrupted
+// (NLM_F_DUMP_INTR: the table changed meanwhile, as when other containers
+// start or stop), so callers never act on a partial list.
+func dump[T any](list func() (T, error)) (T, error) {
+	for range 20 {
+		v, err := list()
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return v, err
+		}
+	}
+	return list()
 }
