@@ -202,14 +202,7 @@ func (e *Engine) forkMonitor(id string, attach, wait bool) (*monitorProc, error)
 	}
 	// The monitor outlives this process; reap it if this one lives longer
 	// (the TUI), so it leaves no zombie.
-	go func() {
-		var ws syscall.WaitStatus
-		for {
-			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
-				return
-			}
-		}
-	}()
+	go (&childProc{pid: pid}).wait()
 	return mp, nil
 }
 

@@ -380,8 +380,8 @@ func (p *initProc) kill(m *monitor) {
 	m.releaseRun()
 }
 
-// childProc is a process the monitor started with syscall.ForkExec
-// rather than os/exec, whose first start in a process probes for pidfd
+// childProc is a process started with syscall.ForkExec (a monitor, an
+// init) rather than os/exec, whose first start in a process probes for pidfd
 // support with a throwaway clone: a quarter of a millisecond on the path
 // of every container start.
 type childProc struct {
