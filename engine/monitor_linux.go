@@ -541,8 +541,7 @@ func (m *monitor) runOnce(p *initProc) (int, *StartError) {
 			}
 		}
 		if st != nil {
-			st.closeChild()
-			st.closeParent()
+			st.closeChild() // the parent ends close with runOnce's deferred closeParent
 		}
 		m.net.Detach(ctx, m.rec)
 		return fail(code, err)
