@@ -185,25 +185,30 @@ func TestContainerIsolation(t *testing.T) {
 
 func TestContainerExitCodes(t *testing.T) {
 	b := buildBerth(t)
+	// A file that claims to be executable but is no program: its execve,
+	// the last step of the process's start, fails.
+	garbage := filepath.Join(t.TempDir(), "garbage")
+	if err := os.WriteFile(garbage, []byte("\x00\x01 not a program"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
+		flags   []string
 		args    []string
 		code    int
 		errWant string
 	}{
-		{"zero", []string{"true"}, 0, ""},
-		{"three", []string{"sh", "-c", "exit 3"}, 3, ""},
-		{"not found", []string{"nosuch"}, 127, `exec: "nosuch": executable file not found in $PATH`},
-		{"not executable", []string{"/etc/passwd"}, 126, "permission denied"},
-		{"unknown image", []string{"--image-is-not-a-flag"}, 125, "unknown flag"},
+		{"zero", nil, []string{"true"}, 0, ""},
+		{"three", nil, []string{"sh", "-c", "exit 3"}, 3, ""},
+		{"not found", nil, []string{"nosuch"}, 127, `exec: "nosuch": executable file not found in $PATH`},
+		{"not executable", nil, []string{"/etc/passwd"}, 126, "permission denied"},
+		{"not a program", []string{"-v", garbage + ":/garbage"}, []string{"/garbage"}, 126, `exec: "/garbage": exec format error`},
+		{"workdir is a file", []string{"-w", "/etc/passwd"}, []string{"true"}, 126, "not a directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"run", "--rm"}, tt.args...)
-			if !strings.HasPrefix(tt.args[0], "--") {
-				args = append([]string{"run", "--rm", "bb"}, tt.args...)
-			}
-			code, _, errs := b.run("", args...)
+			args := append(append([]string{"run", "--rm"}, tt.flags...), "bb")
+			code, _, errs := b.run("", append(args, tt.args...)...)
 			if code != tt.code {
 				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.code, errs)
 			}
@@ -212,6 +217,12 @@ func TestContainerExitCodes(t *testing.T) {
 			}
 		})
 	}
+	t.Run("unknown flag", func(t *testing.T) {
+		code, _, errs := b.run("", "run", "--rm", "--image-is-not-a-flag")
+		if code != 125 || !strings.Contains(errs, "unknown flag") {
+			t.Errorf("run --image-is-not-a-flag = %d %q, want 125 and unknown flag", code, errs)
+		}
+	})
 	t.Run("no such image", func(t *testing.T) {
 		code, _, errs := b.run("", "run", "nosuch")
 		if code != 125 || !strings.Contains(errs, "no such image") {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/berth-dev/berth/engine/containerinit"
+	"github.com/berth-dev/berth/engine/launch"
 )
 
 // defaultCaps is docker's default capability set for containers.
@@ -19,9 +19,9 @@ var defaultCaps = []string{
 // capability and a drop of ALL is applied before the adds.
 func containerCaps(privileged bool, add, drop []string) ([]string, error) {
 	if privileged {
-		return containerinit.CapNames(), nil
+		return launch.CapNames(), nil
 	}
-	known := containerinit.CapNames()
+	known := launch.CapNames()
 	set := map[string]bool{}
 	for _, c := range defaultCaps {
 		set[c] = true
@@ -34,7 +34,7 @@ func containerCaps(privileged bool, add, drop []string) ([]string, error) {
 				all = true
 				continue
 			}
-			n, ok := containerinit.CapNumber(c)
+			n, ok := launch.CapNumber(c)
 			if !ok {
 				return nil, false, fmt.Errorf("capability %q: %w: unknown capability", c, ErrInvalid)
 			}

@@ -8,7 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/berth-dev/berth/engine/containerinit"
+	"github.com/berth-dev/berth/engine/launch"
 )
 
 func TestMergeConfig(t *testing.T) {
@@ -120,7 +120,7 @@ func TestContainerCaps(t *testing.T) {
 		{"add", false, []string{"sys_admin"}, nil, len(defaultCaps) + 1, "SYS_ADMIN", ""},
 		{"drop", false, nil, []string{"CAP_CHOWN"}, len(defaultCaps) - 1, "KILL", "CHOWN"},
 		{"drop all add one", false, []string{"NET_ADMIN"}, []string{"ALL"}, 1, "NET_ADMIN", "CHOWN"},
-		{"privileged", true, nil, nil, len(containerinit.CapNames()), "SYS_ADMIN", ""},
+		{"privileged", true, nil, nil, len(launch.CapNames()), "SYS_ADMIN", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

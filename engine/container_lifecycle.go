@@ -59,9 +59,8 @@ func (e *Engine) start(ctx context.Context, ref string, attach bool) (net.Conn, 
 // Run creates a container as Create does and starts it as Start does, or
 // with attach as StartAttach does, and returns its ID and the attach
 // connection. It forks the container's monitor first, with the ID the
-// container will have, so that the monitor's start-up and its start of
-// the container's init overlap the creation (the whole of run is the
-// critical path of a short container). If the creation fails, the
+// container will have, so that the monitor's start-up overlaps the
+// creation (the whole of run is the critical path of a short container). If the creation fails, the
 // monitor exits and nothing is left; a failed start leaves the created
 // container, as Start does.
 func (e *Engine) Run(ctx context.Context, o CreateOptions, attach bool) (string, net.Conn, error) {
@@ -188,10 +187,19 @@ func (e *Engine) forkMonitor(id string, attach, wait bool) (*monitorProc, error)
 		files = append(files, r.Fd())
 		args = append(args, monitorWaitArg)
 	}
+	// The monitor runs from the sealed copy of berth: the container's
+	// process is forked from it, and through its /proc/PID/exe until its
+	// execve a process in the container could reach the binary.
+	exe, err := e.sealExe()
+	if err != nil {
+		mp.close()
+		return nil, fmt.Errorf("start monitor of %s: %w", what, err)
+	}
+	defer exe.Close()
 	// syscall.ForkExec, not os/exec, whose first start in a process
 	// probes for pidfd support with a throwaway clone: a quarter of a
 	// millisecond on the path of every run.
-	pid, err := syscall.ForkExec(e.opts.self, args, &syscall.ProcAttr{
+	pid, err := syscall.ForkExec(exe.Path, args, &syscall.ProcAttr{
 		Env:   helperEnv(),
 		Files: files,
 		Sys:   &syscall.SysProcAttr{Setsid: true},

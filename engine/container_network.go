@@ -3,21 +3,23 @@ package engine
 import "context"
 
 // containerNetwork wires a container's network namespace. The monitor
-// calls Attach once per start, once the container's init and its new
-// network namespace exist and before the container's process runs, and Detach after the process exited, before a
-// restart or the final exit. Remove calls Release when the container is
-// deleted, to free what outlives a stop (address leases, names).
+// calls Attach once per start, once the container's new network namespace
+// exists and before the container's process runs, and Detach after the
+// process exited, before a restart or the final exit. Remove calls
+// Release when the container is deleted, to free what outlives a stop
+// (address leases, names).
 //
 // An implementation may rewrite the container's hosts and resolv.conf
-// files (store.ContainerPaths Hosts and ResolvConf) in Attach: they are
-// bind-mounted into the container after Attach returns.
+// files (store.ContainerPaths Hosts and ResolvConf) in Attach, in place:
+// they are bind-mounted into the container while Attach runs.
 type containerNetwork interface {
 	// NewNamespace reports whether the container gets its own network
 	// namespace (false for host networking).
 	NewNamespace() bool
-	// Attach connects netns, the path of the network namespace of the
-	// container's init pid ("" without one of its own). An error fails
-	// the start with exit code 125.
+	// Attach connects netns, the path of the container's network
+	// namespace ("" without one of its own), for process pid, which
+	// holds the connection (the container's monitor). An error fails the
+	// start with exit code 125.
 	Attach(ctx context.Context, c *containerRecord, pid int, netns string) error
 	// Detach undoes Attach; it is idempotent and runs even when the
 	// process died.
@@ -42,8 +44,8 @@ func (e *Engine) networkFor(mode string) (containerNetwork, error) {
 	return nil, notFoundf("network %s not found", mode)
 }
 
-// noneNetwork is --network none: a new namespace with only lo, which the
-// init brings up.
+// noneNetwork is --network none: a new namespace with only lo, which
+// launch.Start brings up.
 type noneNetwork struct{}
 
 func (noneNetwork) NewNamespace() bool                                          { return true }

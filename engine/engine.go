@@ -54,8 +54,8 @@ func WithInsecureRegistries(hosts ...string) Option {
 	return func(o *options) { o.insecure = append(o.insecure, hosts...) }
 }
 
-// WithBinary sets the berth binary the engine re-executes for monitors and
-// container init (default: the running executable).
+// WithBinary sets the berth binary the engine re-executes for container
+// monitors (default: the running executable).
 func WithBinary(path string) Option {
 	return func(o *options) { o.self = path }
 }

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/engine/cgroups"
-	"github.com/berth-dev/berth/engine/containerinit"
+	"github.com/berth-dev/berth/engine/launch"
 	"github.com/berth-dev/berth/pty"
 )
 
@@ -295,14 +295,14 @@ func (s *execProcSpec) start() (*os.Process, *os.File, error) {
 		return nil, nil, fmt.Errorf("enter namespaces: %w", err)
 	}
 	// From here on, paths resolve inside the container.
-	u, err := containerinit.ResolveUser(s.user)
+	u, err := launch.ResolveUser(s.user)
 	if err != nil {
 		return nil, nil, &ExecError{Code: 126, Err: err}
 	}
-	env := containerinit.WithDefaultEnv(s.env, u.Home)
-	path, err := containerinit.LookCommand(s.args[0], env)
+	env := launch.WithDefaultEnv(s.env, u.Home)
+	path, err := launch.LookCommand(s.args[0], env)
 	if err != nil {
-		var ee *containerinit.ExitError
+		var ee *launch.ExitError
 		if errors.As(err, &ee) {
 			return nil, nil, &ExecError{Code: ee.Code, Err: ee.Err}
 		}
@@ -434,8 +434,8 @@ func writeTasks(path string, b []byte) error {
 // ambient capabilities, and no_new_privs unless privileged. The process
 // becomes non-dumpable and inherited descriptors close-on-exec (see Exec).
 func (s *execProcSpec) restrict() error {
-	mask, keep := containerinit.CapMask(s.caps)
-	last := containerinit.LastCap()
+	mask, keep := launch.CapMask(s.caps)
+	last := launch.LastCap()
 	for c := 0; c <= last; c++ {
 		if keep[c] {
 			continue

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -20,7 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/engine/cgroups"
-	"github.com/berth-dev/berth/engine/containerinit"
+	"github.com/berth-dev/berth/engine/launch"
 	"github.com/berth-dev/berth/engine/logfile"
 	"github.com/berth-dev/berth/store"
 )
@@ -33,9 +32,9 @@ const (
 )
 
 // monitorWaitArg among the monitor's arguments says it was forked before
-// its container was created (Run): it starts the init at once and waits
-// for one byte on fd 5 before it reads the container's record, and exits
-// quietly if the pipe closes without it (the creation failed).
+// its container was created (Run): it makes the container's cgroup at once
+// and waits for one byte on fd 5 before it reads the container's record,
+// and exits quietly if the pipe closes without it (the creation failed).
 const monitorWaitArg = "wait"
 
 // monitorFile is held open for writing (and flocked) by a container's
@@ -55,7 +54,7 @@ type startReport struct {
 // root, container ID, then "attach" when a client is connected on fd 4
 // and "wait" (monitorWaitArg) when the container is still being created)
 // that runs in its own session for as long as the container runs. It
-// starts the container's init, records the container's state, copies its
+// starts the container's process, records the container's state, copies its
 // output into ctr.log and to attach clients, serves attach.sock, applies
 // the restart policy and --rm. It never returns.
 func MonitorMain() {
@@ -111,30 +110,27 @@ type monitor struct {
 	state containerState
 	// lock is the monitor file, flocked for the monitor's whole life.
 	lock *os.File
-	// cg and mntNS are what a run of the container leaves until
-	// releaseRun: its cgroup, and a hold on its mount namespace.
-	cg    *cgroups.Cgroup
-	mntNS *os.File
+	// cg and thread are what a run of the container leaves until
+	// releaseRun: its cgroup, and the release of the thread that started
+	// its process (startThread), which holds its mounts.
+	cg     *cgroups.Cgroup
+	thread func()
 }
 
 func (e *Engine) runMonitor(id string, ready, attach, created *os.File) int {
 	m := &monitor{e: e, id: id, p: e.st.Container(id), ready: ready, wake: make(chan os.Signal, 1)}
 	var err error
-	if m.exe, err = e.sealExe(); err != nil {
+	if m.exe, err = holdSealed(); err != nil {
 		m.report(startReport{Code: 125, Error: err.Error()})
 		return 125
 	}
 	defer m.exe.Close()
-	// The init starts first, before the container's record is read (for
-	// run, before it is even written): what the init needs at its clone
-	// is the same for every container, and its start-up, a Go runtime's,
-	// then runs alongside the creation, the monitor's setup, the log and
-	// the attach socket. What depends on the record comes with its spec.
-	first, serr := m.startInit()
+	// What every start needs and takes a while to make (the cgroup's
+	// directories, a network namespace) is made while the container is
+	// still being created and its record is read.
+	pre := prestart(id)
 	abort := func(err error) int {
-		if first != nil {
-			first.kill(m)
-		}
+		pre.release(m)
 		if err == nil {
 			return 0
 		}
@@ -156,7 +152,7 @@ func (e *Engine) runMonitor(id string, ready, attach, created *os.File) int {
 	}
 	signal.Notify(m.wake, syscall.SIGUSR1)
 	m.hub = m.newHub(attach)
-	code := m.loop(first, serr)
+	code := m.loop(pre)
 	m.logw.Close()
 	// With --rm the container leaves the listings (one rename) before its
 	// exit is reported, as docker's run --rm returns only once the
@@ -188,13 +184,13 @@ func (e *Engine) runMonitor(id string, ready, attach, created *os.File) int {
 	return 0
 }
 
-// releaseRun releases what the last run of the container left: the hold
-// on its mount namespace, whose release unmounts the container's
+// releaseRun releases what the last run of the container left: the
+// thread that started its process, whose end unmounts the container's
 // filesystems, and then its cgroup.
 func (m *monitor) releaseRun() {
-	if m.mntNS != nil {
-		m.mntNS.Close()
-		m.mntNS = nil
+	if m.thread != nil {
+		m.thread()
+		m.thread = nil
 	}
 	if m.cg != nil {
 		if err := m.cg.Delete(context.Background()); err != nil {
@@ -204,7 +200,8 @@ func (m *monitor) releaseRun() {
 	}
 }
 
-// setup takes the monitor lock and reads what starting the init needs.
+// setup takes the monitor lock and reads what starting the container
+// needs.
 func (m *monitor) setup() error {
 	f, err := os.OpenFile(filepath.Join(m.p.Dir, monitorFile), os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -253,18 +250,15 @@ func (m *monitor) report(r startReport) {
 }
 
 // loop runs the container, and again as its restart policy says, and
-// returns the exit code it ended with. The first run uses first, the init
-// started beforehand, or fails with firstErr.
-func (m *monitor) loop(first *initProc, firstErr *StartError) int {
+// returns the exit code it ended with. The first run takes what pre
+// made beforehand.
+func (m *monitor) loop(pre *prestarted) int {
 	policy := m.rec.HostConfig.RestartPolicy
 	backoff := 100 * time.Millisecond
 	for {
 		started := time.Now()
-		code, serr := 0, firstErr
-		if serr == nil {
-			code, serr = m.runOnce(first)
-		}
-		first, firstErr = nil, nil
+		code, serr := m.runOnce(pre)
+		pre = nil
 		if serr != nil {
 			m.state.Status = StateCreated
 			if m.state.StartedAt.IsZero() == false || m.state.RestartCount > 0 {
@@ -364,26 +358,16 @@ func (r *containerRecord) resources() cgroups.Resources {
 	return res
 }
 
-// initProc is a container init started in its namespaces and cgroup,
-// waiting for its spec on the sync socket.
-type initProc struct {
-	proc *childProc
-	sock int // the monitor's end of the sync socket
-	// cgroupTasks are the v1 cgroups the init joins itself.
-	cgroupTasks []string
+// cgroupResult is a container's cgroup made in the background.
+type cgroupResult struct {
+	cg  *cgroups.Cgroup
+	err error
 }
 
-// kill ends an init that will not get its spec and releases the run.
-func (p *initProc) kill(m *monitor) {
-	p.proc.kill()
-	unix.Close(p.sock)
-	m.releaseRun()
-}
-
-// childProc is a process started with syscall.ForkExec (a monitor, an
-// init) rather than os/exec, whose first start in a process probes for pidfd
-// support with a throwaway clone: a quarter of a millisecond on the path
-// of every container start.
+// childProc is a process started with syscall.ForkExec (a monitor) or
+// launch.Start (a container's process) rather than os/exec, whose first
+// start in a process probes for pidfd support with a throwaway clone: a
+// quarter of a millisecond on the path of every container start.
 type childProc struct {
 	pid    int
 	waited bool
@@ -413,108 +397,18 @@ func (c *childProc) kill() {
 	c.wait()
 }
 
-// startInit creates the container's cgroup, without limits yet, and starts
-// its init (the berth binary, re-executed from its sealed copy) in new
-// namespaces inside it. It needs nothing from the container's record: the
-// init waits on its sync socket for the spec, which brings the network
-// namespace, the standard streams and the limits' release (runOnce). On
-// failure the cgroup is gone again.
-func (m *monitor) startInit() (*initProc, *StartError) {
-	fail := func(code int, err error) (*initProc, *StartError) {
-		m.releaseRun()
-		return nil, &StartError{ID: m.id, Code: code, Msg: err.Error()}
-	}
-	cg, err := cgroups.Prepare(m.id)
-	if err != nil {
-		return fail(125, fmt.Errorf("create cgroup: %w", err))
-	}
-	m.cg = cg
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fail(125, fmt.Errorf("create sync socket: %w", err))
-	}
-	p := &initProc{sock: pair[0]}
-	child := os.NewFile(uintptr(pair[1]), "init-sync")
-	// The network namespace, if the container gets one, is joined once
-	// the record is read (containerinit.Spec.NetNS).
-	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
-	// The init enters its cgroups without a process migration: the v2
-	// one at clone (CLONE_INTO_CGROUP), the v1 ones by moving its own
-	// thread (joinCgroups). A kernel without CLONE_INTO_CGROUP (before
-	// 5.7) gets the process moved after the start.
-	v1Dirs, v2Dir := cgroupDirs(cg)
-	var cgFD *os.File
-	if v2Dir != "" {
-		if fd, err := unix.Open(v2Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
-			cgFD = os.NewFile(uintptr(fd), v2Dir)
-			defer cgFD.Close()
-		}
-	}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		child.Close()
-		unix.Close(p.sock)
-		return fail(125, err)
-	}
-	defer null.Close()
-	start := func(intoCgroup bool) (int, error) {
-		attr := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
-		if intoCgroup {
-			attr.UseCgroupFD = true
-			attr.CgroupFD = int(cgFD.Fd())
-		}
-		return syscall.ForkExec(m.exe.Path, []string{"berth-init"}, &syscall.ProcAttr{
-			Env:   helperEnv(),
-			Files: []uintptr{null.Fd(), null.Fd(), null.Fd(), child.Fd()},
-			Sys:   attr,
-		})
-	}
-	moved := v2Dir == "" || cgFD != nil
-	var pid int
-	err = onStarterThread(func() error {
-		var err error
-		pid, err = start(cgFD != nil)
-		if err != nil && cgFD != nil {
-			moved = false
-			pid, err = start(false)
-		}
-		return err
-	})
-	child.Close()
-	if err != nil {
-		unix.Close(p.sock)
-		return fail(125, fmt.Errorf("start container init: %w", err))
-	}
-	p.proc = &childProc{pid: pid}
-	// Holding the container's mount namespace keeps the kernel from
-	// tearing its mounts down when the container's last process exits,
-	// so that exit is seen at once; releaseRun lets go of it.
-	if f, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err == nil {
-		m.mntNS = f
-	}
-	if moved {
-		p.cgroupTasks = v1Dirs
-	} else if err := cg.Add(pid); err != nil {
-		p.kill(m)
-		return nil, &StartError{ID: m.id, Code: 125, Msg: fmt.Sprintf("join cgroup: %v", err)}
-	}
-	return p, nil
-}
-
-// runOnce runs the container once: it starts the init (or takes p,
-// started beforehand), sends it its spec, waits for the container's
-// process to exit and returns its exit code (128+n for signal n), or the
-// start error.
-func (m *monitor) runOnce(p *initProc) (int, *StartError) {
+// runOnce runs the container once: it starts its process, waits for it
+// to exit and returns its exit code (128+n for signal n), or the start
+// error. Its cgroup and network namespace come from pre, made
+// beforehand, or are made now.
+//
+// The start runs on a thread of its own (launch.Start) while the monitor
+// makes the rest at the same time: the cgroup and its limits, the network
+// namespace and its wiring, the standard streams.
+func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	ctx := context.Background()
 	fail := func(code int, err error) (int, *StartError) {
 		return 0, &StartError{ID: m.id, Code: code, Msg: err.Error()}
-	}
-	if p == nil {
-		var serr *StartError
-		if p, serr = m.startInit(); serr != nil {
-			return 0, serr
-		}
 	}
 	// A container removed when it exits (--rm) leaves its cgroup and
 	// mounts to be released after its exit is reported (runMonitor);
@@ -525,127 +419,36 @@ func (m *monitor) runOnce(p *initProc) (int, *StartError) {
 			m.releaseRun()
 		}
 	}()
-	defer unix.Close(p.sock)
-	sock, proc, cg := p.sock, p.proc, m.cg
-	pid := proc.pid
-	var netns <-chan netnsResult
-	if m.net.NewNamespace() {
-		netns = startNetns()
-	}
+	env := m.startEnv(ctx, pre)
+	spec, err := m.e.launchSpec(m.rec)
 	var st *stdio
-	abort := func(code int, err error) (int, *StartError) {
-		proc.kill()
-		if netns != nil {
-			if r := <-netns; r.f != nil {
-				r.f.Close()
-			}
-		}
-		if st != nil {
-			st.closeChild() // the parent ends close with runOnce's deferred closeParent
-		}
-		m.net.Detach(ctx, m.rec)
-		return fail(code, err)
+	if err == nil {
+		st, err = newStdio(m.rec.Config.Tty, m.rec.Config.OpenStdin)
 	}
-	// The init is a Go process with several threads: a pids limit below
-	// their number would stop the runtime from starting one and abort the
-	// init. Such a limit is applied only once the init is ready to exec
-	// (pids.max below the current count kills nothing, it only refuses
-	// new tasks), as runc applies its resources on procReady.
-	res := m.rec.resources()
-	early := res
-	early.PidsLimit = 0
-	if err := cg.Update(early); err != nil {
-		return abort(125, fmt.Errorf("apply cgroup limits: %w", err))
-	}
-	spec, err := m.e.initSpec(m.rec, m.net.NewNamespace())
 	if err != nil {
-		return abort(125, err)
-	}
-	spec.WaitRelease = res.PidsLimit > 0
-	spec.CgroupTasks = p.cgroupTasks
-	if st, err = newStdio(m.rec.Config.Tty, m.rec.Config.OpenStdin); err != nil {
-		return abort(125, err)
+		env.wait(m)
+		return fail(125, err)
 	}
 	defer st.closeParent()
-	var fds []int
-	nsPath := ""
-	if netns != nil {
-		r := <-netns
-		netns = nil
-		if r.err != nil {
-			return abort(125, r.err)
-		}
-		defer r.f.Close()
-		spec.NetNS = true
-		fds = append(fds, int(r.f.Fd()))
-		nsPath = fmt.Sprintf("/proc/self/fd/%d", r.f.Fd())
-	}
 	if !spec.Tty {
-		spec.Stdio = true
-		fds = append(fds, int(st.childIn.Fd()), int(st.childOut.Fd()), int(st.childErr.Fd()))
+		env.Stdio = [3]int{int(st.childIn.Fd()), int(st.childOut.Fd()), int(st.childErr.Fd())}
 	}
-	if err := m.net.Attach(ctx, m.rec, pid, nsPath); err != nil {
-		return abort(125, fmt.Errorf("attach network: %w", err))
-	}
-	b, err := json.Marshal(spec)
-	if err != nil {
-		return abort(125, err)
-	}
-	var rights []byte
-	if len(fds) > 0 {
-		rights = unix.UnixRights(fds...)
-	}
-	if err := unix.Sendmsg(sock, b, rights, nil, 0); err != nil {
-		return abort(125, fmt.Errorf("send init spec: %w", err))
-	}
+	proc, release, err := startThread(spec, env.Env)
 	st.closeChild()
-	var master *os.File
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	for {
-		n, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, 0)
-		if err == unix.EINTR {
-			continue
+	env.wait(m)
+	m.thread = release
+	if err != nil {
+		m.net.Detach(ctx, m.rec)
+		code := 125
+		var ee *launch.ExitError
+		if errors.As(err, &ee) {
+			code = ee.Code
 		}
-		if err != nil {
-			return abort(125, fmt.Errorf("read init status: %w", err))
-		}
-		if n == 0 {
-			break // the init exec'd: the socket closed on exec
-		}
-		var msg containerinit.Msg
-		if err := json.Unmarshal(buf[:n], &msg); err != nil {
-			return abort(125, fmt.Errorf("read init status: %w", err))
-		}
-		if msg.Ready {
-			if err := cg.Update(res); err != nil {
-				return abort(125, fmt.Errorf("apply cgroup limits: %w", err))
-			}
-			if _, err := unix.Write(sock, []byte{containerinit.Release}); err != nil {
-				return abort(125, fmt.Errorf("release init: %w", err))
-			}
-			continue
-		}
-		if msg.Error != "" {
-			proc.wait()
-			m.net.Detach(ctx, m.rec)
-			if master != nil {
-				master.Close()
-			}
-			return fail(msg.Code, errors.New(msg.Error))
-		}
-		if msg.PTY {
-			scms, err := unix.ParseSocketControlMessage(oob[:oobn])
-			if err != nil || len(scms) != 1 {
-				return abort(125, fmt.Errorf("receive pty master: bad control message"))
-			}
-			fds, err := unix.ParseUnixRights(&scms[0])
-			if err != nil || len(fds) != 1 {
-				return abort(125, fmt.Errorf("receive pty master: %v", err))
-			}
-			master = os.NewFile(uintptr(fds[0]), "ptmx")
-		}
+		return fail(code, err)
 	}
+	pid, master, cg := proc.Pid, proc.PTY, m.cg
+	child := &childProc{pid: pid}
+
 	now := time.Now().UTC()
 	m.state = containerState{Status: StateRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: now, RestartCount: m.state.RestartCount}
 	m.writeState()
@@ -668,7 +471,7 @@ func (m *monitor) runOnce(p *initProc) (int, *StartError) {
 		wg.Go(func() { m.copyOut(st.parentOut, logfile.Stdout) })
 		wg.Go(func() { m.copyOut(st.parentErr, logfile.Stderr) })
 	}
-	ws, werr := proc.wait()
+	ws, werr := child.wait()
 	wg.Wait()
 	m.hub.setInput(nil, false)
 	if master != nil {
@@ -695,31 +498,6 @@ func (m *monitor) runOnce(p *initProc) (int, *StartError) {
 	}
 	keep = m.rec.HostConfig.AutoRemove
 	return code, nil
-}
-
-// starterJobs feeds the thread that starts the container's inits, locked
-// to its goroutine for the monitor's whole life. An init's parent-death
-// signal (and that of the container's process, which the init sets again)
-// fires when the thread that started it ends, not the monitor, and the
-// runtime ends a thread whose goroutine leaves it locked (as startNetns
-// does): started from an ordinary thread, a container could be killed by
-// an unrelated goroutine's exit.
-var starterJobs = sync.OnceValue(func() chan func() {
-	jobs := make(chan func())
-	go func() {
-		runtime.LockOSThread()
-		for f := range jobs {
-			f()
-		}
-	}()
-	return jobs
-})
-
-// onStarterThread runs f on the thread that starts the inits.
-func onStarterThread(f func() error) error {
-	done := make(chan error, 1)
-	starterJobs() <- func() { done <- f() }
-	return <-done
 }
 
 // cgroupDirs returns the distinct v1 directories of cg and its v2
@@ -775,7 +553,7 @@ type stdio struct {
 func newStdio(tty, openStdin bool) (*stdio, error) {
 	s := &stdio{}
 	if tty {
-		// The init gives the container the PTY it allocates.
+		// launch.Start gives the container the terminal it makes.
 		return s, nil
 	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)

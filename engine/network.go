@@ -311,8 +311,9 @@ func (b *bridgeNetwork) NewNamespace() bool { return true }
 
 // Attach publishes the container's ports (failing before anything else
 // if one is taken), leases an address on each of its networks, wires a
-// veth pair per network into the namespace of pid, writes its hosts and
-// resolv.conf and those of its peers. On error nothing is left behind.
+// veth pair per network into netns, writes its hosts and resolv.conf and
+// those of its peers. The endpoints are held by pid, the container's
+// monitor. On error nothing is left behind.
 func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int, netns string) error {
 	specs, err := portSpecs(c)
 	if err != nil {
@@ -469,7 +470,8 @@ func containerEndpoints(db *store.NetworkDB, id, primary string) []int {
 	return idx
 }
 
-// alive reports whether the endpoint's container process still runs.
+// alive reports whether the process holding the endpoint (the container's
+// monitor) still runs.
 func alive(ep *store.Endpoint) bool {
 	if ep.PID <= 0 {
 		return false
@@ -996,9 +998,13 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ctrRef string, alia
 		if err == nil {
 			_, err = e.ensureBridge(ctx, br)
 		}
+		var netns string
+		if err == nil {
+			netns, err = e.containerNetNS(id)
+		}
 		if err == nil {
 			ip, _ := netip.ParseAddr(ep.IP)
-			err = network.Attach(fmt.Sprintf("/proc/%d/ns/net", pid), network.Link{Bridge: br.Name, HostVeth: ep.HostVeth, IfName: ep.IfName,
+			err = network.Attach(netns, network.Link{Bridge: br.Name, HostVeth: ep.HostVeth, IfName: ep.IfName,
 				Addr: netip.PrefixFrom(ip, br.Subnet.Bits()), Gateway: br.Gateway})
 		}
 		if err != nil {
@@ -1344,4 +1350,17 @@ func (e *Engine) ResetNetworking(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// containerNetNS returns the path of the network namespace of running
+// container id, through its process.
+func (e *Engine) containerNetNS(id string) (string, error) {
+	st, err := e.readState(id)
+	if err != nil {
+		return "", err
+	}
+	if st.Pid <= 0 {
+		return "", fmt.Errorf("container %s is not running", id[:12])
+	}
+	return fmt.Sprintf("/proc/%d/ns/net", st.Pid), nil
 }

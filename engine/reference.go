@@ -21,8 +21,8 @@ const (
 )
 
 // The reference grammar's expressions are compiled on first use, not at
-// package initialization: every container's monitor and init are this
-// binary too, and never parse a reference.
+// package initialization: every container's monitor is this binary too,
+// and never parses a reference.
 var (
 	// One path component of a repository name, as docker's reference
 	// grammar defines it.

@@ -29,20 +29,20 @@ type sealedExe struct {
 // Close releases the copy.
 func (s *sealedExe) Close() error { return s.f.Close() }
 
-// helperEnv is the environment of the helpers berth re-executes (the
-// monitor, the container init): only GOMAXPROCS, set to this process's
-// value. Each helper would otherwise work it out at start from its cgroup's
-// CPU limit, which means reading /proc/self/cgroup and the mount table,
-// a good part of the Go runtime's start-up.
+// helperEnv is the environment of the container monitors berth
+// re-executes: only GOMAXPROCS, set to this process's value. A monitor
+// would otherwise work it out at start from its cgroup's CPU limit, which
+// means reading /proc/self/cgroup and the mount table, a good part of the
+// Go runtime's start-up.
 func helperEnv() []string {
 	return []string{"GOMAXPROCS=" + strconv.Itoa(runtime.GOMAXPROCS(0))}
 }
 
-// sealExe returns the sealed copy of the berth binary that the container
-// init (and any helper that enters a container) must run from, instead of
-// the host binary: a process inside the container can reach the binary of
-// such a helper through /proc/PID/exe and, if it were the host binary,
-// overwrite it (CVE-2019-5736).
+// sealExe returns the sealed copy of the berth binary that container
+// monitors (whose forks become containers' processes) must run from,
+// instead of the host binary: a process inside the container can reach
+// the binary of such a helper through /proc/PID/exe and, if it were the
+// host binary, overwrite it (CVE-2019-5736).
 //
 // The copy is made once per binary (keyed by device, inode, size and
 // modification time) and bind-mounted read-only onto itself, so writes
@@ -173,4 +173,19 @@ func collectSealed(keep string) {
 			continue
 		}
 	}
+}
+
+// holdSealed checks that this process runs from a sealed copy of berth
+// and holds the copy (a shared flock), which keeps it from being
+// collected while the process lives.
+func holdSealed() (*sealedExe, error) {
+	path, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return nil, fmt.Errorf("find berth binary: %w", err)
+	}
+	s, err := openSealed(path)
+	if err != nil {
+		return nil, fmt.Errorf("berth binary %s: %w", path, err)
+	}
+	return s, nil
 }

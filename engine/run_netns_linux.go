@@ -17,8 +17,8 @@ type netnsResult struct {
 // and returns where it arrives, open. Creating one costs about half a
 // millisecond (the kernel sets up every per-namespace subsystem); made on
 // a thread of its own, it overlaps with the rest of the start. The thread
-// ends once the namespace is open, and the init joins the namespace by
-// its descriptor (containerinit.Spec.NetNS).
+// ends once the namespace is open, and the thread that starts the
+// container's process joins the namespace by its descriptor.
 func startNetns() <-chan netnsResult {
 	ch := make(chan netnsResult, 1)
 	go func() {

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/berth-dev/berth/engine/containerinit"
+	"github.com/berth-dev/berth/engine/launch"
 )
 
 // maskedPaths are covered (with /dev/null or an empty read-only tmpfs) in
@@ -24,8 +24,9 @@ var readOnlyPaths = []string{
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 }
 
-// initSpec builds the init's spec for one start of container rec.
-func (e *Engine) initSpec(rec *containerRecord, newNet bool) (*containerinit.Spec, error) {
+// launchSpec builds what launch.Start needs for one start of container
+// rec.
+func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 	p := e.st.Container(rec.ID)
 	root := e.st.Root()
 	rel := func(path string) (string, error) {
@@ -60,7 +61,7 @@ func (e *Engine) initSpec(rec *containerRecord, newNet bool) (*containerinit.Spe
 		env = append(env, "TERM=xterm")
 	}
 	env = mergeEnv(env, rec.Config.Env)
-	s := &containerinit.Spec{
+	s := &launch.Spec{
 		Root:       root,
 		Lower:      lower,
 		Upper:      p.Upper,
@@ -72,7 +73,6 @@ func (e *Engine) initSpec(rec *containerRecord, newNet bool) (*containerinit.Spe
 		User:       rec.Config.User,
 		Hostname:   rec.Config.Hostname,
 		Tty:        rec.Config.Tty,
-		NewNet:     newNet,
 		CgroupNS:   cgroupNSAvailable(),
 		ReadOnly:   rec.HostConfig.ReadonlyRootfs,
 		Privileged: rec.HostConfig.Privileged,
@@ -85,9 +85,9 @@ func (e *Engine) initSpec(rec *containerRecord, newNet bool) (*containerinit.Spe
 	for _, m := range rec.Mounts {
 		switch m.Type {
 		case "bind", "volume":
-			s.Mounts = append(s.Mounts, containerinit.Mount{Type: "bind", Source: m.Source, Dest: m.Destination, RO: !m.RW})
+			s.Mounts = append(s.Mounts, launch.Mount{Type: "bind", Source: m.Source, Dest: m.Destination, RO: !m.RW})
 		case "tmpfs":
-			s.Mounts = append(s.Mounts, containerinit.Mount{Type: "tmpfs", Dest: m.Destination, RO: !m.RW, Data: m.Options})
+			s.Mounts = append(s.Mounts, launch.Mount{Type: "tmpfs", Dest: m.Destination, RO: !m.RW, Data: m.Options})
 		}
 	}
 	// Mount parents before children.
@@ -102,7 +102,7 @@ func (e *Engine) initSpec(rec *containerRecord, newNet bool) (*containerinit.Spe
 		{p.Hosts, "/etc/hosts"}, {p.Hostname, "/etc/hostname"}, {p.ResolvConf, "/etc/resolv.conf"},
 	} {
 		if !user[f.dst] {
-			s.Mounts = append(s.Mounts, containerinit.Mount{Type: "bind", Source: f.src, Dest: f.dst, RO: s.ReadOnly})
+			s.Mounts = append(s.Mounts, launch.Mount{Type: "bind", Source: f.src, Dest: f.dst, RO: s.ReadOnly})
 		}
 	}
 	return s, nil

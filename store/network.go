@@ -44,7 +44,7 @@ type Endpoint struct {
 	MAC      string        `json:"mac,omitempty"`
 	IfName   string        `json:"ifName,omitempty"`   // interface inside the container
 	HostVeth string        `json:"hostVeth,omitempty"` // host end of the veth pair
-	PID      int           `json:"pid,omitempty"`      // a process in the container's netns
+	PID      int           `json:"pid,omitempty"`      // the process holding the endpoint: the container's monitor
 	PIDStart uint64        `json:"pidStart,omitempty"` // its start time, against PID reuse
 	Ports    []PortBinding `json:"ports,omitempty"`    // published ports in force
 }

@@ -1,9 +1,6 @@
 // Package nsinit dispatches the container monitor (argv[0]
 // "berth-monitor"), which the engine starts by re-executing the berth
-// binary, before the command line runs; main calls Main first thing. The
-// container init (argv[0] "berth-init") never gets here: it runs from the
-// initialisation of package containerinit, which the engine imports,
-// before berth's heavier dependencies initialise.
+// binary, before the command line runs; main calls Main first thing.
 package nsinit
 
 import (

@@ -1,4 +1,4 @@
-package containerinit
+package launch
 
 import (
 	"errors"

@@ -1,12 +1,10 @@
-package containerinit
+package launch
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
+	"sync"
 )
 
 // capNames lists the Linux capabilities by number, without the CAP_ prefix.
@@ -35,8 +33,11 @@ func CapNumber(name string) (int, bool) {
 	return 0, false
 }
 
-// LastCap returns the highest capability number the kernel knows.
-func LastCap() int {
+// LastCap returns the highest capability number the kernel knows, read
+// once.
+var LastCap = sync.OnceValue(lastCap)
+
+func lastCap() int {
 	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 	if err != nil {
 		return len(capNames) - 1
@@ -58,40 +59,4 @@ func CapMask(names []string) (mask [2]uint32, keep map[int]bool) {
 		}
 	}
 	return mask, keep
-}
-
-// dropBounding removes every capability not in names from the calling
-// thread's bounding set. It needs CAP_SETPCAP, so it runs before the
-// process changes its user.
-func dropBounding(names []string) error {
-	_, keep := CapMask(names)
-	last := LastCap()
-	for c := 0; c <= last; c++ {
-		if keep[c] {
-			continue
-		}
-		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
-			return fmt.Errorf("drop capability %d from bounding set: %w", c, err)
-		}
-	}
-	return nil
-}
-
-// setCaps makes the effective, permitted and inheritable sets of the
-// calling thread exactly names and clears the ambient set. It must run on
-// the thread that then calls execve.
-func setCaps(names []string) error {
-	mask, _ := CapMask(names)
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	data := [2]unix.CapUserData{
-		{Effective: mask[0], Permitted: mask[0], Inheritable: mask[0]},
-		{Effective: mask[1], Permitted: mask[1], Inheritable: mask[1]},
-	}
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("set capabilities: %w", err)
-	}
-	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && err != unix.EINVAL {
-		return fmt.Errorf("clear ambient capabilities: %w", err)
-	}
-	return nil
 }

@@ -1,0 +1,60 @@
+// Package launch starts a container's process. A thread of the
+// container's monitor, locked and dedicated to it, moves into the
+// container's new mount, UTS and IPC namespaces (and its network
+// namespace), mounts the container's filesystem and pivots into it, sets
+// up its devices, hostname and terminal, resolves its user and command,
+// and then forks the process in a new PID namespace. What only a process
+// inside that namespace can do (mount /proc) and what belongs to the
+// process rather than the thread (cgroups, session, streams, limits,
+// user, capabilities) the child does between fork and execve, with raw
+// system calls the thread prepared (see program).
+//
+// No second program runs before the container's command: the thread's
+// work is ordinary Go in the monitor, and the forked child runs no Go
+// runtime. Nothing of the host binary is left in the container either:
+// the monitor runs from its sealed copy, and the child execs the
+// container's command.
+package launch
+
+// Spec is everything Start needs, resolved by the monitor to host paths
+// and final values. Start never reads the store.
+type Spec struct {
+	// Root is the store root; Lower entries are relative to it, which
+	// keeps the overlay mount options short.
+	Root string
+	// Lower are the overlay lower directories, top first.
+	Lower  []string
+	Upper  string
+	Work   string
+	Rootfs string
+
+	Args       []string
+	Env        []string
+	Cwd        string
+	User       string
+	Hostname   string
+	Tty        bool
+	CgroupNS   bool
+	ReadOnly   bool
+	Privileged bool
+	Caps       []string
+	Mounts     []Mount
+	Masked     []string
+	ReadOnlyP  []string
+	NoFile     uint64
+}
+
+// Mount is one mount made inside the rootfs before pivot_root.
+type Mount struct {
+	// Type is "bind" or "tmpfs".
+	Type   string
+	Source string
+	Dest   string
+	RO     bool
+	// Data holds tmpfs options.
+	Data string
+}
+
+// DefaultPath is the PATH a container gets when neither the image nor the
+// user sets one.
+const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

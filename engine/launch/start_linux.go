@@ -1,0 +1,375 @@
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Cgroup is where the container's process goes, as files the monitor
+// opened: the process is inside the container's root by the time it
+// joins.
+type Cgroup struct {
+	// Tasks are the tasks files of the v1 directories. The process joins
+	// them itself by writing 0: the kernel moves a thread that moves
+	// itself without the global lock a process migration (cgroup.procs)
+	// takes, whose first taker waits for an RCU grace period, about 10 ms
+	// on this kind of host.
+	Tasks []*os.File
+	// Dir is the v2 directory (O_PATH), which the process is cloned into
+	// (CLONE_INTO_CGROUP), or nil.
+	Dir *os.File
+	// Procs is the v2 directory's cgroup.procs, through which the process
+	// joins it if the clone into it fails, or nil.
+	Procs *os.File
+}
+
+// Env is what Start gets from the container's monitor, which may still be
+// making it when Start begins: each function is called once, when Start
+// needs its result.
+type Env struct {
+	// NetNS returns a descriptor of the network namespace to join, or -1
+	// to stay in the monitor's (host networking). Start does not close it.
+	NetNS func() (int, error)
+	// Ready returns the container's cgroup once everything the process
+	// needs before it runs (its cgroup and limits, its network) is set.
+	Ready func() (Cgroup, error)
+	// Stdio are the process's standard streams; with Spec.Tty it gets
+	// the terminal Start makes instead.
+	Stdio [3]int
+}
+
+// Process is a started container process.
+type Process struct {
+	Pid int
+	// PTY is the master of the container's terminal (Spec.Tty).
+	PTY *os.File
+}
+
+// Start starts the container's process (see the package documentation).
+// It must run on a locked OS thread, not the main one, which it changes
+// for good and which the caller must keep until the process has ended:
+// the process's parent-death signal fires when that thread ends. The
+// thread also holds the container's mounts; ending it (returning from its
+// goroutine without unlocking) releases them. Errors are *ExitError.
+func Start(spec *Spec, env Env) (*Process, error) {
+	p, err := start(spec, env)
+	if err != nil {
+		var ee *ExitError
+		if !errors.As(err, &ee) {
+			err = &ExitError{125, err}
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+func start(spec *Spec, env Env) (*Process, error) {
+	// Read while the host's /proc is still in view.
+	LastCap()
+	// CLONE_FS gives the thread its own root and working directory, which
+	// pivot_root then moves into the container.
+	if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC); err != nil {
+		return nil, fmt.Errorf("create namespaces: %w", err)
+	}
+	unix.Umask(0o022)
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return nil, fmt.Errorf("make / rslave: %w", err)
+	}
+	if err := mountRootfs(spec); err != nil {
+		return nil, err
+	}
+	if err := mountSpecial(spec); err != nil {
+		return nil, err
+	}
+	netns, err := env.NetNS()
+	if err != nil {
+		return nil, err
+	}
+	if netns >= 0 {
+		if err := unix.Setns(netns, unix.CLONE_NEWNET); err != nil {
+			return nil, fmt.Errorf("join network namespace: %w", err)
+		}
+	}
+	if err := mountSys(spec); err != nil {
+		return nil, err
+	}
+	for _, m := range spec.Mounts {
+		if err := mountInto(spec.Rootfs, m); err != nil {
+			return nil, err
+		}
+	}
+	// The /proc paths are masked by the process, which mounts /proc; what
+	// each is is read here, from the host's /proc, before pivot_root.
+	var procMasks []procMask
+	if !spec.Privileged {
+		procMasks = procMasksOf(spec.Masked)
+	}
+	if err := pivotRoot(spec.Rootfs); err != nil {
+		return nil, err
+	}
+	if err := makeDevLinks(); err != nil {
+		return nil, err
+	}
+	if !spec.Privileged {
+		for _, p := range spec.Masked {
+			if !inProc(p) {
+				if err := maskPath(p); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, p := range spec.ReadOnlyP {
+			if !inProc(p) {
+				if err := readonlyPath(p); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	stdio := env.Stdio
+	var master *os.File
+	if spec.Tty {
+		var slave int
+		if master, slave, err = setupTTY(); err != nil {
+			return nil, err
+		}
+		defer unix.Close(slave)
+		stdio = [3]int{slave, slave, slave}
+	}
+	fail := func(err error) (*Process, error) {
+		if master != nil {
+			master.Close()
+		}
+		return nil, err
+	}
+	if spec.ReadOnly {
+		if err := unix.Mount("", "/", "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+			return fail(fmt.Errorf("remount rootfs read-only: %w", err))
+		}
+	}
+	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+		return fail(fmt.Errorf("set hostname: %w", err))
+	}
+	if netns >= 0 {
+		if err := loopbackUp(); err != nil {
+			return fail(err)
+		}
+	}
+	u, err := ResolveUser(spec.User)
+	if err != nil {
+		return fail(err)
+	}
+	envv := WithDefaultEnv(spec.Env, u.Home)
+	cwd := spec.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := ensureWorkdir(cwd, u); err != nil {
+		return fail(err)
+	}
+	path, err := LookCommand(spec.Args[0], envv)
+	if err != nil {
+		return fail(err)
+	}
+	cg, err := env.Ready()
+	if err != nil {
+		return fail(err)
+	}
+	b := builder{spec: spec, cwd: cwd, path: path, env: envv, user: u, stdio: stdio, cgroup: cg, procMasks: procMasks}
+	into := -1
+	if cg.Dir != nil {
+		into = int(cg.Dir.Fd())
+	}
+	prog := b.program(into < 0)
+	pid, cf, err := prog.start(unix.CLONE_NEWPID, into)
+	if err != nil && into >= 0 {
+		// The kernel would not clone into the cgroup: the process joins
+		// it through cgroup.procs.
+		prog = b.program(true)
+		pid, cf, err = prog.start(unix.CLONE_NEWPID, -1)
+	}
+	if err != nil {
+		return fail(fmt.Errorf("start container process: %w", err))
+	}
+	if cf != nil {
+		syscall.Wait4(pid, nil, 0, nil)
+		return fail(b.failure(prog, cf))
+	}
+	return &Process{Pid: pid, PTY: master}, nil
+}
+
+// inProc reports whether p is under /proc, which the process mounts.
+func inProc(p string) bool {
+	return p == "/proc" || strings.HasPrefix(p, "/proc/")
+}
+
+// procMask is a /proc path to hide and what it is.
+type procMask struct {
+	path string
+	dir  bool
+}
+
+// procMasksOf returns the masked paths under /proc that exist, with their
+// kind, read from the host's /proc: a container's /proc shows the same
+// kernel-wide entries.
+func procMasksOf(masked []string) []procMask {
+	var out []procMask
+	for _, p := range masked {
+		if !inProc(p) {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		out = append(out, procMask{path: p, dir: fi.IsDir()})
+	}
+	return out
+}
+
+// builder makes the program of one container process.
+type builder struct {
+	spec      *Spec
+	cwd, path string
+	env       []string
+	user      User
+	stdio     [3]int
+	cgroup    Cgroup
+	procMasks []procMask
+}
+
+// Indexes of the ops whose failures have their own exit codes are found
+// by their descriptions.
+const (
+	whatChdir = "chdir"
+	whatExec  = "exec"
+)
+
+// program returns the system calls the process makes between fork and
+// execve, in runc's order. With joinV2, it joins its cgroup v2 directory
+// itself, not cloned into it.
+func (b *builder) program(joinV2 bool) *program {
+	s := b.spec
+	p := &program{}
+	// Every signal back to its default: the monitor ignores some, and
+	// ignored signals stay ignored across execve.
+	dfl := p.mem(make([]byte, 64))
+	for sig := 1; sig <= 64; sig++ {
+		if sig != int(unix.SIGKILL) && sig != int(unix.SIGSTOP) {
+			p.add("reset signals", unix.SYS_RT_SIGACTION, uintptr(sig), dfl, 0, 8).okErr = unix.EINVAL
+		}
+	}
+	zero := p.str("0")
+	for _, f := range b.cgroup.Tasks {
+		p.add("join cgroup "+path.Dir(f.Name()), unix.SYS_WRITE, f.Fd(), zero, 1)
+	}
+	if joinV2 && b.cgroup.Procs != nil {
+		p.add("join cgroup "+path.Dir(b.cgroup.Procs.Name()), unix.SYS_WRITE, b.cgroup.Procs.Fd(), zero, 1)
+	}
+	if s.CgroupNS {
+		// After the cgroups, so that the namespace is rooted at the
+		// container's.
+		p.add("unshare cgroup namespace", unix.SYS_UNSHARE, unix.CLONE_NEWCGROUP)
+	}
+	p.add("setsid", unix.SYS_SETSID)
+	const nsd = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	p.mount("mount /proc", "proc", "/proc", "proc", nsd, "")
+	for _, m := range b.procMasks {
+		var op *sysOp
+		if m.dir {
+			op = p.mount("mask "+m.path, "tmpfs", m.path, "tmpfs", unix.MS_RDONLY, "size=0")
+		} else {
+			op = p.mount("mask "+m.path, "/dev/null", m.path, "", unix.MS_BIND, "")
+		}
+		op.okErr = unix.ENOENT
+	}
+	if !s.Privileged {
+		for _, path := range s.ReadOnlyP {
+			if inProc(path) {
+				op := p.mount("make "+path+" read-only", path, path, "", unix.MS_BIND|unix.MS_REC, "")
+				op.okErr, op.skip = unix.ENOENT, 1
+				p.mount("make "+path+" read-only", "", path, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|nsd, "")
+			}
+		}
+	}
+	for i, fd := range b.stdio {
+		p.add("set up stdio", unix.SYS_DUP3, uintptr(fd), uintptr(i), 0)
+	}
+	if s.Tty {
+		p.add("set controlling terminal", unix.SYS_IOCTL, 0, unix.TIOCSCTTY, 0)
+	}
+	if s.NoFile > 0 {
+		var cur unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &cur) == nil {
+			n := min(s.NoFile, cur.Max)
+			lim := &unix.Rlimit{Cur: n, Max: n}
+			p.keep = append(p.keep, lim)
+			p.add("set open files limit", unix.SYS_PRLIMIT64, 0, unix.RLIMIT_NOFILE, uintptr(unsafe.Pointer(lim)), 0)
+		}
+	}
+	mask, keep := CapMask(s.Caps)
+	for c := 0; c <= LastCap(); c++ {
+		if !keep[c] {
+			p.add(fmt.Sprintf("drop capability %d from bounding set", c), unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c)).okErr = unix.EINVAL
+		}
+	}
+	p.add("keep capabilities", unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 1)
+	groups := make([]uint32, len(b.user.Groups)+1)
+	for i, g := range b.user.Groups {
+		groups[i] = uint32(g)
+	}
+	p.keep = append(p.keep, groups)
+	p.add("set groups", unix.SYS_SETGROUPS, uintptr(len(b.user.Groups)), uintptr(unsafe.Pointer(&groups[0])))
+	gid, uid := uintptr(b.user.GID), uintptr(b.user.UID)
+	p.add(fmt.Sprintf("set gid %d", b.user.GID), unix.SYS_SETRESGID, gid, gid, gid)
+	p.add(fmt.Sprintf("set uid %d", b.user.UID), unix.SYS_SETRESUID, uid, uid, uid)
+	hdr := &unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := &[2]unix.CapUserData{
+		{Effective: mask[0], Permitted: mask[0], Inheritable: mask[0]},
+		{Effective: mask[1], Permitted: mask[1], Inheritable: mask[1]},
+	}
+	p.keep = append(p.keep, hdr, data)
+	p.add("set capabilities", unix.SYS_CAPSET, uintptr(unsafe.Pointer(hdr)), uintptr(unsafe.Pointer(data)))
+	p.add("clear ambient capabilities", unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL).okErr = unix.EINVAL
+	// A change of credentials clears the parent-death signal.
+	p.add("set parent death signal", unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL))
+	if !s.Privileged {
+		p.add("set no_new_privs", unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1)
+	}
+	p.add(whatChdir, unix.SYS_CHDIR, p.str(b.cwd))
+	// Every descriptor above stdio closes at exec, the error pipe too:
+	// its end of file tells the parent the exec worked.
+	p.add("close descriptors", unix.SYS_CLOSE_RANGE, 3, ^uintptr(0), unix.CLOSE_RANGE_CLOEXEC)
+	p.add("unblock signals", unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, p.mem(make([]byte, 8)), 0, 8)
+	p.add(whatExec, unix.SYS_EXECVE, p.str(b.path), p.strv(s.Args), p.strv(b.env))
+	return p
+}
+
+// failure turns a child's failure into the error the start reports.
+func (b *builder) failure(p *program, cf *childFailure) error {
+	if cf.op < 0 || cf.op >= len(p.what) {
+		return errors.New("start container process: the process ended before its exec")
+	}
+	switch what := p.what[cf.op]; what {
+	case whatChdir:
+		return &ExitError{126, fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", b.cwd, cf.errno)}
+	case whatExec:
+		return execError(b.spec.Args[0], cf.errno)
+	default:
+		return fmt.Errorf("%s: %w", what, cf.errno)
+	}
+}
+
+func execError(name string, err error) error {
+	if errors.Is(err, syscall.ENOENT) {
+		return &ExitError{127, fmt.Errorf("exec: %q: %w", name, err)}
+	}
+	return &ExitError{126, fmt.Errorf("exec: %q: %w", name, err)}
+}
