@@ -268,6 +268,16 @@ func runCmd(a *app) *cobra.Command {
 		Short: "Create and run a new container from an image",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if os.Geteuid() != 0 {
+				return engineError(ErrNeedRoot)
+			}
+			// The container's monitor starts first: its start-up overlaps
+			// all that follows. It exits if the run goes no further.
+			forked, err := engine.ForkMonitor(a.root, !detach)
+			if err != nil {
+				return engineError(err)
+			}
+			defer forked.Close()
 			eng, err := a.engine()
 			if err != nil {
 				return engineError(err)
@@ -294,7 +304,7 @@ func runCmd(a *app) *cobra.Command {
 				return engineError(err)
 			}
 			ctx := c.Context()
-			id, conn, err := eng.Run(ctx, o, !detach)
+			id, conn, err := eng.RunForked(ctx, o, forked)
 			if err != nil {
 				return engineError(err)
 			}

@@ -58,26 +58,78 @@ func (e *Engine) start(ctx context.Context, ref string, attach bool) (net.Conn, 
 
 // Run creates a container as Create does and starts it as Start does, or
 // with attach as StartAttach does, and returns its ID and the attach
-// connection. It forks the container's monitor first, with the ID the
-// container will have, so that the monitor's start-up overlaps the
-// creation (the whole of run is the critical path of a short container). If the creation fails, the
+// connection. It forks the container's monitor first (ForkMonitor), so
+// that the monitor's start-up overlaps the creation (the whole of run is
+// the critical path of a short container). If the creation fails, the
 // monitor exits and nothing is left; a failed start leaves the created
 // container, as Start does.
 func (e *Engine) Run(ctx context.Context, o CreateOptions, attach bool) (string, net.Conn, error) {
-	id, err := newContainerID()
-	if err != nil {
-		return "", nil, fmt.Errorf("create container: %w", err)
-	}
-	mp, err := e.forkMonitor(id, attach, true)
+	p, err := forkMonitorFor(e.st.Root(), e.opts.self, attach)
 	if err != nil {
 		return "", nil, err
 	}
-	if err := e.create(ctx, o, id); err != nil {
+	return e.RunForked(ctx, o, p)
+}
+
+// Forked is the monitor of a container that is yet to be created, forked
+// by ForkMonitor.
+type Forked struct {
+	id     string
+	attach bool
+	mp     *monitorProc
+}
+
+// ForkMonitor forks the monitor of a container that RunForked then
+// creates and runs in the store at root, with the ID it will have: its
+// start-up (a Go process's) and the cgroup and network namespace it makes
+// for the container overlap the opening of the engine and the creation.
+// It needs nothing of the store, so a command can call it first thing.
+// With attach, RunForked returns the attach connection. Close releases a
+// monitor that RunForked will not use; it exits.
+func ForkMonitor(root string, attach bool) (*Forked, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("start container monitor: %w", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("start container monitor: %w", err)
+	}
+	return forkMonitorFor(abs, self, attach)
+}
+
+func forkMonitorFor(root, self string, attach bool) (*Forked, error) {
+	id, err := newContainerID()
+	if err != nil {
+		return nil, fmt.Errorf("create container: %w", err)
+	}
+	mp, err := forkMonitor(root, self, id, attach, true)
+	if err != nil {
+		return nil, err
+	}
+	return &Forked{id: id, attach: attach, mp: mp}, nil
+}
+
+// Close releases a forked monitor that was not used; it exits. Safe on
+// nil and after RunForked.
+func (f *Forked) Close() {
+	if f != nil {
+		f.mp.close()
+		f.mp = nil
+	}
+}
+
+// RunForked is Run with the monitor f forked beforehand, for this
+// engine's store; it takes f over.
+func (e *Engine) RunForked(ctx context.Context, o CreateOptions, f *Forked) (string, net.Conn, error) {
+	mp := f.mp
+	f.mp = nil
+	if err := e.create(ctx, o, f.id); err != nil {
 		mp.close()
 		return "", nil, err
 	}
-	conn, err := e.startWith(ctx, id, attach, mp)
-	return id, conn, err
+	conn, err := e.startWith(ctx, f.id, f.attach, mp)
+	return f.id, conn, err
 }
 
 // startWith starts container id, with the monitor mp forked for it
@@ -107,7 +159,7 @@ func (e *Engine) startWith(ctx context.Context, id string, attach bool, mp *moni
 		return nil, err
 	}
 	if mp == nil {
-		if mp, err = e.forkMonitor(id, attach, false); err != nil {
+		if mp, err = forkMonitor(e.st.Root(), e.opts.self, id, attach, false); err != nil {
 			return nil, err
 		}
 	} else if err := mp.created(); err != nil {
@@ -137,10 +189,11 @@ type monitorProc struct {
 	conn     net.Conn // the attach connection, or nil
 }
 
-// forkMonitor starts the monitor of container id. With wait, the
-// container is still being created: the monitor waits until created
-// says it exists, and exits if it is not told.
-func (e *Engine) forkMonitor(id string, attach, wait bool) (*monitorProc, error) {
+// forkMonitor starts the monitor of container id in the store at root,
+// from a sealed copy of the berth binary self. With wait, the container
+// is still being created: the monitor waits until created says it exists,
+// and exits if it is not told.
+func forkMonitor(root, self, id string, attach, wait bool) (*monitorProc, error) {
 	what := "container " + id
 	rd, wr, err := os.Pipe()
 	if err != nil {
@@ -156,7 +209,7 @@ func (e *Engine) forkMonitor(id string, attach, wait bool) (*monitorProc, error)
 	defer null.Close()
 	// Descriptors 0-5 of the monitor (see monitorReadyFd); ^uintptr(0)
 	// leaves one closed.
-	args := []string{"berth-monitor", e.st.Root(), id}
+	args := []string{"berth-monitor", root, id}
 	files := []uintptr{null.Fd(), null.Fd(), null.Fd(), wr.Fd(), ^uintptr(0)}
 	if attach {
 		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
@@ -190,7 +243,7 @@ func (e *Engine) forkMonitor(id string, attach, wait bool) (*monitorProc, error)
 	// The monitor runs from the sealed copy of berth: the container's
 	// process is forked from it, and through its /proc/PID/exe until its
 	// execve a process in the container could reach the binary.
-	exe, err := e.sealExe()
+	exe, err := sealExe(self)
 	if err != nil {
 		mp.close()
 		return nil, fmt.Errorf("start monitor of %s: %w", what, err)

@@ -60,7 +60,11 @@ type startReport struct {
 func MonitorMain() {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
 	ready := os.NewFile(monitorReadyFd, "ready")
+	var pre *prestarted
 	fail := func(err error) {
+		if pre != nil {
+			pre.release()
+		}
 		b, _ := json.Marshal(startReport{Code: 125, Error: err.Error()})
 		ready.Write(b)
 		os.Exit(125)
@@ -72,6 +76,10 @@ func MonitorMain() {
 	if len(id) != 64 || !isHex(id) {
 		fail(fmt.Errorf("start container: bad container id %q", id))
 	}
+	// What every start needs and takes a while to make (the cgroup's
+	// directories, a network namespace) is made from the first moment,
+	// while the container is still being created and its record is read.
+	pre = prestart(id)
 	var attach, created *os.File
 	for _, a := range os.Args[3:] {
 		switch a {
@@ -92,7 +100,7 @@ func MonitorMain() {
 		fail(err)
 	}
 	e := New(st, log)
-	os.Exit(e.runMonitor(id, ready, attach, created))
+	os.Exit(e.runMonitor(id, pre, ready, attach, created))
 }
 
 // monitor is the state of one monitor process.
@@ -117,26 +125,23 @@ type monitor struct {
 	thread func()
 }
 
-func (e *Engine) runMonitor(id string, ready, attach, created *os.File) int {
+func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach, created *os.File) int {
 	m := &monitor{e: e, id: id, p: e.st.Container(id), ready: ready, wake: make(chan os.Signal, 1)}
-	var err error
-	if m.exe, err = holdSealed(); err != nil {
-		m.report(startReport{Code: 125, Error: err.Error()})
-		return 125
-	}
-	defer m.exe.Close()
-	// What every start needs and takes a while to make (the cgroup's
-	// directories, a network namespace) is made while the container is
-	// still being created and its record is read.
-	pre := prestart(id)
 	abort := func(err error) int {
-		pre.release(m)
+		if err := pre.release(); err != nil {
+			e.log.Warn("delete cgroup", "container", id, "err", err)
+		}
 		if err == nil {
 			return 0
 		}
 		m.report(startReport{Code: 125, Error: err.Error()})
 		return 125
 	}
+	var err error
+	if m.exe, err = holdSealed(); err != nil {
+		return abort(err)
+	}
+	defer m.exe.Close()
 	if created != nil {
 		n, _ := created.Read(make([]byte, 1))
 		created.Close()

@@ -38,7 +38,7 @@ func helperEnv() []string {
 	return []string{"GOMAXPROCS=" + strconv.Itoa(runtime.GOMAXPROCS(0))}
 }
 
-// sealExe returns the sealed copy of the berth binary that container
+// sealExe returns the sealed copy of the berth binary self that container
 // monitors (whose forks become containers' processes) must run from,
 // instead of the host binary: a process inside the container can reach
 // the binary of such a helper through /proc/PID/exe and, if it were the
@@ -52,8 +52,8 @@ func helperEnv() []string {
 // The copy is checked to still be mounted read-only (after a reboot it is
 // not) and re-sealed if needed. Copies of other binaries that no process
 // holds are collected when a new copy is made.
-func (e *Engine) sealExe() (*sealedExe, error) {
-	fi, err := os.Stat(e.opts.self)
+func sealExe(self string) (*sealedExe, error) {
+	fi, err := os.Stat(self)
 	if err != nil {
 		return nil, fmt.Errorf("seal berth binary: %w", err)
 	}
@@ -81,7 +81,7 @@ func (e *Engine) sealExe() (*sealedExe, error) {
 		return s, nil
 	}
 	collectSealed(key)
-	if err := makeSealed(e.opts.self, path); err != nil {
+	if err := makeSealed(self, path); err != nil {
 		return nil, fmt.Errorf("seal berth binary: %w", err)
 	}
 	return openSealed(path)

@@ -46,14 +46,14 @@ func prestart(id string) *prestarted {
 }
 
 // release lets go of what p made, unused.
-func (p *prestarted) release(m *monitor) {
+func (p *prestarted) release() error {
 	if r := <-p.netns; r.f != nil {
 		r.f.Close()
 	}
 	if r := <-p.cg; r.cg != nil {
-		m.cg = r.cg
-		m.releaseRun()
+		return r.cg.Delete(context.Background())
 	}
+	return nil
 }
 
 // startEnv starts making the environment of one run of m's container,
