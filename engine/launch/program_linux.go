@@ -129,20 +129,6 @@ type cloneArgs struct {
 	flags, pidfd, childTID, parentTID, exitSignal, stack, stackSize, tls, setTID, setTIDSize, cgroup uint64
 }
 
-// fork clones the calling thread into a new process (a copy of the
-// monitor, not sharing its memory) that runs ops.
-//
-//go:noinline
-//go:norace
-func fork(args *cloneArgs, ops []sysOp, errFd uintptr) (int, syscall.Errno) {
-	r, _, e := syscall.RawSyscall6(unix.SYS_CLONE3, uintptr(unsafe.Pointer(args)), unsafe.Sizeof(*args), 0, 0, 0, 0)
-	if e != 0 || r != 0 {
-		return int(r), e
-	}
-	run(ops, errFd)
-	return 0, 0
-}
-
 // start forks a process with flags (CLONE_NEW* namespaces) that runs p,
 // in the cgroup v2 directory cgroupFD when it is not -1. It returns once
 // the child has exec'd its command or failed: a failure comes back as the
@@ -155,7 +141,7 @@ func (p *program) start(flags uintptr, cgroupFD int) (int, *childFailure, error)
 		return 0, nil, err
 	}
 	defer unix.Close(pr)
-	args := &cloneArgs{flags: uint64(flags), exitSignal: uint64(unix.SIGCHLD)}
+	args := &cloneArgs{flags: uint64(flags | forkFlags), exitSignal: uint64(unix.SIGCHLD)}
 	if cgroupFD >= 0 {
 		args.flags |= unix.CLONE_INTO_CGROUP
 		args.cgroup = uint64(cgroupFD)
