@@ -424,7 +424,14 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 			m.releaseRun()
 		}
 	}()
-	env := m.startEnv(ctx, pre)
+	var thread *launchThread
+	if pre != nil {
+		thread = pre.thread
+	} else {
+		thread = newLaunchThread()
+	}
+	m.thread = thread.end
+	env := m.startEnv(ctx, pre, thread)
 	spec, err := m.e.launchSpec(m.rec)
 	var st *stdio
 	if err == nil {
@@ -435,13 +442,13 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 		return fail(125, err)
 	}
 	defer st.closeParent()
+	spec.HostNetwork = !m.net.NewNamespace()
 	if !spec.Tty {
 		env.Stdio = [3]int{int(st.childIn.Fd()), int(st.childOut.Fd()), int(st.childErr.Fd())}
 	}
-	proc, release, err := startThread(spec, env.Env)
+	proc, err := thread.run(spec, env.Env)
 	st.closeChild()
 	env.wait(m)
-	m.thread = release
 	if err != nil {
 		m.net.Detach(ctx, m.rec)
 		code := 125

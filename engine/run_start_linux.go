@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -12,166 +13,205 @@ import (
 	"github.com/berth-dev/berth/engine/launch"
 )
 
-// startEnv makes what one run of a container needs besides its
-// filesystem, in the background while launch.Start builds that: the
-// cgroup with its limits, the network namespace and the container's
-// network in it. Its functions hand them to launch.Start, on its thread.
-type startEnv struct {
-	launch.Env
-	cg    chan cgroupResult
-	netns <-chan netnsResult
-	// Set by NetNS and Ready, read by wait once launch.Start returned.
-	asked   bool
-	ns      *os.File
-	attach  chan error
-	cgFiles launch.Cgroup
-}
-
 // prestarted is what a container's first start needs that the monitor
-// makes before it has read the container's record: its cgroup, without
-// limits, and a network namespace, which most containers get.
+// makes before it has read the container's record: the cgroup, without
+// limits, and the thread that starts the process, in its new namespaces.
 type prestarted struct {
-	cg    <-chan cgroupResult
-	netns <-chan netnsResult
+	cg     <-chan cgroupResult
+	thread *launchThread
 }
 
-// prestart starts making the cgroup and network namespace of container id.
+// prestart starts making the launch thread and the cgroup of container
+// id. The thread comes first: its namespaces take longest, and the
+// monitor's second P is free for it now.
 func prestart(id string) *prestarted {
+	p := &prestarted{thread: newLaunchThread()}
 	cg := make(chan cgroupResult, 1)
 	go func() {
 		c, err := cgroups.Prepare(id)
 		cg <- cgroupResult{c, err}
 	}()
-	return &prestarted{cg: cg, netns: startNetns()}
+	p.cg = cg
+	return p
 }
 
 // release lets go of what p made, unused.
 func (p *prestarted) release() error {
-	if r := <-p.netns; r.f != nil {
-		r.f.Close()
-	}
+	p.thread.end()
 	if r := <-p.cg; r.cg != nil {
 		return r.cg.Delete(context.Background())
 	}
 	return nil
 }
 
-// startEnv starts making the environment of one run of m's container,
-// from pre when it is not nil.
-func (m *monitor) startEnv(ctx context.Context, pre *prestarted) *startEnv {
-	s := &startEnv{cg: make(chan cgroupResult, 1), attach: make(chan error, 1)}
+// launchThread is the OS thread that starts one run of a container's
+// process (launch.Prepare, then launch.Thread.Start). It is made first,
+// so that its namespaces are ready by the time the container's record
+// is, and kept until the process has ended: the process's parent-death
+// signal fires when it ends, and it holds the container's mounts.
+type launchThread struct {
+	prepared chan struct{} // closed once lt and err are set
+	lt       *launch.Thread
+	err      error
+	start    chan launchRequest
+	done     chan launchResult
+	release  chan struct{}
+	started  bool
+	once     sync.Once
+}
+
+type launchRequest struct {
+	spec *launch.Spec
+	env  launch.Env
+}
+
+type launchResult struct {
+	p   *launch.Process
+	err error
+}
+
+func newLaunchThread() *launchThread {
+	t := &launchThread{
+		prepared: make(chan struct{}),
+		start:    make(chan launchRequest),
+		done:     make(chan launchResult, 1),
+		release:  make(chan struct{}),
+	}
+	go onThrowawayThread(func() struct{} {
+		t.lt, t.err = launch.Prepare()
+		close(t.prepared)
+		if t.err != nil {
+			return struct{}{}
+		}
+		req, ok := <-t.start
+		if !ok {
+			return struct{}{}
+		}
+		p, err := t.lt.Start(req.spec, req.env)
+		t.done <- launchResult{p, err}
+		if err == nil {
+			<-t.release
+		}
+		return struct{}{}
+	})
+	return t
+}
+
+// netNS returns the thread's new network namespace once it exists, valid
+// until end.
+func (t *launchThread) netNS() (*os.File, error) {
+	<-t.prepared
+	if t.err != nil {
+		return nil, t.err
+	}
+	return t.lt.NetNS(), nil
+}
+
+// run starts the container's process on the thread. On error the thread
+// has ended.
+func (t *launchThread) run(spec *launch.Spec, env launch.Env) (*launch.Process, error) {
+	<-t.prepared
+	if t.err != nil {
+		return nil, t.err
+	}
+	t.started = true
+	t.start <- launchRequest{spec, env}
+	r := <-t.done
+	return r.p, r.err
+}
+
+// end ends the thread, unused or once its process has ended, which
+// unmounts the container's filesystems.
+func (t *launchThread) end() {
+	t.once.Do(func() {
+		<-t.prepared
+		if t.lt != nil {
+			t.lt.Close()
+		}
+		if t.started {
+			close(t.release)
+		} else {
+			close(t.start)
+		}
+	})
+}
+
+// startEnv makes what one run of a container needs besides its
+// filesystem, in the background while the launch thread builds that: the
+// cgroup with its limits, and the container's network wired into the
+// thread's network namespace.
+type startEnv struct {
+	launch.Env
+	cgDone     chan struct{}
+	cg         cgroupResult
+	cgFiles    launch.Cgroup
+	attachDone chan struct{}
+	attachErr  error
+}
+
+// startEnv starts making the environment of one run of m's container on
+// thread t, with the cgroup from pre when it is not nil.
+func (m *monitor) startEnv(ctx context.Context, pre *prestarted, t *launchThread) *startEnv {
+	s := &startEnv{cgDone: make(chan struct{}), attachDone: make(chan struct{})}
 	res := m.rec.resources()
 	go func() {
-		var r cgroupResult
+		defer close(s.cgDone)
 		if pre != nil {
-			r = <-pre.cg
+			s.cg = <-pre.cg
 		} else {
-			r.cg, r.err = cgroups.Prepare(m.id)
+			s.cg.cg, s.cg.err = cgroups.Prepare(m.id)
 		}
-		if r.err != nil {
-			r.err = fmt.Errorf("create cgroup: %w", r.err)
-		} else if err := r.cg.Update(res); err != nil {
-			r.err = fmt.Errorf("apply cgroup limits: %w", err)
+		if s.cg.err != nil {
+			s.cg.err = fmt.Errorf("create cgroup: %w", s.cg.err)
+		} else if err := s.cg.cg.Update(res); err != nil {
+			s.cg.err = fmt.Errorf("apply cgroup limits: %w", err)
 		} else {
-			// Opened here: launch.Start's thread is inside the
-			// container's root by the time it needs them.
-			s.cgFiles, r.err = openCgroup(r.cg)
+			// Opened here: the launch thread is inside the container's
+			// root by the time it needs them.
+			s.cgFiles, s.cg.err = openCgroup(s.cg.cg)
 		}
-		s.cg <- r
 	}()
-	switch {
-	case pre != nil && m.net.NewNamespace():
-		s.netns = pre.netns
-	case pre != nil:
-		go func() {
-			if r := <-pre.netns; r.f != nil {
-				r.f.Close()
+	go func() {
+		defer close(s.attachDone)
+		// The network is wired while the filesystem is built. Endpoints
+		// belong to the monitor, which holds the network for the run.
+		path := ""
+		if m.net.NewNamespace() {
+			ns, err := t.netNS()
+			if err != nil {
+				s.attachErr = err
+				return
 			}
-		}()
-	case m.net.NewNamespace():
-		s.netns = startNetns()
-	}
-	s.NetNS = func() (int, error) {
-		s.asked = true
-		fd, path := -1, ""
-		if s.netns != nil {
-			r := <-s.netns
-			if r.err != nil {
-				s.attach <- nil
-				return -1, r.err
-			}
-			s.ns = r.f
-			fd, path = int(r.f.Fd()), fmt.Sprintf("/proc/self/fd/%d", r.f.Fd())
+			path = fmt.Sprintf("/proc/self/fd/%d", ns.Fd())
 		}
-		// The network is wired while the filesystem is built; Ready
-		// waits for it. Endpoints belong to the monitor, which holds the
-		// network for the container's whole run.
-		go func() { s.attach <- m.net.Attach(ctx, m.rec, os.Getpid(), path) }()
-		return fd, nil
-	}
+		s.attachErr = m.net.Attach(ctx, m.rec, os.Getpid(), path)
+	}()
 	s.Ready = func() (launch.Cgroup, error) {
-		r := <-s.cg
-		s.cg <- r
-		if r.err != nil {
-			return launch.Cgroup{}, r.err
+		<-s.cgDone
+		if s.cg.err != nil {
+			return launch.Cgroup{}, s.cg.err
 		}
-		if err := <-s.attach; err != nil {
-			s.attach <- nil
-			return launch.Cgroup{}, fmt.Errorf("attach network: %w", err)
+		<-s.attachDone
+		if s.attachErr != nil {
+			return launch.Cgroup{}, fmt.Errorf("attach network: %w", s.attachErr)
 		}
-		s.attach <- nil
 		return s.cgFiles, nil
 	}
 	return s
 }
 
-// wait waits for what the environment was still making once launch.Start
-// has returned, closes what only the start needed and gives the cgroup to
-// the monitor, which releases it with the run.
+// wait waits for what the environment was still making once the start
+// is over, closes what only the start needed and gives the cgroup to the
+// monitor, which releases it with the run.
 func (s *startEnv) wait(m *monitor) {
-	if s.asked {
-		<-s.attach
-	} else if s.netns != nil {
-		if r := <-s.netns; r.f != nil {
-			r.f.Close()
-		}
-	}
-	if s.ns != nil {
-		s.ns.Close()
-	}
+	<-s.attachDone
+	<-s.cgDone
 	for _, f := range append(s.cgFiles.Tasks, s.cgFiles.Dir, s.cgFiles.Procs) {
 		if f != nil {
 			f.Close()
 		}
 	}
-	m.cg = (<-s.cg).cg
-}
-
-// startThread runs launch.Start on a thread of its own and returns the
-// started process and the function that releases the thread. The thread
-// stays, parked, until then: the process's parent-death signal fires when
-// it ends, and it holds the container's mounts. On error it is released
-// already.
-func startThread(spec *launch.Spec, env launch.Env) (*launch.Process, func(), error) {
-	type result struct {
-		p   *launch.Process
-		err error
-	}
-	res := make(chan result, 1)
-	release := make(chan struct{})
-	go onThrowawayThread(func() struct{} {
-		p, err := launch.Start(spec, env)
-		res <- result{p, err}
-		if err == nil {
-			<-release
-		}
-		return struct{}{}
-	})
-	r := <-res
-	if r.err != nil {
-		return nil, nil, r.err
-	}
-	return r.p, func() { close(release) }, nil
+	m.cg = s.cg.cg
 }
 
 // openCgroup opens what launch.Start needs of cg: the tasks files of its

@@ -28,20 +28,22 @@ type Spec struct {
 	Work   string
 	Rootfs string
 
-	Args       []string
-	Env        []string
-	Cwd        string
-	User       string
-	Hostname   string
-	Tty        bool
-	CgroupNS   bool
-	ReadOnly   bool
-	Privileged bool
-	Caps       []string
-	Mounts     []Mount
-	Masked     []string
-	ReadOnlyP  []string
-	NoFile     uint64
+	Args     []string
+	Env      []string
+	Cwd      string
+	User     string
+	Hostname string
+	Tty      bool
+	// HostNetwork keeps the process in the host's network namespace.
+	HostNetwork bool
+	CgroupNS    bool
+	ReadOnly    bool
+	Privileged  bool
+	Caps        []string
+	Mounts      []Mount
+	Masked      []string
+	ReadOnlyP   []string
+	NoFile      uint64
 }
 
 // Mount is one mount made inside the rootfs before pivot_root.

@@ -31,14 +31,11 @@ type Cgroup struct {
 }
 
 // Env is what Start gets from the container's monitor, which may still be
-// making it when Start begins: each function is called once, when Start
-// needs its result.
+// making some of it when Start begins.
 type Env struct {
-	// NetNS returns a descriptor of the network namespace to join, or -1
-	// to stay in the monitor's (host networking). Start does not close it.
-	NetNS func() (int, error)
 	// Ready returns the container's cgroup once everything the process
 	// needs before it runs (its cgroup and limits, its network) is set.
+	// Start calls it once, just before the fork.
 	Ready func() (Cgroup, error)
 	// Stdio are the process's standard streams; with Spec.Tty it gets
 	// the terminal Start makes instead.
@@ -52,14 +49,67 @@ type Process struct {
 	PTY *os.File
 }
 
-// Start starts the container's process (see the package documentation).
-// It must run on a locked OS thread, not the main one, which it changes
-// for good and which the caller must keep until the process has ended:
-// the process's parent-death signal fires when that thread ends. The
-// thread also holds the container's mounts; ending it (returning from its
-// goroutine without unlocking) releases them. Errors are *ExitError.
-func Start(spec *Spec, env Env) (*Process, error) {
-	p, err := start(spec, env)
+// Thread is a thread moved into the new namespaces of a container that
+// is yet to start: mount, UTS, IPC and network. Making them, a network
+// namespace above all (about a millisecond), needs nothing of the
+// container, so a monitor makes them while it reads the container's
+// record.
+type Thread struct {
+	// net is the new network namespace, host the one the thread left.
+	net, host *os.File
+}
+
+// Prepare moves the calling thread into new namespaces for a container's
+// start. The thread must be a locked OS thread, not the main one, which
+// it changes for good and which the caller must keep until the process
+// Start forks from it has ended: the process's parent-death signal fires
+// when that thread ends. The thread also holds the container's mounts;
+// ending it (returning from its goroutine without unlocking) releases
+// them.
+func Prepare() (*Thread, error) {
+	// Read while the host's /proc is still in view.
+	LastCap()
+	host, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return nil, fmt.Errorf("open network namespace: %w", err)
+	}
+	// CLONE_FS gives the thread its own root and working directory, which
+	// pivot_root then moves into the container.
+	if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET); err != nil {
+		host.Close()
+		return nil, fmt.Errorf("create namespaces: %w", err)
+	}
+	t := &Thread{host: host}
+	if t.net, err = os.Open("/proc/thread-self/ns/net"); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("open network namespace: %w", err)
+	}
+	unix.Umask(0o022)
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("make / rslave: %w", err)
+	}
+	return t, nil
+}
+
+// NetNS is the container's new network namespace, open, for the network
+// to be wired in while Start runs; it is valid until Close.
+func (t *Thread) NetNS() *os.File { return t.net }
+
+// Close closes what t holds open; the namespaces live on with the thread.
+func (t *Thread) Close() {
+	for _, f := range []*os.File{t.net, t.host} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// Start starts the container's process (see the package documentation)
+// on t's thread, which called Prepare. With Spec.HostNetwork the thread
+// goes back to the host's network namespace first. Errors are *ExitError.
+func (t *Thread) Start(spec *Spec, env Env) (*Process, error) {
+	p, err := t.start(spec, env)
 	if err != nil {
 		var ee *ExitError
 		if !errors.As(err, &ee) {
@@ -70,32 +120,17 @@ func Start(spec *Spec, env Env) (*Process, error) {
 	return p, nil
 }
 
-func start(spec *Spec, env Env) (*Process, error) {
-	// Read while the host's /proc is still in view.
-	LastCap()
-	// CLONE_FS gives the thread its own root and working directory, which
-	// pivot_root then moves into the container.
-	if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC); err != nil {
-		return nil, fmt.Errorf("create namespaces: %w", err)
-	}
-	unix.Umask(0o022)
-	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-		return nil, fmt.Errorf("make / rslave: %w", err)
+func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
+	if spec.HostNetwork {
+		if err := unix.Setns(int(t.host.Fd()), unix.CLONE_NEWNET); err != nil {
+			return nil, fmt.Errorf("join the host's network namespace: %w", err)
+		}
 	}
 	if err := mountRootfs(spec); err != nil {
 		return nil, err
 	}
 	if err := mountSpecial(spec); err != nil {
 		return nil, err
-	}
-	netns, err := env.NetNS()
-	if err != nil {
-		return nil, err
-	}
-	if netns >= 0 {
-		if err := unix.Setns(netns, unix.CLONE_NEWNET); err != nil {
-			return nil, fmt.Errorf("join network namespace: %w", err)
-		}
 	}
 	if err := mountSys(spec); err != nil {
 		return nil, err
@@ -137,6 +172,7 @@ func start(spec *Spec, env Env) (*Process, error) {
 	var master *os.File
 	if spec.Tty {
 		var slave int
+		var err error
 		if master, slave, err = setupTTY(); err != nil {
 			return nil, err
 		}
@@ -157,7 +193,7 @@ func start(spec *Spec, env Env) (*Process, error) {
 	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
 		return fail(fmt.Errorf("set hostname: %w", err))
 	}
-	if netns >= 0 {
+	if !spec.HostNetwork {
 		if err := loopbackUp(); err != nil {
 			return fail(err)
 		}
