@@ -271,11 +271,16 @@ func runCmd(a *app) *cobra.Command {
 			if os.Geteuid() != 0 {
 				return engineError(ErrNeedRoot)
 			}
-			// The container's monitor starts first: its start-up overlaps
-			// all that follows. It exits if the run goes no further.
-			forked, err := engine.ForkMonitor(a.root, !detach)
-			if err != nil {
-				return engineError(err)
+			// The container's monitor starts first, from berth's own
+			// start-up if it could (engine.EarlyMonitor): its start-up
+			// overlaps all that follows. It exits if the run goes no
+			// further.
+			forked := engine.EarlyMonitor()
+			if forked == nil {
+				var err error
+				if forked, err = engine.ForkMonitor(); err != nil {
+					return engineError(err)
+				}
 			}
 			defer forked.Close()
 			eng, err := a.engine()
@@ -304,7 +309,7 @@ func runCmd(a *app) *cobra.Command {
 				return engineError(err)
 			}
 			ctx := c.Context()
-			id, conn, err := eng.RunForked(ctx, o, forked)
+			id, conn, err := eng.RunForked(ctx, o, forked, !detach)
 			if err != nil {
 				return engineError(err)
 			}

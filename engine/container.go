@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/berth-dev/berth/engine/logfile"
+	"github.com/berth-dev/berth/engine/spawn"
 	"github.com/berth-dev/berth/store"
 )
 
@@ -130,7 +131,7 @@ const defaultNetworkMode = DefaultBridge
 // returns an *ImageNotFoundError, a *NameConflictError, or ErrInvalid for
 // bad options; on any error nothing is left behind.
 func (e *Engine) Create(ctx context.Context, o CreateOptions) (string, error) {
-	id, err := newContainerID()
+	id, err := spawn.NewID()
 	if err != nil {
 		return "", fmt.Errorf("create container: %w", err)
 	}
@@ -201,7 +202,7 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 			continue
 		}
 		if m.Anonymous {
-			name, err := newContainerID()
+			name, err := spawn.NewID()
 			if err != nil {
 				return fail(err)
 			}

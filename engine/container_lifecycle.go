@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/engine/cgroups"
+	"github.com/berth-dev/berth/engine/spawn"
 )
 
 // StartError is a container's failure to start. Code is docker's exit
@@ -64,110 +65,111 @@ func (e *Engine) start(ctx context.Context, ref string, attach bool) (net.Conn, 
 // monitor exits and nothing is left; a failed start leaves the created
 // container, as Start does.
 func (e *Engine) Run(ctx context.Context, o CreateOptions, attach bool) (string, net.Conn, error) {
-	p, err := forkMonitorFor(e.st.Root(), e.opts.self, attach)
+	f, err := forkMonitor(e.opts.self)
 	if err != nil {
 		return "", nil, err
 	}
-	return e.RunForked(ctx, o, p)
+	return e.RunForked(ctx, o, f, attach)
 }
 
 // Forked is the monitor of a container that is yet to be created, forked
-// by ForkMonitor.
+// by ForkMonitor or at berth's start (EarlyMonitor).
 type Forked struct {
-	id     string
-	attach bool
-	mp     *monitorProc
+	m *spawn.Monitor
+}
+
+// EarlyMonitor returns the monitor berth forked as it started, for a
+// berth run command line (package spawn), once; nil if there is none.
+func EarlyMonitor() *Forked {
+	if m := spawn.Early(); m != nil {
+		return &Forked{m: m}
+	}
+	return nil
 }
 
 // ForkMonitor forks the monitor of a container that RunForked then
-// creates and runs in the store at root, with the ID it will have: its
-// start-up (a Go process's) and the cgroup and network namespace it makes
-// for the container overlap the opening of the engine and the creation.
-// It needs nothing of the store, so a command can call it first thing.
-// With attach, RunForked returns the attach connection. Close releases a
+// creates and runs, with the ID it will have: its start-up (a Go
+// process's) and the cgroup and namespaces it makes for the container
+// overlap the opening of the engine and the creation. It needs nothing of
+// the store, so a command can call it first thing. Close releases a
 // monitor that RunForked will not use; it exits.
-func ForkMonitor(root string, attach bool) (*Forked, error) {
-	abs, err := filepath.Abs(root)
-	if err != nil {
-		return nil, fmt.Errorf("start container monitor: %w", err)
-	}
+func ForkMonitor() (*Forked, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("start container monitor: %w", err)
 	}
-	return forkMonitorFor(abs, self, attach)
+	return forkMonitor(self)
 }
 
-func forkMonitorFor(root, self string, attach bool) (*Forked, error) {
-	id, err := newContainerID()
+func forkMonitor(self string) (*Forked, error) {
+	id, err := spawn.NewID()
 	if err != nil {
 		return nil, fmt.Errorf("create container: %w", err)
 	}
-	mp, err := forkMonitor(root, self, id, attach, true)
+	m, err := spawn.Fork(self, id, "", false, true)
 	if err != nil {
 		return nil, err
 	}
-	return &Forked{id: id, attach: attach, mp: mp}, nil
+	return &Forked{m: m}, nil
 }
 
 // Close releases a forked monitor that was not used; it exits. Safe on
 // nil and after RunForked.
 func (f *Forked) Close() {
 	if f != nil {
-		f.mp.close()
-		f.mp = nil
+		f.m.Close()
+		f.m = nil
 	}
 }
 
-// RunForked is Run with the monitor f forked beforehand, for this
-// engine's store; it takes f over.
-func (e *Engine) RunForked(ctx context.Context, o CreateOptions, f *Forked) (string, net.Conn, error) {
-	mp := f.mp
-	f.mp = nil
-	if err := e.create(ctx, o, f.id); err != nil {
-		mp.close()
+// RunForked is Run with the monitor f forked beforehand; it takes f over.
+func (e *Engine) RunForked(ctx context.Context, o CreateOptions, f *Forked, attach bool) (string, net.Conn, error) {
+	m := f.m
+	f.m = nil
+	if err := e.create(ctx, o, m.ID); err != nil {
+		m.Close()
 		return "", nil, err
 	}
-	conn, err := e.startWith(ctx, f.id, f.attach, mp)
-	return f.id, conn, err
+	conn, err := e.startWith(ctx, m.ID, attach, m)
+	return m.ID, conn, err
 }
 
-// startWith starts container id, with the monitor mp forked for it
+// startWith starts container id, with the monitor m forked for it
 // beforehand, or else a new one.
-func (e *Engine) startWith(ctx context.Context, id string, attach bool, mp *monitorProc) (net.Conn, error) {
+func (e *Engine) startWith(ctx context.Context, id string, attach bool, m *spawn.Monitor) (net.Conn, error) {
 	unlock, err := e.lockContainer(id)
 	if err != nil {
-		mp.close()
+		m.Close()
 		return nil, err
 	}
 	defer unlock()
 	st, err := e.readState(id)
 	if err != nil {
-		mp.close()
+		m.Close()
 		return nil, err
 	}
 	switch st.Status {
 	case StatePaused:
-		mp.close()
+		m.Close()
 		return nil, &StateError{ID: id, State: st.Status, Msg: "cannot start a paused container, try unpause instead"}
 	case StateRunning, StateRestarting:
-		mp.close()
+		m.Close()
 		return nil, nil
 	}
 	if err := e.setMarker(id, stoppedFile, false); err != nil {
-		mp.close()
+		m.Close()
 		return nil, err
 	}
-	if mp == nil {
-		if mp, err = forkMonitor(e.st.Root(), e.opts.self, id, attach, false); err != nil {
+	if m == nil {
+		if m, err = spawn.Fork(e.opts.self, id, e.st.Root(), attach, false); err != nil {
 			return nil, err
 		}
-	} else if err := mp.created(); err != nil {
-		mp.close()
+	} else if err := m.Created(e.st.Root(), attach); err != nil {
+		m.Close()
 		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("start container %s: %v", id[:12], err)}
 	}
-	if err := mp.report(); err != nil {
-		mp.close()
+	defer m.Close()
+	if err := monitorReport(m); err != nil {
 		var se *StartError
 		if errors.As(err, &se) {
 			se.ID = id
@@ -175,113 +177,20 @@ func (e *Engine) startWith(ctx context.Context, id string, attach bool, mp *moni
 		}
 		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("start container %s: %v", id[:12], err)}
 	}
-	conn := mp.conn
-	mp.conn = nil
-	mp.close()
+	if m.Conn == nil {
+		return nil, nil
+	}
+	conn, err := net.FileConn(m.Conn)
+	if err != nil {
+		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("attach to container %s: %v", id[:12], err)}
+	}
 	return conn, nil
 }
 
-// monitorProc is a container's monitor as its starter sees it until the
-// monitor reports the start.
-type monitorProc struct {
-	rd       *os.File // the monitor's start report
-	createdw *os.File // for a monitor forked before its container: says it exists
-	conn     net.Conn // the attach connection, or nil
-}
-
-// forkMonitor starts the monitor of container id in the store at root,
-// from a sealed copy of the berth binary self. With wait, the container
-// is still being created: the monitor waits until created says it exists,
-// and exits if it is not told.
-func forkMonitor(root, self, id string, attach, wait bool) (*monitorProc, error) {
-	what := "container " + id
-	rd, wr, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", what, err)
-	}
-	defer wr.Close()
-	mp := &monitorProc{rd: rd}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		mp.close()
-		return nil, fmt.Errorf("start %s: %w", what, err)
-	}
-	defer null.Close()
-	// Descriptors 0-5 of the monitor (see monitorReadyFd); ^uintptr(0)
-	// leaves one closed.
-	args := []string{"berth-monitor", root, id}
-	files := []uintptr{null.Fd(), null.Fd(), null.Fd(), wr.Fd(), ^uintptr(0)}
-	if attach {
-		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			mp.close()
-			return nil, fmt.Errorf("start %s: %w", what, err)
-		}
-		mine := os.NewFile(uintptr(pair[0]), "attach")
-		theirs := os.NewFile(uintptr(pair[1]), "attach-monitor")
-		defer theirs.Close()
-		mp.conn, err = net.FileConn(mine)
-		mine.Close()
-		if err != nil {
-			mp.close()
-			return nil, fmt.Errorf("start %s: %w", what, err)
-		}
-		files[monitorAttachFd] = theirs.Fd()
-		args = append(args, "attach")
-	}
-	if wait {
-		r, w, err := os.Pipe()
-		if err != nil {
-			mp.close()
-			return nil, fmt.Errorf("start %s: %w", what, err)
-		}
-		defer r.Close()
-		mp.createdw = w
-		files = append(files, r.Fd())
-		args = append(args, monitorWaitArg)
-	}
-	// The monitor runs from the sealed copy of berth: the container's
-	// process is forked from it, and through its /proc/PID/exe until its
-	// execve a process in the container could reach the binary.
-	exe, err := sealExe(self)
-	if err != nil {
-		mp.close()
-		return nil, fmt.Errorf("start monitor of %s: %w", what, err)
-	}
-	defer exe.Close()
-	// syscall.ForkExec, not os/exec, whose first start in a process
-	// probes for pidfd support with a throwaway clone: a quarter of a
-	// millisecond on the path of every run.
-	pid, err := syscall.ForkExec(exe.Path, args, &syscall.ProcAttr{
-		Env:   helperEnv(),
-		Files: files,
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
-	if err != nil {
-		mp.close()
-		return nil, fmt.Errorf("start monitor of %s: %w", what, err)
-	}
-	// The monitor outlives this process; reap it if this one lives longer
-	// (the TUI), so it leaves no zombie.
-	go (&childProc{pid: pid}).wait()
-	return mp, nil
-}
-
-// created tells a monitor forked before its container that the
-// container exists.
-func (mp *monitorProc) created() error {
-	_, err := mp.createdw.Write([]byte{1})
-	if cerr := mp.createdw.Close(); err == nil {
-		err = cerr
-	}
-	mp.createdw = nil
-	return err
-}
-
-// report waits for the monitor's start report: nil once the container's
+// monitorReport waits for m's start report: nil once the container's
 // process runs, a *StartError if it could not start.
-func (mp *monitorProc) report() error {
-	b, err := io.ReadAll(mp.rd)
+func monitorReport(m *spawn.Monitor) error {
+	b, err := io.ReadAll(m.Report)
 	if err != nil {
 		return err
 	}
@@ -296,22 +205,6 @@ func (mp *monitorProc) report() error {
 		return &StartError{Code: rep.Code, Msg: rep.Error}
 	}
 	return nil
-}
-
-// close releases what the starter holds of the monitor; a monitor that
-// still waits for its container's ID exits. Safe on nil.
-func (mp *monitorProc) close() {
-	if mp == nil {
-		return
-	}
-	for _, f := range []*os.File{mp.rd, mp.createdw} {
-		if f != nil {
-			f.Close()
-		}
-	}
-	if mp.conn != nil {
-		mp.conn.Close()
-	}
 }
 
 // Stop stops container ref as docker stop does: its stop signal (the

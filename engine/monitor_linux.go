@@ -21,21 +21,9 @@ import (
 	"github.com/berth-dev/berth/engine/cgroups"
 	"github.com/berth-dev/berth/engine/launch"
 	"github.com/berth-dev/berth/engine/logfile"
+	"github.com/berth-dev/berth/engine/spawn"
 	"github.com/berth-dev/berth/store"
 )
-
-// Descriptors the starter passes to the monitor.
-const (
-	monitorReadyFd   = 3 // pipe: the monitor writes one startReport
-	monitorAttachFd  = 4 // optional: a connected attach client
-	monitorCreatedFd = 5 // with monitorWaitArg: one byte once the container exists
-)
-
-// monitorWaitArg among the monitor's arguments says it was forked before
-// its container was created (Run): it makes the container's cgroup at once
-// and waits for one byte on fd 5 before it reads the container's record,
-// and exits quietly if the pipe closes without it (the creation failed).
-const monitorWaitArg = "wait"
 
 // monitorFile is held open for writing (and flocked) by a container's
 // monitor for its whole life. Its lock tells whether the monitor lives;
@@ -50,16 +38,15 @@ type startReport struct {
 }
 
 // MonitorMain is the entry point of a container's monitor, the small
-// process (berth re-executed, argv[0] "berth-monitor", arguments: store
-// root, container ID, then "attach" when a client is connected on fd 4
-// and "wait" (monitorWaitArg) when the container is still being created)
+// process (berth re-executed from its sealed copy, argv[0]
+// "berth-monitor"; see package spawn for its arguments and descriptors)
 // that runs in its own session for as long as the container runs. It
-// starts the container's process, records the container's state, copies its
-// output into ctr.log and to attach clients, serves attach.sock, applies
-// the restart policy and --rm. It never returns.
+// starts the container's process, records the container's state, copies
+// its output into ctr.log and to attach clients, serves attach.sock,
+// applies the restart policy and --rm. It never returns.
 func MonitorMain() {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
-	ready := os.NewFile(monitorReadyFd, "ready")
+	ready := os.NewFile(spawn.ReadyFd, "ready")
 	var pre *prestarted
 	fail := func(err error) {
 		if pre != nil {
@@ -70,23 +57,41 @@ func MonitorMain() {
 		os.Exit(125)
 	}
 	if len(os.Args) < 3 {
-		fail(errors.New("usage: berth-monitor ROOT ID [attach] [wait]"))
+		fail(errors.New("usage: berth-monitor ID wait | berth-monitor ID ROOT [attach]"))
 	}
-	root, id := os.Args[1], os.Args[2]
+	id := os.Args[1]
 	if len(id) != 64 || !isHex(id) {
 		fail(fmt.Errorf("start container: bad container id %q", id))
 	}
 	// What every start needs and takes a while to make (the cgroup's
-	// directories, a network namespace) is made from the first moment,
-	// while the container is still being created and its record is read.
+	// directories, the namespaces) is made from the first moment, while
+	// the container is still being created and its record is read.
 	pre = prestart(id)
-	var attach, created *os.File
-	for _, a := range os.Args[3:] {
-		switch a {
-		case "attach":
-			attach = os.NewFile(monitorAttachFd, "attach")
-		case monitorWaitArg:
-			created = os.NewFile(monitorCreatedFd, "created")
+	exe, err := spawn.Hold()
+	if err != nil {
+		fail(err)
+	}
+	var root string
+	var attach *os.File
+	if os.Args[2] == spawn.WaitArg {
+		created := os.NewFile(spawn.CreatedFd, "created")
+		c, ok := spawn.ReadCreated(created)
+		created.Close()
+		if !ok {
+			// The container was not created.
+			pre.release()
+			os.Exit(0)
+		}
+		root = c.Root
+		attach = os.NewFile(spawn.AttachFd, "attach")
+		if !c.Attach {
+			attach.Close()
+			attach = nil
+		}
+	} else {
+		root = os.Args[2]
+		if len(os.Args) > 3 && os.Args[3] == spawn.AttachArg {
+			attach = os.NewFile(spawn.AttachFd, "attach")
 		}
 	}
 	lf, err := os.OpenFile(filepath.Join(root, "berth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -100,7 +105,9 @@ func MonitorMain() {
 		fail(err)
 	}
 	e := New(st, log)
-	os.Exit(e.runMonitor(id, pre, ready, attach, created))
+	code := e.runMonitor(id, pre, ready, attach)
+	exe.Close()
+	os.Exit(code)
 }
 
 // monitor is the state of one monitor process.
@@ -109,7 +116,6 @@ type monitor struct {
 	id    string
 	p     store.ContainerPaths
 	rec   *containerRecord
-	exe   *sealedExe
 	logw  *logfile.Writer
 	hub   *attachHub
 	net   containerNetwork
@@ -125,7 +131,7 @@ type monitor struct {
 	thread func()
 }
 
-func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach, created *os.File) int {
+func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach *os.File) int {
 	m := &monitor{e: e, id: id, p: e.st.Container(id), ready: ready, wake: make(chan os.Signal, 1)}
 	abort := func(err error) int {
 		if err := pre.release(); err != nil {
@@ -136,18 +142,6 @@ func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach, created *
 		}
 		m.report(startReport{Code: 125, Error: err.Error()})
 		return 125
-	}
-	var err error
-	if m.exe, err = holdSealed(); err != nil {
-		return abort(err)
-	}
-	defer m.exe.Close()
-	if created != nil {
-		n, _ := created.Read(make([]byte, 1))
-		created.Close()
-		if n != 1 {
-			return abort(nil)
-		}
 	}
 	if err := m.setup(); err != nil {
 		return abort(err)

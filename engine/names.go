@@ -2,7 +2,6 @@ package engine
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"math/big"
 )
 
@@ -72,21 +71,4 @@ func randomName(retry int) string {
 		name += string(rune('0' + pick(10)))
 	}
 	return name
-}
-
-// newContainerID returns a random 64-hex container ID whose short form is
-// not all digits (docker avoids those, since they read as numbers).
-func newContainerID() (string, error) {
-	for {
-		var b [32]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return "", err
-		}
-		id := hex.EncodeToString(b[:])
-		for _, c := range id[:12] {
-			if c >= 'a' {
-				return id, nil
-			}
-		}
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-dev/berth/engine/spawn"
 	"github.com/berth-dev/berth/store"
 )
 
@@ -79,7 +80,7 @@ func (e *Engine) volumeUsers() map[string][]string {
 // docker, creating a volume that exists returns it unchanged.
 func (e *Engine) CreateVolume(ctx context.Context, name string, labels map[string]string) (Volume, error) {
 	if name == "" {
-		id, err := newContainerID()
+		id, err := spawn.NewID()
 		if err != nil {
 			return Volume{}, err
 		}

@@ -1,17 +1,12 @@
-package engine
+package spawn
 
 import (
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // sealedExeDir holds the read-only copies of berth binaries that container
@@ -19,26 +14,20 @@ import (
 // directories can be removed while copies stay mounted.
 const sealedExeDir = "/run/berth/exe"
 
-// sealedExe is an open, read-only copy of the berth binary. Holding it
-// (a shared flock on the copy) keeps it from being collected.
-type sealedExe struct {
+// stRdonly is ST_RDONLY, the read-only flag of statfs(2).
+const stRdonly = 1
+
+// Sealed is an open, read-only copy of the berth binary. Holding it (a
+// shared flock on the copy) keeps it from being collected.
+type Sealed struct {
 	Path string
 	f    *os.File
 }
 
 // Close releases the copy.
-func (s *sealedExe) Close() error { return s.f.Close() }
+func (s *Sealed) Close() error { return s.f.Close() }
 
-// helperEnv is the environment of the container monitors berth
-// re-executes: only GOMAXPROCS, set to this process's value. A monitor
-// would otherwise work it out at start from its cgroup's CPU limit, which
-// means reading /proc/self/cgroup and the mount table, a good part of the
-// Go runtime's start-up.
-func helperEnv() []string {
-	return []string{"GOMAXPROCS=" + strconv.Itoa(runtime.GOMAXPROCS(0))}
-}
-
-// sealExe returns the sealed copy of the berth binary self that container
+// Seal returns the sealed copy of the berth binary self that container
 // monitors (whose forks become containers' processes) must run from,
 // instead of the host binary: a process inside the container can reach
 // the binary of such a helper through /proc/PID/exe and, if it were the
@@ -52,7 +41,7 @@ func helperEnv() []string {
 // The copy is checked to still be mounted read-only (after a reboot it is
 // not) and re-sealed if needed. Copies of other binaries that no process
 // holds are collected when a new copy is made.
-func sealExe(self string) (*sealedExe, error) {
+func Seal(self string) (*Sealed, error) {
 	fi, err := os.Stat(self)
 	if err != nil {
 		return nil, fmt.Errorf("seal berth binary: %w", err)
@@ -62,19 +51,19 @@ func sealExe(self string) (*sealedExe, error) {
 		return nil, fmt.Errorf("seal berth binary: no stat data")
 	}
 	key := fmt.Sprintf("berth-%x-%x-%x-%x", st.Dev, st.Ino, fi.Size(), fi.ModTime().UnixNano())
-	path := filepath.Join(sealedExeDir, key)
+	path := sealedExeDir + "/" + key
 	if s, err := openSealed(path); err == nil {
 		return s, nil
 	}
 	if err := os.MkdirAll(sealedExeDir, 0o700); err != nil {
 		return nil, fmt.Errorf("seal berth binary: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(sealedExeDir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := os.OpenFile(sealedExeDir+"/.lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("seal berth binary: %w", err)
 	}
 	defer lock.Close()
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
 		return nil, fmt.Errorf("seal berth binary: %w", err)
 	}
 	if s, err := openSealed(path); err == nil {
@@ -89,21 +78,21 @@ func sealExe(self string) (*sealedExe, error) {
 
 // openSealed opens the copy at path with a shared lock and checks that it
 // is on a read-only mount.
-func openSealed(path string) (*sealedExe, error) {
+func openSealed(path string) (*Sealed, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
-	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &sfs); err != nil || sfs.Flags&unix.ST_RDONLY == 0 {
+	var sfs syscall.Statfs_t
+	if err := syscall.Fstatfs(int(f.Fd()), &sfs); err != nil || sfs.Flags&stRdonly == 0 {
 		f.Close()
 		return nil, fmt.Errorf("%s is not sealed", path)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &sealedExe{Path: path, f: f}, nil
+	return &Sealed{Path: path, f: f}, nil
 }
 
 // makeSealed copies src to path and bind-mounts the copy read-only onto
@@ -132,11 +121,11 @@ func makeSealed(src, path string) error {
 			return err
 		}
 	}
-	if err := unix.Mount(path, path, "", unix.MS_BIND, ""); err != nil {
+	if err := syscall.Mount(path, path, "", syscall.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind %s: %w", path, err)
 	}
-	if err := unix.Mount("", path, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
-		unix.Unmount(path, unix.MNT_DETACH)
+	if err := syscall.Mount("", path, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY|syscall.MS_NOSUID|syscall.MS_NODEV, ""); err != nil {
+		syscall.Unmount(path, syscall.MNT_DETACH)
 		return fmt.Errorf("remount %s read-only: %w", path, err)
 	}
 	return nil
@@ -154,18 +143,18 @@ func collectSealed(keep string) {
 		if name == keep || !strings.HasPrefix(name, "berth-") || strings.HasSuffix(name, ".tmp") {
 			continue
 		}
-		p := filepath.Join(sealedExeDir, name)
+		p := sealedExeDir + "/" + name
 		f, err := os.Open(p)
 		if err != nil {
 			continue
 		}
-		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
 			f.Close()
 			continue
 		}
 		f.Close()
 		for {
-			if err := unix.Unmount(p, unix.MNT_DETACH); err != nil {
+			if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil {
 				break
 			}
 		}
@@ -175,10 +164,10 @@ func collectSealed(keep string) {
 	}
 }
 
-// holdSealed checks that this process runs from a sealed copy of berth
+// Hold checks that this process runs from a sealed copy of berth
 // and holds the copy (a shared flock), which keeps it from being
 // collected while the process lives.
-func holdSealed() (*sealedExe, error) {
+func Hold() (*Sealed, error) {
 	path, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return nil, fmt.Errorf("find berth binary: %w", err)
