@@ -187,15 +187,22 @@ func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach *os.File) 
 // thread that started its process, whose end unmounts the container's
 // filesystems, and then its cgroup.
 func (m *monitor) releaseRun() {
-	if m.thread != nil {
-		m.thread()
-		m.thread = nil
-	}
+	m.endThread()
 	if m.cg != nil {
 		if err := m.cg.Delete(context.Background()); err != nil {
 			m.e.log.Warn("delete cgroup", "container", m.id, "err", err)
 		}
 		m.cg = nil
+	}
+}
+
+// endThread ends the thread that started the container's process, and
+// with it the container's namespaces: the kernel unmounts its filesystems
+// and deletes its veths, which the network's Detach then need not do.
+func (m *monitor) endThread() {
+	if m.thread != nil {
+		m.thread()
+		m.thread = nil
 	}
 }
 
@@ -363,37 +370,15 @@ type cgroupResult struct {
 	err error
 }
 
-// childProc is a process started with syscall.ForkExec (a monitor) or
-// launch.Start (a container's process) rather than os/exec, whose first
-// start in a process probes for pidfd support with a throwaway clone: a
-// quarter of a millisecond on the path of every container start.
-type childProc struct {
-	pid    int
-	waited bool
-	status syscall.WaitStatus
-	err    error
-}
-
-// wait reaps the process once and returns how it ended.
-func (c *childProc) wait() (syscall.WaitStatus, error) {
-	if !c.waited {
-		for {
-			_, c.err = syscall.Wait4(c.pid, &c.status, 0, nil)
-			if c.err != syscall.EINTR {
-				break
-			}
+// reap waits for child pid to exit and returns how it ended.
+func reap(pid int) (syscall.WaitStatus, error) {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			return ws, err
 		}
-		c.waited = true
 	}
-	return c.status, c.err
-}
-
-// kill kills the process and reaps it.
-func (c *childProc) kill() {
-	if !c.waited {
-		syscall.Kill(c.pid, syscall.SIGKILL)
-	}
-	c.wait()
 }
 
 // runOnce runs the container once: it starts its process, waits for it
@@ -444,6 +429,7 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	st.closeChild()
 	env.wait(m)
 	if err != nil {
+		m.endThread()
 		m.net.Detach(ctx, m.rec)
 		code := 125
 		var ee *launch.ExitError
@@ -453,7 +439,6 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 		return fail(code, err)
 	}
 	pid, master, cg := proc.Pid, proc.PTY, m.cg
-	child := &childProc{pid: pid}
 
 	now := time.Now().UTC()
 	m.state = containerState{Status: StateRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: now, RestartCount: m.state.RestartCount}
@@ -477,7 +462,7 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 		wg.Go(func() { m.copyOut(st.parentOut, logfile.Stdout) })
 		wg.Go(func() { m.copyOut(st.parentErr, logfile.Stderr) })
 	}
-	ws, werr := child.wait()
+	ws, werr := reap(pid)
 	wg.Wait()
 	m.hub.setInput(nil, false)
 	if master != nil {
@@ -491,6 +476,7 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 		code = waitCode(ws)
 	}
 	oom, _ := cg.OOMKilled()
+	m.endThread()
 	if err := m.net.Detach(ctx, m.rec); err != nil {
 		m.e.log.Warn("detach network", "container", m.id, "err", err)
 	}

@@ -385,7 +385,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int,
 		return fail(err)
 	}
 	undo := func(err error) error {
-		b.e.detachEndpoints(ctx, c.ID, true)
+		b.e.detachEndpoints(ctx, c.ID, vethsDelete)
 		return fail(err)
 	}
 	needRules := pub != nil || staleForwards
@@ -427,12 +427,12 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int,
 }
 
 // Detach releases the container's leases and published ports and takes
-// its names out of its peers' hosts files. The veth pairs go with the
-// container's namespace (the kernel deletes them when its last process
-// is gone, without anyone waiting); a pair whose namespace still lives is
-// deleted here. Idempotent.
+// its names out of its peers' hosts files. The monitor calls it once the
+// container's namespaces are gone: the veth pairs go with the network
+// namespace (the kernel deletes them without anyone waiting; deleting
+// one here takes an RCU grace period, 10 to 20 ms). Idempotent.
 func (b *bridgeNetwork) Detach(ctx context.Context, c *containerRecord) error {
-	err := b.e.detachEndpoints(ctx, c.ID, false)
+	err := b.e.detachEndpoints(ctx, c.ID, vethsGone)
 	if b.pub != nil {
 		b.pub.Close()
 		b.pub = nil
@@ -549,12 +549,26 @@ func (e *Engine) applyFirewall(ctx context.Context, jumps bool) error {
 	return fw.Sync(ctx, network.RulesOf(&db))
 }
 
+// vethPolicy says which veths detachEndpoints deletes.
+type vethPolicy int
+
+const (
+	// vethsOfLive deletes the veths of endpoints whose holder (the
+	// container's monitor) still runs.
+	vethsOfLive vethPolicy = iota
+	// vethsDelete deletes every veth (undoing a failed attach).
+	vethsDelete
+	// vethsGone deletes none: the container's network namespace is gone
+	// or going, and its veths with it.
+	vethsGone
+)
+
 // detachEndpoints releases every live endpoint of container id. A veth
-// whose namespace still lives (a running container, or force) is deleted
-// before its address is released, so the address is never in use twice
-// on a bridge; that takes a second update. The common case, a container
-// that exited, is one update of the records.
-func (e *Engine) detachEndpoints(ctx context.Context, id string, force bool) error {
+// whose namespace still lives is deleted (as veths says) before its
+// address is released, so the address is never in use twice on a
+// bridge; that takes a second update. The common case, a container that
+// exited, is one update of the records.
+func (e *Engine) detachEndpoints(ctx context.Context, id string, veths vethPolicy) error {
 	var nets []store.Network
 	var live []string
 	hadPorts := false
@@ -567,7 +581,7 @@ func (e *Engine) detachEndpoints(ctx context.Context, id string, force bool) err
 				if ep.Container != id || !ep.Active() {
 					continue
 				}
-				if keepLive && (force || alive(ep)) {
+				if keepLive && (veths == vethsDelete || veths == vethsOfLive && alive(ep)) {
 					live = append(live, ep.HostVeth)
 					continue
 				}
@@ -601,7 +615,7 @@ func (e *Engine) detachEndpoints(ctx context.Context, id string, force bool) err
 
 // releaseEndpoints detaches container id and removes its endpoints.
 func (e *Engine) releaseEndpoints(ctx context.Context, id string) error {
-	derr := e.detachEndpoints(ctx, id, false)
+	derr := e.detachEndpoints(ctx, id, vethsOfLive)
 	err := e.st.UpdateNetworks(func(db *store.NetworkDB) error {
 		kept := db.Endpoints[:0]
 		for _, ep := range db.Endpoints {
