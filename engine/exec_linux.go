@@ -430,11 +430,12 @@ func writeTasks(path string, b []byte) error {
 }
 
 // restrict limits what the calling thread passes on to its children: the
-// container's capability bounding set, inheritable set cut to it, no
-// ambient capabilities, and no_new_privs unless privileged. The process
+// container's capability bounding set, no inheritable capabilities (as
+// docker since CVE-2022-24769), no ambient ones, and no_new_privs unless
+// privileged. The process
 // becomes non-dumpable and inherited descriptors close-on-exec (see Exec).
 func (s *execProcSpec) restrict() error {
-	mask, keep := launch.CapMask(s.caps)
+	_, keep := launch.CapMask(s.caps)
 	last := launch.LastCap()
 	for c := 0; c <= last; c++ {
 		if keep[c] {
@@ -449,8 +450,7 @@ func (s *execProcSpec) restrict() error {
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("get capabilities: %w", err)
 	}
-	data[0].Inheritable &= mask[0]
-	data[1].Inheritable &= mask[1]
+	data[0].Inheritable, data[1].Inheritable = 0, 0
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("set capabilities: %w", err)
 	}

@@ -366,10 +366,13 @@ func (b *builder) program(joinV2 bool) *program {
 	gid, uid := uintptr(b.user.GID), uintptr(b.user.UID)
 	p.add(fmt.Sprintf("set gid %d", b.user.GID), unix.SYS_SETRESGID, gid, gid, gid)
 	p.add(fmt.Sprintf("set uid %d", b.user.UID), unix.SYS_SETRESUID, uid, uid, uid)
+	// No inheritable capabilities, as docker since 20.10.14
+	// (CVE-2022-24769): a program with file capabilities must not gain
+	// more than the bounding set through them.
 	hdr := &unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	data := &[2]unix.CapUserData{
-		{Effective: mask[0], Permitted: mask[0], Inheritable: mask[0]},
-		{Effective: mask[1], Permitted: mask[1], Inheritable: mask[1]},
+		{Effective: mask[0], Permitted: mask[0]},
+		{Effective: mask[1], Permitted: mask[1]},
 	}
 	p.keep = append(p.keep, hdr, data)
 	p.add("set capabilities", unix.SYS_CAPSET, uintptr(unsafe.Pointer(hdr)), uintptr(unsafe.Pointer(data)))
