@@ -297,6 +297,13 @@ func runCmd(a *app) *cobra.Command {
 			if f.tty && !detach && f.interactive && !isTerminal(a.io.In) {
 				return errNotTTY
 			}
+			if in, ok := a.io.In.(*os.File); ok && f.tty && !detach && isTerminal(in) {
+				// The container's terminal starts at the size of this
+				// one, not at 0x0 until the attach's first resize.
+				if sz, err := pty.GetFileSize(in); err == nil {
+					o.ConsoleSize = [2]uint{uint(sz.Rows), uint(sz.Cols)}
+				}
+			}
 			var keys []byte
 			if f.tty && f.interactive && !detach {
 				if keys, err = sessionKeys(c); err != nil {

@@ -78,6 +78,10 @@ type CreateOptions struct {
 	Hostname string
 	Labels   map[string]string
 	Tty      bool
+	// ConsoleSize is the height and width of the terminal (Tty) the
+	// container starts with, as docker's; zero leaves it to the first
+	// resize.
+	ConsoleSize [2]uint
 	// OpenStdin keeps the container's stdin open for attach clients (-i).
 	OpenStdin bool
 	// Volumes are -v specs: NAME:DST[:ro], /SRC:DST[:ro] or DST.
@@ -368,6 +372,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		return c, HostConfig{}, err
 	}
 	h := HostConfig{
+		ConsoleSize:     o.ConsoleSize,
 		NetworkMode:     o.NetworkMode,
 		PortBindings:    o.PortBindings,
 		PublishAllPorts: o.PublishAllPorts,

@@ -71,6 +71,9 @@ type HostConfig struct {
 	NanoCpus        int64 `json:"NanoCpus"`
 	PidsLimit       *int64
 	LogConfig       LogConfig
+	// ConsoleSize is the height and width of the container's terminal
+	// at its start.
+	ConsoleSize [2]uint
 }
 
 // LogConfig is a container's log settings, in the shape of docker's

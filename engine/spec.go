@@ -73,6 +73,7 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		User:       rec.Config.User,
 		Hostname:   rec.Config.Hostname,
 		Tty:        rec.Config.Tty,
+		TtySize:    [2]uint16{uint16(rec.HostConfig.ConsoleSize[0]), uint16(rec.HostConfig.ConsoleSize[1])},
 		CgroupNS:   cgroupNSAvailable(),
 		ReadOnly:   rec.HostConfig.ReadonlyRootfs,
 		Privileged: rec.HostConfig.Privileged,

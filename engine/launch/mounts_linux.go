@@ -289,10 +289,11 @@ func readonlyPath(p string) error {
 }
 
 // setupTTY allocates the container's terminal in its own devpts
-// instance, after pivot_root, and binds it on /dev/console. It returns the
-// master, for the monitor, and the slave, which becomes the process's
-// controlling terminal and standard streams.
-func setupTTY() (*os.File, int, error) {
+// instance, after pivot_root, with size (rows, columns) unless zero, and
+// binds it on /dev/console. It returns the master, for the monitor, and
+// the slave, which becomes the process's controlling terminal and
+// standard streams.
+func setupTTY(size [2]uint16) (*os.File, int, error) {
 	master, err := unix.Open("/dev/pts/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, -1, fmt.Errorf("open /dev/pts/ptmx: %w", err)
@@ -303,6 +304,11 @@ func setupTTY() (*os.File, int, error) {
 	}
 	if err := unix.IoctlSetPointerInt(master, unix.TIOCSPTLCK, 0); err != nil {
 		return fail(fmt.Errorf("unlock pty: %w", err))
+	}
+	if size[0] > 0 && size[1] > 0 {
+		if err := unix.IoctlSetWinsize(master, unix.TIOCSWINSZ, &unix.Winsize{Row: size[0], Col: size[1]}); err != nil {
+			return fail(fmt.Errorf("set terminal size: %w", err))
+		}
 	}
 	slave, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(master), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
 	if errno != 0 {

@@ -34,6 +34,8 @@ type Spec struct {
 	User     string
 	Hostname string
 	Tty      bool
+	// TtySize is the rows and columns the terminal starts with (0: unset).
+	TtySize [2]uint16
 	// HostNetwork keeps the process in the host's network namespace.
 	HostNetwork bool
 	CgroupNS    bool

@@ -173,7 +173,7 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 	if spec.Tty {
 		var slave int
 		var err error
-		if master, slave, err = setupTTY(); err != nil {
+		if master, slave, err = setupTTY(spec.TtySize); err != nil {
 			return nil, err
 		}
 		defer unix.Close(slave)
