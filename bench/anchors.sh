@@ -114,6 +114,9 @@ row "pull ~200 MB one-layer image (loopback registry)" "$bp" "$dp" "$pp"
 $B pull -q "$REG/bench/bb:1" >/dev/null
 [ $dockerd_up = yes ] && $DOCKER pull -q "$REG/bench/bb:1" >/dev/null
 have podman && podman pull -q --tls-verify=false "$REG/bench/bb:1" >/dev/null
+# The pulls leave hundreds of MB to write back; no run below should pay
+# for that.
+sync
 br=$(ms $B run --rm --network none "$REG/bench/bb:1" true)
 dr="not installed"; pr="not installed"
 [ $dockerd_up = yes ] && dr=$(ms $DOCKER run --rm --network none "$REG/bench/bb:1" true)
