@@ -10,12 +10,13 @@ import (
 )
 
 // A program is the list of system calls the container's process makes
-// between fork and execve. The forked child is a copy of the monitor, a
-// multi-threaded Go process, with one thread: it must not allocate, grow
-// its stack or reach the scheduler, as the child of syscall.ForkExec must
-// not. So the parent prepares every argument (strings as NUL-terminated
-// bytes it keeps alive), and run executes the calls with raw system calls
-// in a function that cannot grow the stack.
+// between fork and execve. The forked child has one thread of the
+// monitor, a multi-threaded Go process, and its memory (shared, as a
+// vfork child's, where vfork_linux.go applies, else a copy): it must not
+// allocate, grow its stack or reach the scheduler, as the child of
+// syscall.ForkExec must not. So the parent prepares every argument
+// (strings as NUL-terminated bytes it keeps alive), and run executes the
+// calls with raw system calls in a function that cannot grow the stack.
 type program struct {
 	ops []sysOp
 	// what says what each op does, for the error a failure reports.
@@ -28,20 +29,15 @@ type program struct {
 type sysOp struct {
 	trap uintptr
 	args [6]uintptr
-	// prev, when not -1, is the argument replaced with the previous op's
-	// result (a descriptor it opened).
-	prev int
 	// okErr is an error the op may fail with; the program then skips the
 	// next skip ops and goes on.
 	okErr syscall.Errno
 	skip  int
 }
 
-const noPrev = -1
-
 // add appends a system call with its description.
 func (p *program) add(what string, trap uintptr, args ...uintptr) *sysOp {
-	op := sysOp{trap: trap, prev: noPrev}
+	op := sysOp{trap: trap}
 	copy(op.args[:], args)
 	p.ops = append(p.ops, op)
 	p.what = append(p.what, what)
@@ -101,14 +97,10 @@ type childFailure struct {
 //go:nosplit
 //go:norace
 func run(ops []sysOp, errFd uintptr) {
-	var last uintptr
 	for i := 0; i < len(ops); i++ {
 		o := &ops[i]
-		a := o.args
-		if o.prev >= 0 {
-			a[o.prev] = last
-		}
-		r, _, e := syscall.RawSyscall6(o.trap, a[0], a[1], a[2], a[3], a[4], a[5])
+		a := &o.args
+		_, _, e := syscall.RawSyscall6(o.trap, a[0], a[1], a[2], a[3], a[4], a[5])
 		if e != 0 {
 			if e == o.okErr {
 				i += o.skip
@@ -119,7 +111,6 @@ func run(ops []sysOp, errFd uintptr) {
 			syscall.RawSyscall(unix.SYS_WRITE, errFd, uintptr(unsafe.Pointer(&b[0])), 4)
 			syscall.RawSyscall(unix.SYS_EXIT_GROUP, 125, 0, 0)
 		}
-		last = r
 	}
 	syscall.RawSyscall(unix.SYS_EXIT_GROUP, 125, 0, 0)
 }
