@@ -256,15 +256,12 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 		e.st.ReleaseName(name, id)
 		return fail(fmt.Errorf("create container: %w", err))
 	}
+	// No state is written: a container without one reads as created
+	// (readStateRaw).
 	if err := e.prepareContainerFiles(rec); err != nil {
 		e.st.DeleteContainer(id)
 		e.st.ReleaseName(name, id)
 		return fail(fmt.Errorf("create container: %w", err))
-	}
-	if err := e.writeState(id, containerState{Status: StateCreated}); err != nil {
-		e.st.DeleteContainer(id)
-		e.st.ReleaseName(name, id)
-		return fail(err)
 	}
 	for _, v := range made {
 		e.emit("volume", "create", v, nil)
