@@ -257,8 +257,9 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 		return fail(fmt.Errorf("create container: %w", err))
 	}
 	// No state is written: a container without one reads as created
-	// (readStateRaw).
-	if err := e.prepareContainerFiles(rec); err != nil {
+	// (readStateRaw). Its hosts, hostname and resolv.conf files are
+	// written by each start (writeContainerFiles).
+	if _, err := e.st.InitLayer(); err != nil {
 		e.st.DeleteContainer(id)
 		e.st.ReleaseName(name, id)
 		return fail(fmt.Errorf("create container: %w", err))
@@ -550,14 +551,12 @@ func bindSpec(m mountRecord) string {
 	return s
 }
 
-// prepareContainerFiles makes sure the store's init layer exists and
-// writes the hosts, hostname and resolv.conf files bound over its mount
-// points.
-func (e *Engine) prepareContainerFiles(rec *containerRecord) error {
+// writeContainerFiles writes the hosts, hostname and resolv.conf files
+// bound over their mount points in the container. Every start writes
+// them afresh, as docker's does; the network's Attach then adds what it
+// knows.
+func (e *Engine) writeContainerFiles(rec *containerRecord) error {
 	p := e.st.Container(rec.ID)
-	if _, err := e.st.InitLayer(); err != nil {
-		return err
-	}
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 	resolv := hostResolvConf(rec.HostConfig.NetworkMode == "host")
 	if rec.HostConfig.NetworkMode == "host" {

@@ -138,13 +138,15 @@ func (t *launchThread) end() {
 
 // startEnv makes what one run of a container needs besides its
 // filesystem, in the background while the launch thread builds that: the
-// cgroup with its limits, and the container's network wired into the
-// thread's network namespace.
+// cgroup with its limits, the container's hosts, hostname and resolv.conf
+// files, and its network wired into the thread's network namespace.
 type startEnv struct {
 	launch.Env
 	cgDone     chan struct{}
 	cg         cgroupResult
 	cgFiles    launch.Cgroup
+	filesDone  chan struct{}
+	filesErr   error
 	attachDone chan struct{}
 	attachErr  error
 }
@@ -152,7 +154,7 @@ type startEnv struct {
 // startEnv starts making the environment of one run of m's container on
 // thread t, with the cgroup from pre when it is not nil.
 func (m *monitor) startEnv(ctx context.Context, pre *prestarted, t *launchThread) *startEnv {
-	s := &startEnv{cgDone: make(chan struct{}), attachDone: make(chan struct{})}
+	s := &startEnv{cgDone: make(chan struct{}), filesDone: make(chan struct{}), attachDone: make(chan struct{})}
 	res := m.rec.resources()
 	go func() {
 		defer close(s.cgDone)
@@ -173,6 +175,12 @@ func (m *monitor) startEnv(ctx context.Context, pre *prestarted, t *launchThread
 	}()
 	go func() {
 		defer close(s.attachDone)
+		s.filesErr = m.e.writeContainerFiles(m.rec)
+		close(s.filesDone)
+		if s.filesErr != nil {
+			s.attachErr = s.filesErr
+			return
+		}
 		// The network is wired while the filesystem is built. Endpoints
 		// belong to the monitor, which holds the network for the run.
 		path := ""
@@ -186,6 +194,13 @@ func (m *monitor) startEnv(ctx context.Context, pre *prestarted, t *launchThread
 		}
 		s.attachErr = m.net.Attach(ctx, m.rec, os.Getpid(), path)
 	}()
+	s.Sources = func() error {
+		<-s.filesDone
+		if s.filesErr != nil {
+			return fmt.Errorf("write container files: %w", s.filesErr)
+		}
+		return nil
+	}
 	s.Ready = func() (launch.Cgroup, error) {
 		<-s.cgDone
 		if s.cg.err != nil {

@@ -33,6 +33,10 @@ type Cgroup struct {
 // Env is what Start gets from the container's monitor, which may still be
 // making some of it when Start begins.
 type Env struct {
+	// Sources returns once the sources of the spec's mounts exist (some
+	// are written while Start begins). Start calls it once, before it
+	// makes those mounts.
+	Sources func() error
 	// Ready returns the container's cgroup once everything the process
 	// needs before it runs (its cgroup and limits, its network) is set.
 	// Start calls it once, just before the fork.
@@ -133,6 +137,9 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 		return nil, err
 	}
 	if err := mountSys(spec); err != nil {
+		return nil, err
+	}
+	if err := env.Sources(); err != nil {
 		return nil, err
 	}
 	for _, m := range spec.Mounts {
