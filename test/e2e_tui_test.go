@@ -284,17 +284,18 @@ func TestTUI(t *testing.T) {
 		s.waitText("Create a network")
 		s.literal("e2enet")
 		s.keys("Enter")
-		scr := s.waitText("✓ created network e2enet")
-		if !strings.Contains(rowOf(scr, "e2enet"), "bridge") || !strings.Contains(scr, "Inspect · e2enet") {
-			t.Fatalf("the new network is not listed and selected:\n%s", scr)
-		}
+		s.waitText("✓ created network e2enet")
+		// The inspect pane follows the selection a moment later.
+		s.waitFor("the new network listed and selected", func(scr string) bool {
+			return strings.Contains(rowOf(scr, "e2enet"), "bridge") && strings.Contains(scr, "Inspect · e2enet")
+		})
 		if out := berthCLI(t, bin, root, "network", "ls", "--format", "{{.Name}}"); !strings.Contains(out, "e2enet") {
 			t.Fatalf("berth network ls = %q, want e2enet", out)
 		}
 		s.keys("d")
 		s.waitText("Remove 1 network?")
 		s.keys("y")
-		scr = s.waitText("✓ removed e2enet")
+		scr := s.waitText("✓ removed e2enet")
 		if rowOf(scr, "e2enet") != "" {
 			t.Fatalf("e2enet still listed:\n%s", scr)
 		}
