@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -35,6 +36,9 @@ const monitorFile = "monitor"
 type startReport struct {
 	Code  int    `json:"code"`
 	Error string `json:"error,omitempty"`
+	// NotCreated says the monitor failed to create the container it was
+	// asked to (spawn.Created's payload).
+	NotCreated bool `json:"notCreated,omitempty"`
 }
 
 // MonitorMain is the entry point of a container's monitor, the small
@@ -48,11 +52,13 @@ func MonitorMain() {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
 	ready := os.NewFile(spawn.ReadyFd, "ready")
 	var pre *prestarted
+	// A failure here leaves no container this monitor made (Forked.Run
+	// reads NotCreated; a starter that created the container ignores it).
 	fail := func(err error) {
 		if pre != nil {
 			pre.release()
 		}
-		b, _ := json.Marshal(startReport{Code: 125, Error: err.Error()})
+		b, _ := json.Marshal(startReport{Code: 125, Error: err.Error(), NotCreated: true})
 		ready.Write(b)
 		os.Exit(125)
 	}
@@ -73,6 +79,7 @@ func MonitorMain() {
 	}
 	var root string
 	var attach *os.File
+	var payload []byte
 	if os.Args[2] == spawn.WaitArg {
 		created := os.NewFile(spawn.CreatedFd, "created")
 		c, ok := spawn.ReadCreated(created)
@@ -82,7 +89,7 @@ func MonitorMain() {
 			pre.release()
 			os.Exit(0)
 		}
-		root = c.Root
+		root, payload = c.Root, c.Payload
 		attach = os.NewFile(spawn.AttachFd, "attach")
 		if !c.Attach {
 			attach.Close()
@@ -94,17 +101,32 @@ func MonitorMain() {
 			attach = os.NewFile(spawn.AttachFd, "attach")
 		}
 	}
+	if payload != nil {
+		if err := os.MkdirAll(root, 0o700); err != nil {
+			fail(fmt.Errorf("create root %s: %w", root, err))
+		}
+	}
 	lf, err := os.OpenFile(filepath.Join(root, "berth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		fail(err)
 	}
 	log := slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelInfo})).With("monitor", os.Getpid())
-	// The process that started the monitor has just repaired the store.
-	st, err := store.Open(root, store.WithLogger(log), store.WithoutRepair())
+	// A process that created the container has just repaired the store;
+	// a monitor asked to create it repairs it as that process would.
+	opts := []store.Option{store.WithLogger(log)}
+	if payload == nil {
+		opts = append(opts, store.WithoutRepair())
+	}
+	st, err := store.Open(root, opts...)
 	if err != nil {
 		fail(err)
 	}
 	e := New(st, log)
+	if payload != nil {
+		if err := e.createFor(id, payload); err != nil {
+			fail(err)
+		}
+	}
 	code := e.runMonitor(id, pre, ready, attach)
 	exe.Close()
 	os.Exit(code)
@@ -124,6 +146,8 @@ type monitor struct {
 	state containerState
 	// lock is the monitor file, flocked for the monitor's whole life.
 	lock *os.File
+	// attached says a client attached at the start (run without -d).
+	attached bool
 	// cg and thread are what a run of the container leaves until
 	// releaseRun: its cgroup, and the release of the thread that started
 	// its process (startThread), which holds its mounts.
@@ -151,6 +175,7 @@ func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach *os.File) 
 	}
 	signal.Notify(m.wake, syscall.SIGUSR1)
 	m.hub = m.newHub(attach)
+	m.attached = attach != nil
 	code := m.loop(pre)
 	m.logw.Close()
 	// With --rm the container leaves the listings (one rename) before its
@@ -168,6 +193,9 @@ func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach *os.File) 
 		remove = r
 	}
 	m.hub.end(code)
+	// What is left is housekeeping that nobody waits for; the client that
+	// just got the exit code should not wait for a CPU behind it.
+	lowerPriority()
 	if autoRemove {
 		m.emitDie(code)
 		e.forgetContainer(context.Background(), m.rec, true)
@@ -442,6 +470,13 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 
 	now := time.Now().UTC()
 	m.state = containerState{Status: StateRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: now, RestartCount: m.state.RestartCount}
+	if m.attached {
+		// The client attached at the start waits for the process's
+		// output and exit, not for the record of its start, which a
+		// short container would otherwise outrun. A detached starter
+		// (run -d) hears of the start only once it is recorded.
+		m.report(startReport{Code: 0})
+	}
 	m.writeState()
 	m.e.setMarker(m.id, pausedFile, false)
 	m.e.emit("container", "start", m.id, m.attrs(nil))
@@ -598,6 +633,39 @@ func (s *stdio) closeParent() {
 	for _, f := range []*os.File{s.parentIn, s.parentOut, s.parentErr} {
 		if f != nil {
 			f.Close()
+		}
+	}
+}
+
+// createFor creates container id from creation options encoded in
+// payload (JSON), as berth run's CLI would (Forked.Run): the boot repair,
+// the check of its published ports, the creation.
+func (e *Engine) createFor(id string, payload []byte) error {
+	var o CreateOptions
+	if err := json.Unmarshal(payload, &o); err != nil {
+		return fmt.Errorf("create container: decode options: %w", err)
+	}
+	ctx := context.Background()
+	if _, err := e.RepairAfterBoot(ctx); err != nil {
+		e.log.Warn("repair after boot", "err", err)
+	}
+	if err := e.CheckPorts(o); err != nil {
+		return err
+	}
+	return e.create(ctx, o, id)
+}
+
+// lowerPriority makes every thread of this process run at the lowest
+// priority (nice 19). Linux keeps a nice value per thread, and threads
+// made later inherit their creator's.
+func lowerPriority() {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return
+	}
+	for _, t := range tasks {
+		if tid, err := strconv.Atoi(t.Name()); err == nil {
+			syscall.Setpriority(syscall.PRIO_PROCESS, tid, 19)
 		}
 	}
 }

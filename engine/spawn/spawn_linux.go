@@ -40,14 +40,17 @@ const (
 )
 
 // Created is what the starter of a monitor forked with wait sends on
-// CreatedFd once the container exists, as "1 ROOT" or "0 ROOT" (see
-// ReadCreated). A monitor whose pipe closes without it exits: the
-// creation failed.
+// CreatedFd, as "1 ROOT" or "0 ROOT" and, after a newline, the payload
+// (see ReadCreated). A monitor whose pipe closes without it exits: the
+// container was not created.
 type Created struct {
 	// Root is the store the container is in.
 	Root string
 	// Attach says whether the client on AttachFd stays connected.
 	Attach bool
+	// Payload is empty when the container exists, else what the monitor
+	// needs to create it (the engine's creation options).
+	Payload []byte
 }
 
 // ReadCreated reads the Created message from f until end of file; ok is
@@ -62,11 +65,16 @@ func ReadCreated(f *os.File) (c Created, ok bool) {
 			break
 		}
 	}
-	flag, root, found := strings.Cut(string(b), " ")
+	head, payload, _ := strings.Cut(string(b), "\n")
+	flag, root, found := strings.Cut(head, " ")
 	if !found || root == "" || (flag != "0" && flag != "1") {
 		return c, false
 	}
-	return Created{Root: root, Attach: flag == "1"}, true
+	c = Created{Root: root, Attach: flag == "1"}
+	if payload != "" {
+		c.Payload = []byte(payload)
+	}
+	return c, true
 }
 
 // Monitor is a forked monitor as its starter sees it until the monitor
@@ -162,17 +170,21 @@ func Fork(self, id, root string, attach, wait bool) (*Monitor, error) {
 }
 
 // Created tells a monitor forked with wait that its container exists, in
-// the store at root, and whether the client stays attached; without it,
-// the starter closes its end of the attach socket.
-func (m *Monitor) Created(root string, attach bool) error {
+// the store at root, or with a payload, what it needs to create it
+// there; and whether the client stays attached: without it, the starter
+// closes its end of the attach socket.
+func (m *Monitor) Created(root string, attach bool, payload []byte) error {
 	if m.created == nil {
 		return errors.New("the monitor was not forked to wait")
+	}
+	if strings.ContainsRune(root, '\n') {
+		return fmt.Errorf("store root %q has a newline", root)
 	}
 	flag := "0"
 	if attach {
 		flag = "1"
 	}
-	_, err := m.created.WriteString(flag + " " + root)
+	_, err := m.created.Write(append([]byte(flag+" "+root+"\n"), payload...))
 	if cerr := m.created.Close(); err == nil {
 		err = cerr
 	}
