@@ -116,7 +116,7 @@ running; the container exiting ends the attach with its exit code.`,
 			if err != nil {
 				return err
 			}
-			return attachRunning(ctx, a, insp.ID, conn, stdin, insp.Config.Tty, keys)
+			return attachRunning(ctx, a, eng, insp.ID, conn, stdin, insp.Config.Tty, keys)
 		},
 	}
 	c.Flags().BoolVar(&noStdin, "no-stdin", false, "do not attach STDIN")

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -284,7 +283,7 @@ func runCmd(a *app) *cobra.Command {
 				}
 			}
 			defer forked.Close()
-			root, err := filepath.Abs(a.root)
+			eng, err := a.engine()
 			if err != nil {
 				return engineError(err)
 			}
@@ -311,10 +310,13 @@ func runCmd(a *app) *cobra.Command {
 					return err
 				}
 			}
-			// The monitor creates the container (a published port in use
-			// fails the run before anything is created) and starts it; this
-			// process never opens the store.
-			id, conn, err := forked.Run(root, o, !detach)
+			// A published port in use fails the run before anything is
+			// created.
+			if err := eng.CheckPorts(o); err != nil {
+				return engineError(err)
+			}
+			ctx := c.Context()
+			id, conn, err := eng.RunForked(ctx, o, forked, !detach)
 			if err != nil {
 				return engineError(err)
 			}
@@ -322,7 +324,7 @@ func runCmd(a *app) *cobra.Command {
 				fmt.Fprintln(a.io.Out, id)
 				return nil
 			}
-			return attachRunning(c.Context(), a, id, conn, f.interactive, f.tty, keys)
+			return attachRunning(ctx, a, eng, id, conn, f.interactive, f.tty, keys)
 		},
 	}
 	f.register(c.Flags())
@@ -339,13 +341,13 @@ func runAttached(ctx context.Context, a *app, eng *engine.Engine, id string, std
 	if err != nil {
 		return engineError(err)
 	}
-	return attachRunning(ctx, a, id, conn, stdin, tty, keys)
+	return attachRunning(ctx, a, eng, id, conn, stdin, tty, keys)
 }
 
 // attachRunning attaches to running container id through conn and returns
 // its exit code as runAttached does; detaching returns nil and says on
 // stderr that the container is still running. It closes conn.
-func attachRunning(ctx context.Context, a *app, id string, conn net.Conn, stdin, tty bool, keys []byte) error {
+func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, conn net.Conn, stdin, tty bool, keys []byte) error {
 	defer conn.Close()
 	sigs := make(chan os.Signal, 4)
 	if !tty {
@@ -356,9 +358,7 @@ func attachRunning(ctx context.Context, a *app, id string, conn net.Conn, stdin,
 		for {
 			select {
 			case s := <-sigs:
-				if eng, err := a.engine(); err == nil {
-					eng.Kill(context.WithoutCancel(ctx), id, strconv.Itoa(int(s.(syscall.Signal))))
-				}
+				eng.Kill(context.WithoutCancel(ctx), id, strconv.Itoa(int(s.(syscall.Signal))))
 			case <-done:
 				return
 			}

@@ -26,9 +26,6 @@ type StartError struct {
 	ID   string
 	Code int
 	Msg  string
-	// notCreated says the container could not even be created
-	// (Forked.Run).
-	notCreated bool
 }
 
 func (e *StartError) Error() string { return e.Msg }
@@ -72,14 +69,7 @@ func (e *Engine) Run(ctx context.Context, o CreateOptions, attach bool) (string,
 	if err != nil {
 		return "", nil, err
 	}
-	m := f.m
-	f.m = nil
-	if err := e.create(ctx, o, m.ID); err != nil {
-		m.Close()
-		return "", nil, err
-	}
-	conn, err := e.startWith(ctx, m.ID, attach, m)
-	return m.ID, conn, err
+	return e.RunForked(ctx, o, f, attach)
 }
 
 // Forked is the monitor of a container that is yet to be created, forked
@@ -132,46 +122,16 @@ func (f *Forked) Close() {
 	}
 }
 
-// Run is what berth run does with a monitor forked beforehand: the
-// monitor creates the container from o in the store at root (checking
-// its published ports first) and starts it; the caller, which need not
-// open the store, only waits for the report. It returns the container's
-// ID and, with attach, the attach connection. A failure to create or to
-// start is a *StartError (125 for any failure to create); a failed start
-// leaves the created container, as Start does. Run takes f over.
-func (f *Forked) Run(root string, o CreateOptions, attach bool) (string, net.Conn, error) {
+// RunForked is Run with the monitor f forked beforehand; it takes f over.
+func (e *Engine) RunForked(ctx context.Context, o CreateOptions, f *Forked, attach bool) (string, net.Conn, error) {
 	m := f.m
 	f.m = nil
-	defer m.Close()
-	fail := func(err error) (string, net.Conn, error) {
-		return "", nil, &StartError{Code: 125, Msg: err.Error()}
+	if err := e.create(ctx, o, m.ID); err != nil {
+		m.Close()
+		return "", nil, err
 	}
-	b, err := json.Marshal(o)
-	if err != nil {
-		return fail(err)
-	}
-	if err := m.Created(root, attach, b); err != nil {
-		return fail(fmt.Errorf("start container monitor: %w", err))
-	}
-	if err := monitorReport(m); err != nil {
-		var se *StartError
-		if !errors.As(err, &se) {
-			return fail(fmt.Errorf("start container %s: %w", m.ID[:12], err))
-		}
-		if se.notCreated {
-			return "", nil, err
-		}
-		se.ID = m.ID
-		return m.ID, nil, err
-	}
-	if m.Conn == nil {
-		return m.ID, nil, nil
-	}
-	conn, err := net.FileConn(m.Conn)
-	if err != nil {
-		return fail(fmt.Errorf("attach to container %s: %w", m.ID[:12], err))
-	}
-	return m.ID, conn, nil
+	conn, err := e.startWith(ctx, m.ID, attach, m)
+	return m.ID, conn, err
 }
 
 // startWith starts container id, with the monitor m forked for it
@@ -204,7 +164,7 @@ func (e *Engine) startWith(ctx context.Context, id string, attach bool, m *spawn
 		if m, err = spawn.Fork(e.opts.self, id, e.st.Root(), attach, false); err != nil {
 			return nil, err
 		}
-	} else if err := m.Created(e.st.Root(), attach, nil); err != nil {
+	} else if err := m.Created(e.st.Root(), attach); err != nil {
 		m.Close()
 		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("start container %s: %v", id[:12], err)}
 	}
@@ -242,7 +202,7 @@ func monitorReport(m *spawn.Monitor) error {
 		return err
 	}
 	if rep.Code != 0 {
-		return &StartError{Code: rep.Code, Msg: rep.Error, notCreated: rep.NotCreated}
+		return &StartError{Code: rep.Code, Msg: rep.Error}
 	}
 	return nil
 }

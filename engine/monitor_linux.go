@@ -36,9 +36,6 @@ const monitorFile = "monitor"
 type startReport struct {
 	Code  int    `json:"code"`
 	Error string `json:"error,omitempty"`
-	// NotCreated says the monitor failed to create the container it was
-	// asked to (spawn.Created's payload).
-	NotCreated bool `json:"notCreated,omitempty"`
 }
 
 // MonitorMain is the entry point of a container's monitor, the small
@@ -52,13 +49,11 @@ func MonitorMain() {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
 	ready := os.NewFile(spawn.ReadyFd, "ready")
 	var pre *prestarted
-	// A failure here leaves no container this monitor made (Forked.Run
-	// reads NotCreated; a starter that created the container ignores it).
 	fail := func(err error) {
 		if pre != nil {
 			pre.release()
 		}
-		b, _ := json.Marshal(startReport{Code: 125, Error: err.Error(), NotCreated: true})
+		b, _ := json.Marshal(startReport{Code: 125, Error: err.Error()})
 		ready.Write(b)
 		os.Exit(125)
 	}
@@ -79,7 +74,6 @@ func MonitorMain() {
 	}
 	var root string
 	var attach *os.File
-	var payload []byte
 	if os.Args[2] == spawn.WaitArg {
 		created := os.NewFile(spawn.CreatedFd, "created")
 		c, ok := spawn.ReadCreated(created)
@@ -89,7 +83,7 @@ func MonitorMain() {
 			pre.release()
 			os.Exit(0)
 		}
-		root, payload = c.Root, c.Payload
+		root = c.Root
 		attach = os.NewFile(spawn.AttachFd, "attach")
 		if !c.Attach {
 			attach.Close()
@@ -101,32 +95,17 @@ func MonitorMain() {
 			attach = os.NewFile(spawn.AttachFd, "attach")
 		}
 	}
-	if payload != nil {
-		if err := os.MkdirAll(root, 0o700); err != nil {
-			fail(fmt.Errorf("create root %s: %w", root, err))
-		}
-	}
 	lf, err := os.OpenFile(filepath.Join(root, "berth.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		fail(err)
 	}
 	log := slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelInfo})).With("monitor", os.Getpid())
-	// A process that created the container has just repaired the store;
-	// a monitor asked to create it repairs it as that process would.
-	opts := []store.Option{store.WithLogger(log)}
-	if payload == nil {
-		opts = append(opts, store.WithoutRepair())
-	}
-	st, err := store.Open(root, opts...)
+	// The process that started the monitor has just repaired the store.
+	st, err := store.Open(root, store.WithLogger(log), store.WithoutRepair())
 	if err != nil {
 		fail(err)
 	}
 	e := New(st, log)
-	if payload != nil {
-		if err := e.createFor(id, payload); err != nil {
-			fail(err)
-		}
-	}
 	code := e.runMonitor(id, pre, ready, attach)
 	exe.Close()
 	os.Exit(code)
@@ -635,24 +614,6 @@ func (s *stdio) closeParent() {
 			f.Close()
 		}
 	}
-}
-
-// createFor creates container id from creation options encoded in
-// payload (JSON), as berth run's CLI would (Forked.Run): the boot repair,
-// the check of its published ports, the creation.
-func (e *Engine) createFor(id string, payload []byte) error {
-	var o CreateOptions
-	if err := json.Unmarshal(payload, &o); err != nil {
-		return fmt.Errorf("create container: decode options: %w", err)
-	}
-	ctx := context.Background()
-	if _, err := e.RepairAfterBoot(ctx); err != nil {
-		e.log.Warn("repair after boot", "err", err)
-	}
-	if err := e.CheckPorts(o); err != nil {
-		return err
-	}
-	return e.create(ctx, o, id)
 }
 
 // lowerPriority makes every thread of this process run at the lowest

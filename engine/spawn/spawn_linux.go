@@ -40,17 +40,14 @@ const (
 )
 
 // Created is what the starter of a monitor forked with wait sends on
-// CreatedFd, as "1 ROOT" or "0 ROOT" and, after a newline, the payload
-// (see ReadCreated). A monitor whose pipe closes without it exits: the
-// container was not created.
+// CreatedFd once the container exists, as "1 ROOT" or "0 ROOT" (see
+// ReadCreated). A monitor whose pipe closes without it exits: the
+// creation failed.
 type Created struct {
 	// Root is the store the container is in.
 	Root string
 	// Attach says whether the client on AttachFd stays connected.
 	Attach bool
-	// Payload is empty when the container exists, else what the monitor
-	// needs to create it (the engine's creation options).
-	Payload []byte
 }
 
 // ReadCreated reads the Created message from f until end of file; ok is
@@ -65,16 +62,11 @@ func ReadCreated(f *os.File) (c Created, ok bool) {
 			break
 		}
 	}
-	head, payload, _ := strings.Cut(string(b), "\n")
-	flag, root, found := strings.Cut(head, " ")
+	flag, root, found := strings.Cut(string(b), " ")
 	if !found || root == "" || (flag != "0" && flag != "1") {
 		return c, false
 	}
-	c = Created{Root: root, Attach: flag == "1"}
-	if payload != "" {
-		c.Payload = []byte(payload)
-	}
-	return c, true
+	return Created{Root: root, Attach: flag == "1"}, true
 }
 
 // Monitor is a forked monitor as its starter sees it until the monitor
@@ -170,21 +162,17 @@ func Fork(self, id, root string, attach, wait bool) (*Monitor, error) {
 }
 
 // Created tells a monitor forked with wait that its container exists, in
-// the store at root, or with a payload, what it needs to create it
-// there; and whether the client stays attached: without it, the starter
-// closes its end of the attach socket.
-func (m *Monitor) Created(root string, attach bool, payload []byte) error {
+// the store at root, and whether the client stays attached; without it,
+// the starter closes its end of the attach socket.
+func (m *Monitor) Created(root string, attach bool) error {
 	if m.created == nil {
 		return errors.New("the monitor was not forked to wait")
-	}
-	if strings.ContainsRune(root, '\n') {
-		return fmt.Errorf("store root %q has a newline", root)
 	}
 	flag := "0"
 	if attach {
 		flag = "1"
 	}
-	_, err := m.created.Write(append([]byte(flag+" "+root+"\n"), payload...))
+	_, err := m.created.WriteString(flag + " " + root)
 	if cerr := m.created.Close(); err == nil {
 		err = cerr
 	}
