@@ -164,17 +164,25 @@ func collectSealed(keep string) {
 	}
 }
 
-// Hold checks that this process runs from a sealed copy of berth
-// and holds the copy (a shared flock), which keeps it from being
-// collected while the process lives.
+// Hold takes over, in a monitor, the sealed copy of berth it runs from:
+// Fork passes it open on SealedFd with its shared flock, which thus
+// never lapses between the starter's hold and the monitor's (a process
+// sealing another binary meanwhile collects every copy nobody holds). It
+// checks that the copy is still sealed and is this process's binary.
 func Hold() (*Sealed, error) {
-	path, err := os.Readlink("/proc/self/exe")
-	if err != nil {
-		return nil, fmt.Errorf("find berth binary: %w", err)
+	f := os.NewFile(SealedFd, "sealed")
+	var exe, held syscall.Stat_t
+	var sfs syscall.Statfs_t
+	if err := syscall.Fstat(SealedFd, &held); err != nil {
+		return nil, fmt.Errorf("sealed berth binary: %w", err)
 	}
-	s, err := openSealed(path)
-	if err != nil {
-		return nil, fmt.Errorf("berth binary %s: %w", path, err)
+	if err := syscall.Stat("/proc/self/exe", &exe); err != nil || exe.Dev != held.Dev || exe.Ino != held.Ino {
+		f.Close()
+		return nil, errors.New("sealed berth binary: descriptor 6 is not this process's binary")
 	}
-	return s, nil
+	if err := syscall.Fstatfs(SealedFd, &sfs); err != nil || sfs.Flags&stRdonly == 0 {
+		f.Close()
+		return nil, errors.New("sealed berth binary: the copy is not sealed")
+	}
+	return &Sealed{Path: "/proc/self/exe", f: f}, nil
 }

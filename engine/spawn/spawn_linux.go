@@ -28,6 +28,7 @@ const (
 	ReadyFd   = 3 // pipe: the monitor writes its start report and closes it
 	AttachFd  = 4 // a connected attach client (for a monitor forked with wait, maybe unused)
 	CreatedFd = 5 // with wait: the Created message once the container exists
+	SealedFd  = 6 // the sealed copy the monitor runs from, flocked (see Hold)
 )
 
 // MonitorArg0 is a monitor's argv[0]. Its arguments are the container ID
@@ -106,9 +107,9 @@ func Fork(self, id, root string, attach, wait bool) (*Monitor, error) {
 		return nil, fmt.Errorf("start %s: %w", what, err)
 	}
 	defer null.Close()
-	// Descriptors 0-5 of the monitor; ^uintptr(0) leaves one closed.
+	// Descriptors 0-6 of the monitor; ^uintptr(0) leaves one closed.
 	args := []string{MonitorArg0, id}
-	files := []uintptr{null.Fd(), null.Fd(), null.Fd(), ready.Fd(), ^uintptr(0)}
+	files := []uintptr{null.Fd(), null.Fd(), null.Fd(), ready.Fd(), ^uintptr(0), ^uintptr(0), exe.f.Fd()}
 	if attach || wait {
 		pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -128,7 +129,7 @@ func Fork(self, id, root string, attach, wait bool) (*Monitor, error) {
 		r := os.NewFile(uintptr(p[0]), "created")
 		defer r.Close()
 		m.created = os.NewFile(uintptr(p[1]), "created")
-		files = append(files, r.Fd())
+		files[CreatedFd] = r.Fd()
 		args = append(args, WaitArg)
 	} else {
 		args = append(args, root)
