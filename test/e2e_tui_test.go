@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/store"
 	"github.com/berth-dev/berth/test/imgtest"
 )
 
@@ -122,6 +125,11 @@ func TestTUI(t *testing.T) {
 	berthCLI(t, bin, root, "create", "--name", "idle", "--stop-signal", "KILL", "busybox", "sleep", "1000")
 	t.Cleanup(func() {
 		exec.Command(bin, "--root", root, "rm", "-f", "web", "shell", "idle").Run()
+		// The containers ran on the default bridge: remove the store's
+		// bridge and firewall chains, which outlive the store's directory.
+		if st, err := store.Open(root); err == nil {
+			engine.New(st, nil).ResetNetworking(context.Background())
+		}
 	})
 
 	s := &tuiSession{t: t, name: "berth-e2e", sock: filepath.Join(dir, "tmux.sock")}
