@@ -371,12 +371,6 @@ func (r *containerRecord) resources() cgroups.Resources {
 	return res
 }
 
-// cgroupResult is a container's cgroup made in the background.
-type cgroupResult struct {
-	cg  *cgroups.Cgroup
-	err error
-}
-
 // reap waits for child pid to exit and returns how it ended.
 func reap(pid int) (syscall.WaitStatus, error) {
 	var ws syscall.WaitStatus

@@ -13,6 +13,12 @@ import (
 	"github.com/berth-dev/berth/engine/launch"
 )
 
+// cgroupResult is a container's cgroup made in the background.
+type cgroupResult struct {
+	cg  *cgroups.Cgroup
+	err error
+}
+
 // prestarted is what a container's first start needs that the monitor
 // makes before it has read the container's record: the cgroup, without
 // limits, and the thread that starts the process, in its new namespaces.
