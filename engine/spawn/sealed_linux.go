@@ -7,12 +7,14 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/berth-dev/berth/engine/spawn/prefork"
 )
 
 // sealedExeDir holds the read-only copies of berth binaries that container
 // helpers run from. It is outside any store, so that stores in temporary
 // directories can be removed while copies stay mounted.
-const sealedExeDir = "/run/berth/exe"
+const sealedExeDir = prefork.SealedDir
 
 // stRdonly is ST_RDONLY, the read-only flag of statfs(2).
 const stRdonly = 1
@@ -50,7 +52,7 @@ func Seal(self string) (*Sealed, error) {
 	if !ok {
 		return nil, fmt.Errorf("seal berth binary: no stat data")
 	}
-	key := fmt.Sprintf("berth-%x-%x-%x-%x", st.Dev, st.Ino, fi.Size(), fi.ModTime().UnixNano())
+	key := prefork.SealedKey(st)
 	path := sealedExeDir + "/" + key
 	if s, err := openSealed(path); err == nil {
 		return s, nil

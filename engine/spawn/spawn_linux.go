@@ -5,39 +5,36 @@
 // created, and learns the store and whether a client attaches once it is
 // (Monitor.Created).
 //
-// berth run forks its monitor before anything else, from this package's
-// initialisation (early_linux.go): the package imports only what the os
-// package needs anyway (no encoding/json, crypto/rand or path/filepath,
-// which initialise later), so it initialises before berth's heavier
-// dependencies, and the monitor's start-up, a Go process's, overlaps all
-// of the command's own.
+// berth run forks its monitor before anything else, from the
+// initialisation of package prefork, which Go initialises among the first
+// packages; Early hands that monitor over.
 package spawn
 
 import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/berth-dev/berth/engine/spawn/prefork"
 )
 
 // Descriptors of a monitor, after stdin, stdout and stderr (/dev/null).
 const (
-	ReadyFd   = 3 // pipe: the monitor writes its start report and closes it
-	AttachFd  = 4 // a connected attach client (for a monitor forked with wait, maybe unused)
-	CreatedFd = 5 // with wait: the Created message once the container exists
-	SealedFd  = 6 // the sealed copy the monitor runs from, flocked (see Hold)
+	ReadyFd   = prefork.ReadyFd   // pipe: the monitor writes its start report and closes it
+	AttachFd  = prefork.AttachFd  // a connected attach client (for a monitor forked with wait, maybe unused)
+	CreatedFd = prefork.CreatedFd // with wait: the Created message once the container exists
+	SealedFd  = prefork.SealedFd  // the sealed copy the monitor runs from, flocked (see Hold)
 )
 
 // MonitorArg0 is a monitor's argv[0]. Its arguments are the container ID
 // and then either WaitArg, or the store root and AttachArg when a client
 // is connected on AttachFd.
 const (
-	MonitorArg0 = "berth-monitor"
-	WaitArg     = "wait"
-	AttachArg   = "attach"
+	MonitorArg0 = prefork.MonitorArg0
+	WaitArg     = prefork.WaitArg
+	AttachArg   = prefork.AttachArg
 )
 
 // Created is what the starter of a monitor forked with wait sends on
@@ -141,7 +138,7 @@ func Fork(self, id, root string, attach, wait bool) (*Monitor, error) {
 	// probes for pidfd support with a throwaway clone: a quarter of a
 	// millisecond on the path of every run.
 	pid, err := syscall.ForkExec(exe.Path, args, &syscall.ProcAttr{
-		Env:   monitorEnv(),
+		Env:   []string{prefork.MonitorEnv()},
 		Files: files,
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
@@ -149,16 +146,7 @@ func Fork(self, id, root string, attach, wait bool) (*Monitor, error) {
 		m.Close()
 		return nil, fmt.Errorf("start monitor of %s: %w", what, err)
 	}
-	// The monitor outlives this process; reap it if this one lives longer
-	// (the TUI), so it leaves no zombie.
-	go func() {
-		var ws syscall.WaitStatus
-		for {
-			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
-				return
-			}
-		}
-	}()
+	go prefork.Reap(pid)
 	return m, nil
 }
 
@@ -199,40 +187,6 @@ func (m *Monitor) Close() {
 	m.Report, m.created, m.Conn = nil, nil, nil
 }
 
-// monitorEnv is a monitor's environment: only GOMAXPROCS, set to this
-// process's value. A monitor would otherwise work it out at start from
-// its cgroup's CPU limit, which means reading /proc/self/cgroup and the
-// mount table, a good part of the Go runtime's start-up.
-func monitorEnv() []string {
-	return []string{"GOMAXPROCS=" + strconv.Itoa(runtime.GOMAXPROCS(0))}
-}
-
 // NewID returns a random 64-hex ID whose short form is not all digits
 // (docker avoids those, since they read as numbers).
-func NewID() (string, error) {
-	f, err := os.Open("/dev/urandom")
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	const digits = "0123456789abcdef"
-	for {
-		var b [32]byte
-		for n := 0; n < len(b); {
-			m, err := f.Read(b[n:])
-			if err != nil {
-				return "", err
-			}
-			n += m
-		}
-		id := make([]byte, 64)
-		for i, c := range b {
-			id[2*i], id[2*i+1] = digits[c>>4], digits[c&15]
-		}
-		for _, c := range id[:12] {
-			if c >= 'a' {
-				return string(id), nil
-			}
-		}
-	}
-}
+func NewID() (string, error) { return prefork.NewID() }
