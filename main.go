@@ -15,9 +15,10 @@ import (
 )
 
 func main() {
-	nsinit.Main() // the re-executed monitor never returns (the container init ran in package initialisation)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cmd.Execute(ctx, os.Args[1:], cmd.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, ui.Run)
-	stop()
-	os.Exit(code)
+	nsinit.Main() // a monitor (argv[0] berth-monitor) never returns
+	// The context's signal handling is not stopped before the exit:
+	// signal.Stop waits for the signal loop to go idle, a quarter of a
+	// millisecond at the end of every command.
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	os.Exit(cmd.Execute(ctx, os.Args[1:], cmd.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, ui.Run))
 }

@@ -364,10 +364,11 @@ func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, c
 			}
 		}
 	}()
-	defer func() {
-		signal.Stop(sigs)
-		close(done)
-	}()
+	// The signals stay routed to sigs, unread once done is closed: the
+	// command ends next, and signal.Stop would wait for the signal loop to
+	// go idle (a quarter of a millisecond between the container's exit and
+	// the command's).
+	defer close(done)
 	code, detached, err := attachStreams(context.WithoutCancel(ctx), a, conn, stdin, tty, keys)
 	if err != nil {
 		return err
