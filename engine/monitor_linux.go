@@ -176,6 +176,7 @@ func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach *os.File) 
 	// just got the exit code should not wait for a CPU behind it.
 	lowerPriority()
 	if autoRemove {
+		m.endRun(context.Background())
 		m.emitDie(code)
 		e.forgetContainer(context.Background(), m.rec, true)
 	}
@@ -395,9 +396,10 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	fail := func(code int, err error) (int, *StartError) {
 		return 0, &StartError{ID: m.id, Code: code, Msg: err.Error()}
 	}
-	// A container removed when it exits (--rm) leaves its cgroup and
-	// mounts to be released after its exit is reported (runMonitor);
-	// any other run releases them before it returns.
+	// A container removed when it exits (--rm) leaves its namespaces,
+	// mounts, network and cgroup to be released after its exit is
+	// reported (runMonitor); any other run releases them before it
+	// returns.
 	keep := false
 	defer func() {
 		if !keep {
@@ -484,9 +486,9 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 		code = waitCode(ws)
 	}
 	oom, _ := cg.OOMKilled()
-	m.endThread()
-	if err := m.net.Detach(ctx, m.rec); err != nil {
-		m.e.log.Warn("detach network", "container", m.id, "err", err)
+	keep = m.rec.HostConfig.AutoRemove
+	if !keep {
+		m.endRun(ctx)
 	}
 	m.state.Pid = 0
 	m.state.ExitCode = code
@@ -496,8 +498,18 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	if oom {
 		m.e.emit("container", "oom", m.id, m.attrs(nil))
 	}
-	keep = m.rec.HostConfig.AutoRemove
 	return code, nil
+}
+
+// endRun ends the thread of the run that just ended, and with it the
+// run's namespaces and mounts, and then disconnects its network: the
+// kernel deletes the network namespace's devices with it, which the
+// network's detach would otherwise do one by one.
+func (m *monitor) endRun(ctx context.Context) {
+	m.endThread()
+	if err := m.net.Detach(ctx, m.rec); err != nil {
+		m.e.log.Warn("detach network", "container", m.id, "err", err)
+	}
 }
 
 // cgroupDirs returns the distinct v1 directories of cg and its v2
