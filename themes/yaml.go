@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -77,7 +78,7 @@ func YAMLError(err error) error {
 		msgs := make([]string, 0, len(te.Errors))
 		for _, m := range te.Errors {
 			m = strings.TrimPrefix(m, "yaml: ")
-			if sm := unmarshalMsg.FindStringSubmatch(m); sm != nil {
+			if sm := unmarshalMsg().FindStringSubmatch(m); sm != nil {
 				m = sm[1] + fmt.Sprintf("%q is not %s", sm[2], goTypeWords(sm[3]))
 			}
 			msgs = append(msgs, m)
@@ -91,8 +92,11 @@ func YAMLError(err error) error {
 }
 
 // unmarshalMsg matches the decoder's type errors: "line 1: cannot
-// unmarshal !!str `maybe` into bool".
-var unmarshalMsg = regexp.MustCompile("^(line [0-9]+: )cannot unmarshal !![a-z]+ `([^`]*)` into (.+)$")
+// unmarshal !!str `maybe` into bool". It is compiled on first use, not
+// at the start of every berth process (a monitor's too).
+var unmarshalMsg = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile("^(line [0-9]+: )cannot unmarshal !![a-z]+ `([^`]*)` into (.+)$")
+})
 
 // goTypeWords names a Go type for people.
 func goTypeWords(t string) string {
