@@ -16,9 +16,6 @@ import (
 // directories can be removed while copies stay mounted.
 const sealedExeDir = prefork.SealedDir
 
-// stRdonly is ST_RDONLY, the read-only flag of statfs(2).
-const stRdonly = 1
-
 // Sealed is an open, read-only copy of the berth binary. Holding it (a
 // shared flock on the copy) keeps it from being collected.
 type Sealed struct {
@@ -81,20 +78,14 @@ func Seal(self string) (*Sealed, error) {
 // openSealed opens the copy at path with a shared lock and checks that it
 // is on a read-only mount.
 func openSealed(path string) (*Sealed, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	var sfs syscall.Statfs_t
-	if err := syscall.Fstatfs(int(f.Fd()), &sfs); err != nil || sfs.Flags&stRdonly == 0 {
-		f.Close()
+	fd, err := prefork.OpenSealed(path)
+	if errors.Is(err, prefork.ErrNotSealed) {
 		return nil, fmt.Errorf("%s is not sealed", path)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
-		f.Close()
-		return nil, err
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	return &Sealed{Path: path, f: f}, nil
+	return &Sealed{Path: path, f: os.NewFile(uintptr(fd), path)}, nil
 }
 
 // makeSealed copies src to path and bind-mounts the copy read-only onto
@@ -174,7 +165,6 @@ func collectSealed(keep string) {
 func Hold() (*Sealed, error) {
 	f := os.NewFile(SealedFd, "sealed")
 	var exe, held syscall.Stat_t
-	var sfs syscall.Statfs_t
 	if err := syscall.Fstat(SealedFd, &held); err != nil {
 		return nil, fmt.Errorf("sealed berth binary: %w", err)
 	}
@@ -182,7 +172,7 @@ func Hold() (*Sealed, error) {
 		f.Close()
 		return nil, errors.New("sealed berth binary: descriptor 6 is not this process's binary")
 	}
-	if err := syscall.Fstatfs(SealedFd, &sfs); err != nil || sfs.Flags&stRdonly == 0 {
+	if !prefork.IsSealed(SealedFd) {
 		f.Close()
 		return nil, errors.New("sealed berth binary: the copy is not sealed")
 	}

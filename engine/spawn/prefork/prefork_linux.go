@@ -123,7 +123,8 @@ func fork() (*Monitor, error) {
 	if err := syscall.Stat(self, &st); err != nil {
 		return nil, err
 	}
-	exe, path, err := openSealed(SealedDir + "/" + SealedKey(&st))
+	path := SealedDir + "/" + SealedKey(&st)
+	exe, err := OpenSealed(path)
 	if err != nil {
 		return nil, err
 	}
@@ -190,27 +191,34 @@ func MonitorEnv() string {
 	return "GOMAXPROCS=" + string(appendDec(nil, uint64(runtime.GOMAXPROCS(0))))
 }
 
-// openSealed opens the sealed copy at path, checks that it is on a
-// read-only mount and takes a shared lock on it.
-func openSealed(path string) (int, string, error) {
+// ErrNotSealed is OpenSealed's error for a copy that is not on a
+// read-only mount (after a reboot).
+var ErrNotSealed = syscall.EROFS
+
+// OpenSealed opens the sealed copy at path, checks that it is on a
+// read-only mount (IsSealed) and takes a shared lock on it.
+func OpenSealed(path string) (int, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return -1, "", err
+		return -1, err
 	}
-	var sfs syscall.Statfs_t
-	if err := syscall.Fstatfs(fd, &sfs); err != nil || sfs.Flags&stRdonly == 0 {
+	if !IsSealed(fd) {
 		syscall.Close(fd)
-		return -1, "", syscall.EROFS
+		return -1, ErrNotSealed
 	}
 	if err := syscall.Flock(fd, syscall.LOCK_SH); err != nil {
 		syscall.Close(fd)
-		return -1, "", err
+		return -1, err
 	}
-	return fd, path, nil
+	return fd, nil
 }
 
-// stRdonly is ST_RDONLY, the read-only flag of statfs(2).
-const stRdonly = 1
+// IsSealed reports whether the open file fd is on a read-only mount.
+func IsSealed(fd int) bool {
+	const stRdonly = 1 // ST_RDONLY, the read-only flag of statfs(2)
+	var sfs syscall.Statfs_t
+	return syscall.Fstatfs(fd, &sfs) == nil && sfs.Flags&stRdonly != 0
+}
 
 // NewID returns a random 64-hex ID whose short form is not all digits
 // (docker avoids those, since they read as numbers).
