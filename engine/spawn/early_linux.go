@@ -1,10 +1,6 @@
 package spawn
 
-import (
-	"os"
-
-	"github.com/berth-dev/berth/engine/spawn/prefork"
-)
+import "github.com/berth-dev/berth/engine/spawn/prefork"
 
 // Early returns the monitor forked at start-up for a berth run command
 // line (package prefork), once; nil if there is none.
@@ -13,12 +9,7 @@ func Early() *Monitor {
 	if e == nil {
 		return nil
 	}
-	return &Monitor{
-		ID:      e.ID,
-		Report:  os.NewFile(uintptr(e.Report), "report"),
-		Conn:    os.NewFile(uintptr(e.Conn), "attach"),
-		created: os.NewFile(uintptr(e.Created), "created"),
-	}
+	return fromPrefork(e)
 }
 
 // GlobalValueFlags are berth's global flags that take a value, which

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 
 	"github.com/berth-dev/berth/engine/spawn/prefork"
 )
@@ -85,69 +84,27 @@ type Monitor struct {
 // attach socket always exists; otherwise the container is in the store
 // at root and the socket exists with attach.
 func Fork(self, id, root string, attach, wait bool) (*Monitor, error) {
-	what := "container " + id
 	exe, err := Seal(self)
 	if err != nil {
-		return nil, fmt.Errorf("start monitor of %s: %w", what, err)
+		return nil, fmt.Errorf("start monitor of container %s: %w", id, err)
 	}
 	defer exe.Close()
-	var p [2]int
-	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-		return nil, fmt.Errorf("start %s: %w", what, err)
-	}
-	m := &Monitor{ID: id, Report: os.NewFile(uintptr(p[0]), "report")}
-	ready := os.NewFile(uintptr(p[1]), "ready")
-	defer ready.Close()
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	m, err := prefork.Fork(exe.Path, int(exe.f.Fd()), id, root, attach, wait)
 	if err != nil {
-		m.Close()
-		return nil, fmt.Errorf("start %s: %w", what, err)
+		return nil, fmt.Errorf("start monitor of container %s: %w", id, err)
 	}
-	defer null.Close()
-	// Descriptors 0-6 of the monitor; ^uintptr(0) leaves one closed.
-	args := []string{MonitorArg0, id}
-	files := []uintptr{null.Fd(), null.Fd(), null.Fd(), ready.Fd(), ^uintptr(0), ^uintptr(0), exe.f.Fd()}
-	if attach || wait {
-		pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-		if err != nil {
-			m.Close()
-			return nil, fmt.Errorf("start %s: %w", what, err)
+	return fromPrefork(m), nil
+}
+
+// fromPrefork is the Monitor of the descriptors prefork returns.
+func fromPrefork(m *prefork.Monitor) *Monitor {
+	file := func(fd int, name string) *os.File {
+		if fd < 0 {
+			return nil
 		}
-		m.Conn = os.NewFile(uintptr(pair[0]), "attach")
-		theirs := os.NewFile(uintptr(pair[1]), "attach-monitor")
-		defer theirs.Close()
-		files[AttachFd] = theirs.Fd()
+		return os.NewFile(uintptr(fd), name)
 	}
-	if wait {
-		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-			m.Close()
-			return nil, fmt.Errorf("start %s: %w", what, err)
-		}
-		r := os.NewFile(uintptr(p[0]), "created")
-		defer r.Close()
-		m.created = os.NewFile(uintptr(p[1]), "created")
-		files[CreatedFd] = r.Fd()
-		args = append(args, WaitArg)
-	} else {
-		args = append(args, root)
-		if attach {
-			args = append(args, AttachArg)
-		}
-	}
-	// syscall.ForkExec, not os/exec, whose first start in a process
-	// probes for pidfd support with a throwaway clone: a quarter of a
-	// millisecond on the path of every run.
-	pid, err := syscall.ForkExec(exe.Path, args, &syscall.ProcAttr{
-		Env:   []string{prefork.MonitorEnv()},
-		Files: files,
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
-	if err != nil {
-		m.Close()
-		return nil, fmt.Errorf("start monitor of %s: %w", what, err)
-	}
-	go prefork.Reap(pid)
-	return m, nil
+	return &Monitor{ID: m.ID, Report: file(m.Report, "report"), Conn: file(m.Conn, "attach"), created: file(m.Created, "created")}
 }
 
 // Created tells a monitor forked with wait that its container exists, in

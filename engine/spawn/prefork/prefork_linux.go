@@ -41,9 +41,9 @@ const SealedDir = "/run/berth/exe"
 // IsRunCommand skips with their values (cmd/root.go defines them).
 var GlobalValueFlags = []string{"root", "log-level", "insecure-registry", "theme"}
 
-// Monitor is the monitor forked at start-up, as descriptors of this
-// process: the read end of its report pipe, this end of its attach
-// socket, and the write end of its created pipe.
+// Monitor is a forked monitor as descriptors of this process: the read
+// end of its report pipe, this end of its attach socket, and the write
+// end of its created pipe (-1: none).
 type Monitor struct {
 	ID                    string
 	Report, Conn, Created int
@@ -133,40 +133,77 @@ func fork() (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Fork(path, exe, id, "", false, true)
+}
+
+// Fork starts the monitor of container id from the sealed copy at path,
+// open (and locked) as exe. With wait the container is still to be
+// created, and the attach socket always exists; otherwise the container
+// is in the store at root and the socket exists with attach. The
+// Monitor's Conn and Created are -1 when there is none.
+func Fork(path string, exe int, id, root string, attach, wait bool) (*Monitor, error) {
+	m := &Monitor{ID: id, Report: -1, Conn: -1, Created: -1}
+	var theirs []int
+	defer func() {
+		for _, fd := range theirs {
+			syscall.Close(fd)
+		}
+	}()
+	fail := func(err error) (*Monitor, error) {
+		for _, fd := range []int{m.Report, m.Conn, m.Created} {
+			if fd >= 0 {
+				syscall.Close(fd)
+			}
+		}
+		return nil, err
+	}
 	null, err := syscall.Open("/dev/null", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	defer syscall.Close(null)
-	var report, created [2]int
-	if err := syscall.Pipe2(report[:], syscall.O_CLOEXEC); err != nil {
-		return nil, err
+	theirs = append(theirs, null)
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		return fail(err)
 	}
-	defer syscall.Close(report[1])
-	if err := syscall.Pipe2(created[:], syscall.O_CLOEXEC); err != nil {
-		syscall.Close(report[0])
-		return nil, err
+	m.Report = p[0]
+	theirs = append(theirs, p[1])
+	// Descriptors 0-6 of the monitor; ^uintptr(0) leaves one closed.
+	args := []string{MonitorArg0, id}
+	files := []uintptr{uintptr(null), uintptr(null), uintptr(null), uintptr(p[1]), ^uintptr(0), ^uintptr(0), uintptr(exe)}
+	if attach || wait {
+		pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return fail(err)
+		}
+		m.Conn = pair[0]
+		theirs = append(theirs, pair[1])
+		files[AttachFd] = uintptr(pair[1])
 	}
-	defer syscall.Close(created[0])
-	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		syscall.Close(report[0])
-		syscall.Close(created[1])
-		return nil, err
+	if wait {
+		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+			return fail(err)
+		}
+		m.Created = p[1]
+		theirs = append(theirs, p[0])
+		files[CreatedFd] = uintptr(p[0])
+		args = append(args, WaitArg)
+	} else {
+		args = append(args, root)
+		if attach {
+			args = append(args, AttachArg)
+		}
 	}
-	defer syscall.Close(pair[1])
-	m := &Monitor{ID: id, Report: report[0], Conn: pair[0], Created: created[1]}
-	files := []uintptr{uintptr(null), uintptr(null), uintptr(null), uintptr(report[1]), uintptr(pair[1]), uintptr(created[0]), uintptr(exe)}
-	pid, err := syscall.ForkExec(path, []string{MonitorArg0, id, WaitArg}, &syscall.ProcAttr{
+	// syscall.ForkExec, not os/exec, whose first start in a process
+	// probes for pidfd support with a throwaway clone: a quarter of a
+	// millisecond on the path of every run.
+	pid, err := syscall.ForkExec(path, args, &syscall.ProcAttr{
 		Env:   []string{MonitorEnv()},
 		Files: files,
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
-		for _, fd := range []int{m.Report, m.Conn, m.Created} {
-			syscall.Close(fd)
-		}
-		return nil, err
+		return fail(err)
 	}
 	go Reap(pid)
 	return m, nil
