@@ -410,7 +410,7 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	if pre != nil {
 		thread = pre.thread
 	} else {
-		thread = newLaunchThread()
+		thread = newLaunchThread(m.net.NewNamespace())
 	}
 	m.thread = thread.end
 	env := m.startEnv(ctx, pre, thread)
@@ -424,7 +424,6 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 		return fail(125, err)
 	}
 	defer st.closeParent()
-	spec.HostNetwork = !m.net.NewNamespace()
 	if !spec.Tty {
 		env.Stdio = [3]int{int(st.childIn.Fd()), int(st.childOut.Fd()), int(st.childErr.Fd())}
 	}

@@ -166,10 +166,16 @@ func TestContainerNetworking(t *testing.T) {
 	e := netTestEngine(t)
 	ctx := t.Context()
 
-	t.Run("none has only lo", func(t *testing.T) {
-		o := CreateOptions{Name: "none1", NetworkMode: "none", Cmd: []string{"sh", "-c", "test \"$(ls /sys/class/net)\" = lo"}}
-		if code := runExit(t, e, o); code != 0 {
-			t.Errorf("--network none: interfaces other than lo (exit %d)", code)
+	t.Run("none has only lo, up", func(t *testing.T) {
+		o := CreateOptions{Name: "none1", NetworkMode: "none", Cmd: []string{"sh", "-c", "test \"$(ls /sys/class/net)\" = lo || exit 1; test \"$(cat /sys/class/net/lo/flags)\" = 0x9 || exit 2"}}
+		switch code := runExit(t, e, o); code {
+		case 0:
+		case 1:
+			t.Error("--network none: interfaces other than lo")
+		case 2:
+			t.Error("--network none: lo is down")
+		default:
+			t.Errorf("--network none: exit %d", code)
 		}
 	})
 	t.Run("host sees the host's interfaces", func(t *testing.T) {

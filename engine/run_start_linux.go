@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,11 +28,13 @@ type prestarted struct {
 	thread *launchThread
 }
 
-// prestart starts making the launch thread and the cgroup of container
-// id. The thread comes first: its namespaces take longest, and the
-// monitor's second P is free for it now.
+// prestart starts making the launch thread, a network namespace and the
+// cgroup of container id; the namespace goes unused if the container
+// turns out to share the host's. The thread and the namespace come
+// first: they take longest, and the monitor's second P is free for them
+// now.
 func prestart(id string) *prestarted {
-	p := &prestarted{thread: newLaunchThread()}
+	p := &prestarted{thread: newLaunchThread(true)}
 	cg := make(chan cgroupResult, 1)
 	go func() {
 		c, err := cgroups.Prepare(id)
@@ -51,10 +54,12 @@ func (p *prestarted) release() error {
 }
 
 // launchThread is the OS thread that starts one run of a container's
-// process (launch.Prepare, then launch.Thread.Start). It is made first,
-// so that its namespaces are ready by the time the container's record
-// is, and kept until the process has ended: the process's parent-death
-// signal fires when it ends, and it holds the container's mounts.
+// process (launch.Prepare, then launch.Thread.Start), with the network
+// namespace made for the run on a throwaway thread beside it
+// (launch.NewNetNS). Both are made first, so that they are ready by the
+// time the container's record is. The thread is kept until the process
+// has ended: the process's parent-death signal fires when it ends, and
+// it holds the container's mounts.
 type launchThread struct {
 	prepared chan struct{} // closed once lt and err are set
 	lt       *launch.Thread
@@ -64,6 +69,11 @@ type launchThread struct {
 	release  chan struct{}
 	started  bool
 	once     sync.Once
+	// netMade is closed once net and netErr are set; net stays open
+	// until end.
+	netMade chan struct{}
+	net     *os.File
+	netErr  error
 }
 
 type launchRequest struct {
@@ -76,12 +86,15 @@ type launchResult struct {
 	err error
 }
 
-func newLaunchThread() *launchThread {
+// newLaunchThread starts making a launch thread and, with newNet, a
+// network namespace.
+func newLaunchThread(newNet bool) *launchThread {
 	t := &launchThread{
 		prepared: make(chan struct{}),
 		start:    make(chan launchRequest),
 		done:     make(chan launchResult, 1),
 		release:  make(chan struct{}),
+		netMade:  make(chan struct{}),
 	}
 	go onThrowawayThread(func() struct{} {
 		t.lt, t.err = launch.Prepare()
@@ -100,17 +113,34 @@ func newLaunchThread() *launchThread {
 		}
 		return struct{}{}
 	})
+	if newNet {
+		go func() {
+			r := onThrowawayThread(func() netNSResult {
+				f, err := launch.NewNetNS()
+				return netNSResult{f, err}
+			})
+			t.net, t.netErr = r.f, r.err
+			close(t.netMade)
+		}()
+	} else {
+		close(t.netMade)
+	}
 	return t
 }
 
-// netNS returns the thread's new network namespace once it exists, valid
-// until end.
+type netNSResult struct {
+	f   *os.File
+	err error
+}
+
+// netNS returns the network namespace made for the run once it exists,
+// valid until end.
 func (t *launchThread) netNS() (*os.File, error) {
-	<-t.prepared
-	if t.err != nil {
-		return nil, t.err
+	<-t.netMade
+	if t.net == nil && t.netErr == nil {
+		return nil, errors.New("create network namespace: none was made for this run")
 	}
-	return t.lt.NetNS(), nil
+	return t.net, t.netErr
 }
 
 // run starts the container's process on the thread. On error the thread
@@ -127,17 +157,19 @@ func (t *launchThread) run(spec *launch.Spec, env launch.Env) (*launch.Process, 
 }
 
 // end ends the thread, unused or once its process has ended, which
-// unmounts the container's filesystems.
+// unmounts the container's filesystems, and closes the network
+// namespace made for the run.
 func (t *launchThread) end() {
 	t.once.Do(func() {
 		<-t.prepared
-		if t.lt != nil {
-			t.lt.Close()
-		}
 		if t.started {
 			close(t.release)
 		} else {
 			close(t.start)
+		}
+		<-t.netMade
+		if t.net != nil {
+			t.net.Close()
 		}
 	})
 }
@@ -200,6 +232,12 @@ func (m *monitor) startEnv(ctx context.Context, pre *prestarted, t *launchThread
 		}
 		s.attachErr = m.net.Attach(ctx, m.rec, os.Getpid(), path)
 	}()
+	s.Net = func() (*os.File, error) {
+		if !m.net.NewNamespace() {
+			return nil, nil
+		}
+		return t.netNS()
+	}
 	s.Sources = func() error {
 		<-s.filesDone
 		if s.filesErr != nil {

@@ -15,7 +15,7 @@ func TestLaunchThreadLeavesTheProcessAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	hostMnt, _ := os.Readlink("/proc/self/ns/mnt")
-	th := newLaunchThread()
+	th := newLaunchThread(true)
 	defer th.end()
 	ns, err := th.netNS()
 	if err != nil {
@@ -33,5 +33,16 @@ func TestLaunchThreadLeavesTheProcessAlone(t *testing.T) {
 	}
 	if now, _ := os.Readlink("/proc/self/ns/mnt"); now != hostMnt {
 		t.Errorf("process's mount namespace = %s, want the host's %s", now, hostMnt)
+	}
+}
+
+func TestLaunchThreadWithoutNetworkNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("creating namespaces needs root")
+	}
+	th := newLaunchThread(false)
+	defer th.end()
+	if ns, err := th.netNS(); err == nil {
+		t.Errorf("netNS of a thread made for the host's network = %v, want an error", ns)
 	}
 }

@@ -1,7 +1,7 @@
 // Package launch starts a container's process. A thread of the
 // container's monitor, locked and dedicated to it, moves into the
-// container's new mount, UTS and IPC namespaces (and its network
-// namespace), mounts the container's filesystem and pivots into it, sets
+// container's new mount, UTS and IPC namespaces, joins its network
+// namespace (made on a thread of its own, NewNetNS), mounts the container's filesystem and pivots into it, sets
 // up its devices, hostname and terminal, resolves its user and command,
 // and then forks the process in a new PID namespace. What only a process
 // inside that namespace can do (mount /proc) and what belongs to the
@@ -35,17 +35,15 @@ type Spec struct {
 	Hostname string
 	Tty      bool
 	// TtySize is the rows and columns the terminal starts with (0: unset).
-	TtySize [2]uint16
-	// HostNetwork keeps the process in the host's network namespace.
-	HostNetwork bool
-	CgroupNS    bool
-	ReadOnly    bool
-	Privileged  bool
-	Caps        []string
-	Mounts      []Mount
-	Masked      []string
-	ReadOnlyP   []string
-	NoFile      uint64
+	TtySize    [2]uint16
+	CgroupNS   bool
+	ReadOnly   bool
+	Privileged bool
+	Caps       []string
+	Mounts     []Mount
+	Masked     []string
+	ReadOnlyP  []string
+	NoFile     uint64
 }
 
 // Mount is one mount made inside the rootfs before pivot_root.

@@ -41,6 +41,10 @@ type Env struct {
 	// needs before it runs (its cgroup and limits, its network) is set.
 	// Start calls it once, just before the fork.
 	Ready func() (Cgroup, error)
+	// Net returns the network namespace the process joins (NewNetNS),
+	// or nil to keep the host's. Start calls it once, before it mounts
+	// /sys, which shows the network devices of its mounter's namespace.
+	Net func() (*os.File, error)
 	// Stdio are the process's standard streams; with Spec.Tty it gets
 	// the terminal Start makes instead.
 	Stdio [3]int
@@ -54,14 +58,10 @@ type Process struct {
 }
 
 // Thread is a thread moved into the new namespaces of a container that
-// is yet to start: mount, UTS, IPC and network. Making them, a network
-// namespace above all (about a millisecond), needs nothing of the
+// is yet to start: mount, UTS and IPC. Making them needs nothing of the
 // container, so a monitor makes them while it reads the container's
 // record.
-type Thread struct {
-	// net is the new network namespace, host the one the thread left.
-	net, host *os.File
-}
+type Thread struct{}
 
 // Prepare moves the calling thread into new namespaces for a container's
 // start. The thread must be a locked OS thread, not the main one, which
@@ -73,45 +73,41 @@ type Thread struct {
 func Prepare() (*Thread, error) {
 	// Read while the host's /proc is still in view.
 	LastCap()
-	host, err := os.Open("/proc/thread-self/ns/net")
-	if err != nil {
-		return nil, fmt.Errorf("open network namespace: %w", err)
-	}
 	// CLONE_FS gives the thread its own root and working directory, which
 	// pivot_root then moves into the container.
-	if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET); err != nil {
-		host.Close()
+	if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC); err != nil {
 		return nil, fmt.Errorf("create namespaces: %w", err)
-	}
-	t := &Thread{host: host}
-	if t.net, err = os.Open("/proc/thread-self/ns/net"); err != nil {
-		t.Close()
-		return nil, fmt.Errorf("open network namespace: %w", err)
 	}
 	unix.Umask(0o022)
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-		t.Close()
 		return nil, fmt.Errorf("make / rslave: %w", err)
 	}
-	return t, nil
+	return &Thread{}, nil
 }
 
-// NetNS is the container's new network namespace, open, for the network
-// to be wired in while Start runs; it is valid until Close.
-func (t *Thread) NetNS() *os.File { return t.net }
-
-// Close closes what t holds open; the namespaces live on with the thread.
-func (t *Thread) Close() {
-	for _, f := range []*os.File{t.net, t.host} {
-		if f != nil {
-			f.Close()
-		}
+// NewNetNS makes a network namespace for a container, with its loopback
+// up, and returns it open. Making one takes the kernel about a
+// millisecond, which a thread of its own spends while the container's
+// thread mounts its filesystem. The calling thread stays in the new
+// namespace: it must be a locked OS thread, not the main one, which the
+// caller throws away.
+func NewNetNS() (*os.File, error) {
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		return nil, fmt.Errorf("create network namespace: %w", err)
 	}
+	f, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return nil, fmt.Errorf("open network namespace: %w", err)
+	}
+	if err := loopbackUp(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // Start starts the container's process (see the package documentation)
-// on t's thread, which called Prepare. With Spec.HostNetwork the thread
-// goes back to the host's network namespace first. Errors are *ExitError.
+// on t's thread, which called Prepare. Errors are *ExitError.
 func (t *Thread) Start(spec *Spec, env Env) (*Process, error) {
 	p, err := t.start(spec, env)
 	if err != nil {
@@ -125,16 +121,20 @@ func (t *Thread) Start(spec *Spec, env Env) (*Process, error) {
 }
 
 func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
-	if spec.HostNetwork {
-		if err := unix.Setns(int(t.host.Fd()), unix.CLONE_NEWNET); err != nil {
-			return nil, fmt.Errorf("join the host's network namespace: %w", err)
-		}
-	}
 	if err := mountRootfs(spec); err != nil {
 		return nil, err
 	}
 	if err := mountSpecial(spec); err != nil {
 		return nil, err
+	}
+	ns, err := env.Net()
+	if err != nil {
+		return nil, err
+	}
+	if ns != nil {
+		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
+			return nil, fmt.Errorf("join network namespace: %w", err)
+		}
 	}
 	if err := mountSys(spec); err != nil {
 		return nil, err
@@ -199,11 +199,6 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 	}
 	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
 		return fail(fmt.Errorf("set hostname: %w", err))
-	}
-	if !spec.HostNetwork {
-		if err := loopbackUp(); err != nil {
-			return fail(err)
-		}
 	}
 	u, err := ResolveUser(spec.User)
 	if err != nil {
