@@ -184,6 +184,21 @@ func TestContainerIsolation(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the rootfs of a --rm container only is volatile", func(t *testing.T) {
+		// Its unmount then does not sync the store's filesystem.
+		rootOpts := func(args ...string) string {
+			out := b.ok(append(args, "bb", "grep", " / / ", "/proc/self/mountinfo")...)
+			return strings.TrimSpace(out)
+		}
+		if opts := rootOpts("run", "--rm"); !strings.Contains(opts, "volatile") {
+			t.Errorf("run --rm: rootfs mount %q, want volatile", opts)
+		}
+		name := "keeps-rootfs"
+		defer b.run("", "rm", name)
+		if opts := rootOpts("run", "--name", name); strings.Contains(opts, "volatile") {
+			t.Errorf("run: rootfs mount %q, want it synced", opts)
+		}
+	})
 }
 
 func TestContainerExitCodes(t *testing.T) {

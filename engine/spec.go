@@ -67,6 +67,7 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		Upper:      p.Upper,
 		Work:       p.Work,
 		Rootfs:     p.Merged,
+		Volatile:   rec.HostConfig.AutoRemove,
 		Args:       append([]string{rec.Path}, rec.Args...),
 		Env:        env,
 		Cwd:        rec.Config.WorkingDir,

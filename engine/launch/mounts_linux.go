@@ -14,17 +14,32 @@ import (
 // mountRootfs mounts the overlay of the image layers and the container's
 // upper directory on the rootfs directory. Lower directories are given
 // relative to the store root, so a deep image still fits in one page of
-// mount options.
+// mount options. A Spec.Volatile overlay is mounted volatile where the
+// kernel has the option (5.10 on).
 func mountRootfs(spec *Spec) error {
 	if err := unix.Chdir(spec.Root); err != nil {
 		return fmt.Errorf("mount rootfs: %w", err)
 	}
 	opts := "lowerdir=" + strings.Join(spec.Lower, ":") + ",upperdir=" + spec.Upper +
 		",workdir=" + spec.Work + ",redirect_dir=off,metacopy=off,index=off"
-	if len(opts) >= 4096 {
+	if len(opts) >= 4096-len(",volatile") {
 		return fmt.Errorf("mount rootfs: %d layers make the overlay options too long", len(spec.Lower))
 	}
-	if err := unix.Mount("overlay", spec.Rootfs, "overlay", 0, opts); err != nil {
+	var err error = unix.EINVAL
+	if spec.Volatile {
+		// A volatile overlay leaves this mark in its work directory and
+		// the kernel mounts none over it again. The upper directory of a
+		// container that goes when it ends is not worth keeping from one
+		// run to the next (a start tried again after it failed).
+		if err := os.RemoveAll(path.Join(spec.Work, "work/incompat/volatile")); err != nil {
+			return fmt.Errorf("mount rootfs: %w", err)
+		}
+		err = unix.Mount("overlay", spec.Rootfs, "overlay", 0, opts+",volatile")
+	}
+	if err == unix.EINVAL {
+		err = unix.Mount("overlay", spec.Rootfs, "overlay", 0, opts)
+	}
+	if err != nil {
 		return fmt.Errorf("mount rootfs overlay: %w", err)
 	}
 	return nil

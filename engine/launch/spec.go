@@ -27,6 +27,11 @@ type Spec struct {
 	Upper  string
 	Work   string
 	Rootfs string
+	// Volatile leaves the upper directory unsynced: its unmount does not
+	// sync the store's whole filesystem, for a container whose upper
+	// directory goes when it ends (--rm). After a crash of the host such
+	// an upper directory cannot be mounted again.
+	Volatile bool
 
 	Args     []string
 	Env      []string
