@@ -15,7 +15,17 @@ import (
 
 // containerCommands returns the container subcommands: the top-level
 // docker aliases and the `container` group.
-func containerCommands(a *app) []*cobra.Command {
+func containerCommands(a *app) []command {
+	return []command{of(a, "container", containerGroup), of(a, "create", createCmd), of(a, "run", runCmd),
+		of(a, "start", startCmd), of(a, "attach", attachCmd), of(a, "stop", stopCmd), of(a, "kill", killCmd),
+		of(a, "restart", restartCmd), of(a, "pause", pauseCmd), of(a, "unpause", unpauseCmd), of(a, "rm", rmCmd),
+		of(a, "wait", waitCmd), of(a, "ps", psCmd), of(a, "logs", logsCmd), of(a, "rename", renameCmd),
+		of(a, "inspect", inspectCmd), of(a, "top", topCmd), of(a, "stats", statsCmd), of(a, "diff", diffCmd),
+		of(a, "commit", commitCmd), of(a, "export", exportCmd), of(a, "events", eventsCmd), of(a, "volume", volumeGroup)}
+}
+
+// containerGroup returns the `container` group.
+func containerGroup(a *app) *cobra.Command {
 	group := &cobra.Command{
 		Use:   "container",
 		Short: "Manage containers",
@@ -30,10 +40,7 @@ func containerCommands(a *app) []*cobra.Command {
 		pauseCmd(a), unpauseCmd(a), waitCmd(a), logsCmd(a), renameCmd(a), containerPruneCmd(a),
 		typedInspectCmd(a, "container", "containers"), topCmd(a), statsCmd(a), diffCmd(a), commitCmd(a), exportCmd(a),
 		attachCmd(a), execCmd(a))
-	cs := []*cobra.Command{group, createCmd(a), runCmd(a), startCmd(a), attachCmd(a), stopCmd(a), killCmd(a),
-		restartCmd(a), pauseCmd(a), unpauseCmd(a), rmCmd(a), waitCmd(a), psCmd(a), logsCmd(a), renameCmd(a),
-		inspectCmd(a), topCmd(a), statsCmd(a), diffCmd(a), commitCmd(a), exportCmd(a), eventsCmd(a)}
-	return append(cs, volumeCommands(a)...)
+	return group
 }
 
 // eachContainer runs fn for every argument, printing each failure on its

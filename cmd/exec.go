@@ -15,8 +15,8 @@ import (
 )
 
 // execCommands returns exec and the hidden entry point of its keeper.
-func execCommands(a *app) []*cobra.Command {
-	return []*cobra.Command{execCmd(a), execKeeperCmd()}
+func execCommands(a *app) []command {
+	return []command{of(a, "exec", execCmd), {engine.ExecKeeperArg, execKeeperCmd}}
 }
 
 // execFlags are the flags of exec.

@@ -19,7 +19,13 @@ import (
 // imageCommands returns the image subcommands: the top-level docker
 // aliases (pull, images, rmi, tag, history, save, load, import) and the
 // `image` group.
-func imageCommands(a *app) []*cobra.Command {
+func imageCommands(a *app) []command {
+	return []command{of(a, "image", imageGroup), of(a, "pull", pullCmd), of(a, "images", imagesCmd), of(a, "rmi", rmiCmd),
+		of(a, "tag", tagCmd), of(a, "history", historyCmd), of(a, "save", saveCmd), of(a, "load", loadCmd), of(a, "import", importCmd)}
+}
+
+// imageGroup returns the `image` group.
+func imageGroup(a *app) *cobra.Command {
 	group := &cobra.Command{
 		Use:   "image",
 		Short: "Manage images",
@@ -32,8 +38,7 @@ func imageCommands(a *app) []*cobra.Command {
 	rm.Use, rm.Aliases = "rm [OPTIONS] IMAGE [IMAGE...]", []string{"remove", "rmi"}
 	group.AddCommand(ls, rm, pullCmd(a), tagCmd(a), historyCmd(a), saveCmd(a), loadCmd(a), importCmd(a),
 		typedInspectCmd(a, "image", "images"), imagePruneCmd(a))
-	return []*cobra.Command{group, pullCmd(a), imagesCmd(a), rmiCmd(a), tagCmd(a), historyCmd(a),
-		saveCmd(a), loadCmd(a), importCmd(a)}
+	return group
 }
 
 func pullCmd(a *app) *cobra.Command {

@@ -14,7 +14,12 @@ import (
 )
 
 // networkCommands returns the `network` group and `port`.
-func networkCommands(a *app) []*cobra.Command {
+func networkCommands(a *app) []command {
+	return []command{of(a, "network", networkGroup), of(a, "port", portCmd)}
+}
+
+// networkGroup returns the `network` group.
+func networkGroup(a *app) *cobra.Command {
 	group := &cobra.Command{
 		Use:   "network",
 		Short: "Manage networks",
@@ -23,7 +28,7 @@ func networkCommands(a *app) []*cobra.Command {
 	}
 	group.AddCommand(networkCreateCmd(a), networkLsCmd(a), typedInspectCmd(a, "network", "networks"), networkRmCmd(a),
 		networkConnectCmd(a), networkDisconnectCmd(a), networkPruneCmd(a))
-	return []*cobra.Command{group, portCmd(a)}
+	return group
 }
 
 func networkCreateCmd(a *app) *cobra.Command {

@@ -143,7 +143,9 @@ func splitList(s string) []string {
 	return out
 }
 
-func newRoot(a *app) *cobra.Command {
+// newRoot returns the root command for command line args, with only the
+// top-level command args names, or with all of them if it names none.
+func newRoot(a *app, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "berth",
 		Short:         "A terminal container workstation: TUI, docker-style CLI and daemonless engine",
@@ -186,8 +188,16 @@ func newRoot(a *app) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &ExitError{Code: 125, Err: fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())}
 	})
-	for _, c := range commands(a) {
-		root.AddCommand(c)
+	cs := commands(a)
+	name := commandName(root, args)
+	for _, c := range cs {
+		if c.name == name {
+			root.AddCommand(c.make())
+			return root
+		}
+	}
+	for _, c := range cs {
+		root.AddCommand(c.make())
 	}
 	return root
 }
@@ -196,7 +206,7 @@ func newRoot(a *app) *cobra.Command {
 // Errors are printed as one line on stdio.Err.
 func Execute(ctx context.Context, args []string, stdio IO, ui UIFunc) int {
 	a := &app{io: stdio, ui: ui}
-	root := newRoot(a)
+	root := newRoot(a, args)
 	root.SetArgs(args)
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)

@@ -13,7 +13,7 @@ import (
 // subcommand by skipping the global flags that take a value; it must know
 // every one of them.
 func TestEarlyRunKnowsTheGlobalFlags(t *testing.T) {
-	root := newRoot(&app{})
+	root := newRoot(&app{}, nil)
 	var withValue []string
 	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
 		if f.NoOptDefVal == "" {
@@ -28,6 +28,45 @@ func TestEarlyRunKnowsTheGlobalFlags(t *testing.T) {
 	for _, f := range withValue {
 		if args := []string{"berth", "--" + f, "x", "run", "bb"}; !spawn.IsRunCommand(args) {
 			t.Errorf("IsRunCommand(%q) = false", args)
+		}
+	}
+}
+
+func TestCommandsAreMadeByName(t *testing.T) {
+	a := &app{}
+	seen := map[string]bool{}
+	for _, c := range commands(a) {
+		if got := c.make().Name(); got != c.name {
+			t.Errorf("command listed as %q is %q", c.name, got)
+		}
+		if seen[c.name] {
+			t.Errorf("command %q listed twice", c.name)
+		}
+		seen[c.name] = true
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--rm", "bb"}, "run"},
+		{[]string{"--root", "/x", "-D", "ps"}, "ps"},
+		{[]string{"--root=/x", "--debug", "container", "ls"}, "container"},
+		{[]string{"--insecure-registry", "r:5000", "pull", "r:5000/a"}, "pull"},
+		{[]string{"--no-such-flag", "ps"}, ""},
+		{[]string{"--", "ps"}, ""},
+		{[]string{"--help"}, ""},
+		{nil, ""},
+	} {
+		root := newRoot(a, tt.args)
+		if got := commandName(root, tt.args); got != tt.want {
+			t.Errorf("commandName(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+		n := len(root.Commands())
+		if tt.want != "" && (n != 1 || root.Commands()[0].Name() != tt.want) {
+			t.Errorf("newRoot(%q) has %d commands, want only %s", tt.args, n, tt.want)
+		}
+		if tt.want == "" && n != len(commands(a)) {
+			t.Errorf("newRoot(%q) has %d commands, want all %d", tt.args, n, len(commands(a)))
 		}
 	}
 }

@@ -11,8 +11,12 @@ import (
 // Version is berth's version, set at build time with -ldflags.
 var Version = "dev"
 
-func systemCommands(a *app) []*cobra.Command {
-	version := &cobra.Command{
+func systemCommands(a *app) []command {
+	return []command{of(a, "version", versionCmd), of(a, "system", systemCmd), of(a, "info", infoCmd)}
+}
+
+func versionCmd(a *app) *cobra.Command {
+	return &cobra.Command{
 		Use:   "version",
 		Short: "Show the berth version",
 		Args:  cobra.NoArgs,
@@ -30,6 +34,9 @@ func systemCommands(a *app) []*cobra.Command {
 			return nil
 		},
 	}
+}
+
+func systemCmd(a *app) *cobra.Command {
 	system := &cobra.Command{
 		Use:   "system",
 		Short: "Manage berth",
@@ -37,5 +44,5 @@ func systemCommands(a *app) []*cobra.Command {
 		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	system.AddCommand(dfCmd(a), infoCmd(a))
-	return []*cobra.Command{version, system, infoCmd(a)}
+	return system
 }

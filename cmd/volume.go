@@ -16,8 +16,8 @@ type volumeRow struct {
 	Scope      string
 }
 
-// volumeCommands returns the `volume` group.
-func volumeCommands(a *app) []*cobra.Command {
+// volumeGroup returns the `volume` group.
+func volumeGroup(a *app) *cobra.Command {
 	group := &cobra.Command{
 		Use:   "volume",
 		Short: "Manage volumes",
@@ -154,5 +154,5 @@ func volumeCommands(a *app) []*cobra.Command {
 	prune.Flags().BoolVarP(&pruneForce, "force", "f", false, "do not prompt for confirmation")
 	prune.Flags().BoolVarP(&pruneAll, "all", "a", false, "remove all unused volumes, not just anonymous ones")
 	group.AddCommand(create, ls, inspect, rm, prune)
-	return []*cobra.Command{group}
+	return group
 }
