@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,6 +56,27 @@ func TestRun(t *testing.T) {
 				t.Fatalf("monitors of the store still running: %v", monitorsOf(t, e.st.Root()))
 			}
 			<-tick.C
+		}
+	})
+	t.Run("log cannot be opened: the start fails and the process is gone", func(t *testing.T) {
+		id, err := e.Create(t.Context(), CreateOptions{Image: "busybox", Cmd: []string{"sleep", "4242"}, NetworkMode: "none"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(e.st.Container(id).Log, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		err = e.Start(t.Context(), id)
+		var se *StartError
+		if !errors.As(err, &se) || se.Code != 125 || !strings.Contains(se.Msg, "open log") {
+			t.Fatalf("Start with a directory in the log's place = %v, want a *StartError 125 about the log", err)
+		}
+		if st, err := e.readState(id); err != nil || st.Status != StateCreated || st.Pid != 0 {
+			t.Errorf("state = %+v, %v, want created without a process", st, err)
+		}
+		out, _ := exec.Command("pgrep", "-f", "^sleep 4242$").Output()
+		if len(out) > 0 {
+			t.Errorf("the container's process outlived its failed start: %s", out)
 		}
 	})
 	t.Run("start fails: the container stays created", func(t *testing.T) {

@@ -127,6 +127,10 @@ type monitor struct {
 	lock *os.File
 	// attached says a client attached at the start (run without -d).
 	attached bool
+	// opened waits for the log and the attach socket, which are made
+	// while the first run's process starts, and returns the error that
+	// kept them from being made.
+	opened func() error
 	// cg and thread are what a run of the container leaves until
 	// releaseRun: its cgroup, and the release of the thread that started
 	// its process (startThread), which holds its mounts.
@@ -149,13 +153,28 @@ func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach *os.File) 
 	if err := m.setup(); err != nil {
 		return abort(err)
 	}
-	if err := m.openLog(); err != nil {
-		return abort(err)
-	}
 	signal.Notify(m.wake, syscall.SIGUSR1)
-	m.hub = m.newHub(attach)
 	m.attached = attach != nil
+	// The log and the attach socket are made while the first run's
+	// filesystem is: its process starts as soon as they are (runOnce).
+	opened := make(chan error, 1)
+	go func() {
+		err := m.openLog()
+		if err == nil {
+			m.hub = m.newHub(attach)
+		} else if attach != nil {
+			attach.Close()
+		}
+		opened <- err
+	}()
+	m.opened = sync.OnceValue(func() error { return <-opened })
 	code := m.loop(pre)
+	if m.opened() != nil {
+		// The start failed for it, and loop reported that.
+		m.releaseRun()
+		m.lock.Close()
+		return code
+	}
 	m.logw.Close()
 	// With --rm the container leaves the listings (one rename) before its
 	// exit is reported, as docker's run --rm returns only once the
@@ -274,6 +293,8 @@ func (m *monitor) loop(pre *prestarted) int {
 		code, serr := m.runOnce(pre)
 		pre = nil
 		if serr != nil {
+			// The previous state comes with the log.
+			m.opened()
 			m.state.Status = StateCreated
 			if m.state.StartedAt.IsZero() == false || m.state.RestartCount > 0 {
 				m.state.Status = StateExited
@@ -430,6 +451,14 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	proc, err := thread.run(spec, env.Env)
 	st.closeChild()
 	env.wait(m)
+	if oerr := m.opened(); oerr != nil && err == nil {
+		syscall.Kill(proc.Pid, syscall.SIGKILL)
+		reap(proc.Pid)
+		if proc.PTY != nil {
+			proc.PTY.Close()
+		}
+		err = oerr
+	}
 	if err != nil {
 		m.endThread()
 		m.net.Detach(ctx, m.rec)
