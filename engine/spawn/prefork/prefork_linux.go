@@ -71,7 +71,13 @@ func init() {
 	if !ok || !IsRunCommand(args) {
 		return
 	}
-	forked, _ = fork()
+	if forked, _ = fork(); forked != nil {
+		// What is left of the run is one line of work, which a second P
+		// only slows: the scheduler starts threads to spin for work, and
+		// two P's contend for the CPUs with the monitor's start. The
+		// monitor got this process's default (MonitorEnv).
+		runtime.GOMAXPROCS(1)
+	}
 }
 
 // IsRunCommand reports whether args (os.Args) are a berth run command
