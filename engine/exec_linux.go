@@ -192,27 +192,33 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions) (*ExecProc
 	return p, nil
 }
 
-// onThrowawayThread runs fn on an OS thread of its own that ends when fn
+// onThrowawayThread runs fn on an OS thread of its own (goThrowaway) and
+// returns what it returns.
+func onThrowawayThread[T any](fn func() T) T {
+	res := make(chan T, 1)
+	goThrowaway(func() { res <- fn() })
+	return <-res
+}
+
+// goThrowaway starts fn on an OS thread of its own that ends when fn
 // returns, so that whatever fn changes about its thread (namespaces,
 // cgroups, capabilities) dies with it. It never uses the main thread: the
 // Go runtime cannot end that thread and parks it for good instead, with
 // its changes, and a frozen container would then freeze the whole
 // process.
-func onThrowawayThread[T any](fn func() T) T {
-	res := make(chan T, 1)
+func goThrowaway(fn func()) {
 	go func() {
 		runtime.LockOSThread()
 		if unix.Gettid() == unix.Getpid() {
 			// While this goroutine holds the main thread, the runtime
 			// runs the next one on another.
-			res <- onThrowawayThread(fn)
+			goThrowaway(fn)
 			runtime.UnlockOSThread()
 			return
 		}
 		// Never unlocked: the thread ends with the goroutine.
-		res <- fn()
+		fn()
 	}()
-	return <-res
 }
 
 // execStarted is what the container thread reports back.

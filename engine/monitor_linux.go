@@ -75,6 +75,9 @@ func MonitorMain() {
 	var root string
 	var attach *os.File
 	if os.Args[2] == spawn.WaitArg {
+		// Read through the poller: the thread is not held while the
+		// goroutines prestart started run.
+		syscall.SetNonblock(spawn.CreatedFd, true)
 		created := os.NewFile(spawn.CreatedFd, "created")
 		c, ok := spawn.ReadCreated(created)
 		created.Close()

@@ -96,41 +96,31 @@ func newLaunchThread(newNet bool) *launchThread {
 		release:  make(chan struct{}),
 		netMade:  make(chan struct{}),
 	}
-	go onThrowawayThread(func() struct{} {
+	goThrowaway(func() {
 		t.lt, t.err = launch.Prepare()
 		close(t.prepared)
 		if t.err != nil {
-			return struct{}{}
+			return
 		}
 		req, ok := <-t.start
 		if !ok {
-			return struct{}{}
+			return
 		}
 		p, err := t.lt.Start(req.spec, req.env)
 		t.done <- launchResult{p, err}
 		if err == nil {
 			<-t.release
 		}
-		return struct{}{}
 	})
 	if newNet {
-		go func() {
-			r := onThrowawayThread(func() netNSResult {
-				f, err := launch.NewNetNS()
-				return netNSResult{f, err}
-			})
-			t.net, t.netErr = r.f, r.err
+		goThrowaway(func() {
+			t.net, t.netErr = launch.NewNetNS()
 			close(t.netMade)
-		}()
+		})
 	} else {
 		close(t.netMade)
 	}
 	return t
-}
-
-type netNSResult struct {
-	f   *os.File
-	err error
 }
 
 // netNS returns the network namespace made for the run once it exists,
