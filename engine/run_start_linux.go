@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -69,11 +70,14 @@ type launchThread struct {
 	release  chan struct{}
 	started  bool
 	once     sync.Once
-	// netMade is closed once net and netErr are set; net stays open
-	// until end.
-	netMade chan struct{}
-	net     *os.File
-	netErr  error
+	// netBegun is set by the thread that makes the network namespace:
+	// its own, or the launch thread if that one has not begun by the
+	// time the launch needs it (it may wait long for a CPU). netMade is
+	// closed once net and netErr are set; net stays open until end.
+	netBegun atomic.Bool
+	netMade  chan struct{}
+	net      *os.File
+	netErr   error
 }
 
 type launchRequest struct {
@@ -114,10 +118,14 @@ func newLaunchThread(newNet bool) *launchThread {
 	})
 	if newNet {
 		goThrowaway(func() {
+			if t.netBegun.Swap(true) {
+				return
+			}
 			t.net, t.netErr = launch.NewNetNS()
 			close(t.netMade)
 		})
 	} else {
+		t.netBegun.Store(true)
 		close(t.netMade)
 	}
 	return t
@@ -131,6 +139,17 @@ func (t *launchThread) netNS() (*os.File, error) {
 		return nil, errors.New("create network namespace: none was made for this run")
 	}
 	return t.net, t.netErr
+}
+
+// launchNetNS is netNS for the launch thread, which calls it when it
+// needs the namespace: if the namespace's own thread has not begun to
+// make it yet, the launch thread makes it, and stays in it.
+func (t *launchThread) launchNetNS() (*os.File, error) {
+	if !t.netBegun.Swap(true) {
+		t.net, t.netErr = launch.NewNetNS()
+		close(t.netMade)
+	}
+	return t.netNS()
 }
 
 // run starts the container's process on the thread. On error the thread
@@ -226,7 +245,7 @@ func (m *monitor) startEnv(ctx context.Context, pre *prestarted, t *launchThread
 		if !m.net.NewNamespace() {
 			return nil, nil
 		}
-		return t.netNS()
+		return t.launchNetNS()
 	}
 	s.Sources = func() error {
 		<-s.filesDone
