@@ -211,8 +211,13 @@ func goThrowaway(fn func()) {
 		runtime.LockOSThread()
 		if unix.Gettid() == unix.Getpid() {
 			// While this goroutine holds the main thread, the runtime
-			// runs the next one on another.
-			goThrowaway(fn)
+			// runs the next one on another; it holds it until then.
+			moved := make(chan struct{})
+			goThrowaway(func() {
+				close(moved)
+				fn()
+			})
+			<-moved
 			runtime.UnlockOSThread()
 			return
 		}

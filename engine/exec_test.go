@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -455,6 +457,30 @@ func TestOnThrowawayThread(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
+	}
+}
+
+// With one P the runtime runs a new goroutine on the thread that started
+// it, the main thread too: a goroutine there must hold it until the next
+// one has a thread of its own, or the two hand the main thread back and
+// forth for ever.
+func TestOnThrowawayThreadWithOneP(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	done := make(chan []int)
+	go func() {
+		var tids []int
+		for range 200 {
+			tids = append(tids, onThrowawayThread(unix.Gettid))
+		}
+		done <- tids
+	}()
+	select {
+	case tids := <-done:
+		if slices.Contains(tids, unix.Getpid()) {
+			t.Fatal("onThrowawayThread ran on the main thread")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("200 throwaway threads with GOMAXPROCS=1 did not end in 20s")
 	}
 }
 
