@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -58,8 +57,7 @@ func Seal(self string) (*Sealed, error) {
 	if err := os.MkdirAll(sealedExeDir, 0o700); err != nil {
 		return nil, fmt.Errorf("seal berth binary: %w", err)
 	}
-	// Beside the directory, not in it: mountExeFS mounts over it.
-	lock, err := os.OpenFile(sealedExeDir+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := os.OpenFile(sealedExeDir+"/.lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("seal berth binary: %w", err)
 	}
@@ -70,7 +68,6 @@ func Seal(self string) (*Sealed, error) {
 	if s, err := openSealed(path); err == nil {
 		return s, nil
 	}
-	mountExeFS()
 	collectSealed(key)
 	if err := makeSealed(self, path); err != nil {
 		return nil, fmt.Errorf("seal berth binary: %w", err)
@@ -89,25 +86,6 @@ func openSealed(path string) (*Sealed, error) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	return &Sealed{Path: path, f: os.NewFile(uintptr(fd), path)}, nil
-}
-
-// mountExeFS mounts a tmpfs of its own on the copies' directory unless
-// one is there, with huge pages where the kernel has them: a monitor
-// mapping its text and read-only data from a copy there takes a few 2 MB
-// page faults instead of hundreds of 4 KB ones (perf stat of berth
-// version run from such a copy: 575 -> 475 faults, 3.06 -> 2.62 ms of
-// CPU). Copies made before, if any, stay mounted underneath. Without a
-// tmpfs the copies stay on the directory's own filesystem, as they work
-// there too. The caller holds the directory's lock.
-func mountExeFS() {
-	var st, parent syscall.Stat_t
-	if syscall.Stat(sealedExeDir, &st) != nil || syscall.Stat(filepath.Dir(sealedExeDir), &parent) != nil || st.Dev != parent.Dev {
-		return
-	}
-	const flags = syscall.MS_NOSUID | syscall.MS_NODEV
-	if syscall.Mount("berth-exe", sealedExeDir, "tmpfs", flags, "mode=0700,huge=always") == syscall.EINVAL {
-		syscall.Mount("berth-exe", sealedExeDir, "tmpfs", flags, "mode=0700")
-	}
 }
 
 // makeSealed copies src to path and bind-mounts the copy read-only onto
