@@ -41,7 +41,8 @@ done | sort -n | awk -v n="$N" '
 	}'
 
 # Memory of M monitors (default 20), measured 2 s after their start,
-# once each has dropped its start-up pages: RSS (anonymous + file-backed)
+# once each has dropped its start-up pages: RSS (anonymous, file-backed
+# and shared memory: the binary's copy is on /run, a tmpfs on most hosts)
 # and PSS, which shares the binary's pages among the monitors mapping them.
 M=${3:-20}
 i=0
@@ -53,10 +54,11 @@ sleep 2
 for d in "$ROOT"/store/containers/*/; do
 	mon=$(sed -n 's/.*"monitorPid": \([0-9]*\).*/\1/p' "$d/state.json")
 	[ -n "$mon" ] || continue
-	printf '%s %s %s\n' \
+	printf '%s %s %s %s\n' \
 		"$(awk '/^RssAnon:/ {print $2}' /proc/$mon/status)" \
 		"$(awk '/^RssFile:/ {print $2}' /proc/$mon/status)" \
+		"$(awk '/^RssShmem:/ {print $2}' /proc/$mon/status)" \
 		"$(awk '/^Pss:/ {print $2}' /proc/$mon/smaps_rollup)"
-done | awk '{ a += $1; f += $2; p += $3; n++ }
-	END { printf "monitor memory (%d monitors, average): RSS=%.1fMB (anon %.1fMB + file %.1fMB) PSS=%.1fMB\n", n, (a + f) / n / 1024, a / n / 1024, f / n / 1024, p / n / 1024 }'
+done | awk '{ a += $1; f += $2; s += $3; p += $4; n++ }
+	END { printf "monitor memory (%d monitors, average): RSS=%.1fMB (anon %.1fMB + file %.1fMB + shmem %.1fMB) PSS=%.1fMB\n", n, (a + f + s) / n / 1024, a / n / 1024, f / n / 1024, s / n / 1024, p / n / 1024 }'
 $B rm -f $($B ps -q) >/dev/null
