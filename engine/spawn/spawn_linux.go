@@ -93,6 +93,7 @@ func Fork(self, id, root string, attach, wait bool) (*Monitor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start monitor of container %s: %w", id, err)
 	}
+	go prefork.Reap(m.Pid)
 	return fromPrefork(m), nil
 }
 

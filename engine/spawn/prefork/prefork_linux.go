@@ -41,11 +41,12 @@ const SealedDir = "/run/berth/exe"
 // IsRunCommand skips with their values (cmd/root.go defines them).
 var GlobalValueFlags = []string{"root", "log-level", "insecure-registry", "theme"}
 
-// Monitor is a forked monitor as descriptors of this process: the read
-// end of its report pipe, this end of its attach socket, and the write
-// end of its created pipe (-1: none).
+// Monitor is a forked monitor: its process, and as descriptors of this
+// process the read end of its report pipe, this end of its attach
+// socket, and the write end of its created pipe (-1: none).
 type Monitor struct {
 	ID                    string
+	Pid                   int
 	Report, Conn, Created int
 }
 
@@ -71,6 +72,10 @@ func init() {
 	if !ok || !IsRunCommand(args) {
 		return
 	}
+	// The monitor is not reaped (Reap): it outlives a run's CLI but for
+	// a failed creation, which ends the CLI too, and with one P a
+	// goroutine blocked in wait4 holds that P until the runtime's
+	// monitor thread takes it back, up to 10 ms later.
 	if forked, _ = fork(); forked != nil {
 		// What is left of the run is one line of work, which a second P
 		// only slows: the scheduler starts threads to spin for work, and
@@ -211,7 +216,7 @@ func Fork(path string, exe int, id, root string, attach, wait bool) (*Monitor, e
 	if err != nil {
 		return fail(err)
 	}
-	go Reap(pid)
+	m.Pid = pid
 	return m, nil
 }
 
