@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-dev/berth/cmd"
 	"github.com/berth-dev/berth/engine/nsinit"
+	"github.com/berth-dev/berth/exitfast"
 	"github.com/berth-dev/berth/ui"
 )
 
@@ -20,5 +21,7 @@ func main() {
 	// signal.Stop waits for the signal loop to go idle, a quarter of a
 	// millisecond at the end of every command.
 	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	os.Exit(cmd.Execute(ctx, os.Args[1:], cmd.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, ui.Run))
+	// The exit leaves the teardown of the process's memory to an heir,
+	// so that the shell waiting for berth is told of its exit at once.
+	exitfast.Exit(cmd.Execute(ctx, os.Args[1:], cmd.IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, ui.Run))
 }
