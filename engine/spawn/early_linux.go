@@ -1,6 +1,20 @@
 package spawn
 
-import "github.com/berth-dev/berth/engine/spawn/prefork"
+import (
+	"runtime"
+
+	"github.com/berth-dev/berth/engine/spawn/prefork"
+)
+
+// init leaves berth run one P once its monitor is forked: what is left of
+// the run is one line of work, which a second P only slows (the scheduler
+// starts threads to spin for work, and two P's contend for the CPUs with
+// the monitor's start).
+func init() {
+	if prefork.Pending() {
+		runtime.GOMAXPROCS(1)
+	}
+}
 
 // Early returns the monitor forked at start-up for a berth run command
 // line (package prefork), once; nil if there is none.

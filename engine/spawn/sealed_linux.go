@@ -49,7 +49,7 @@ func Seal(self string) (*Sealed, error) {
 	if !ok {
 		return nil, fmt.Errorf("seal berth binary: no stat data")
 	}
-	key := prefork.SealedKey(st)
+	key := prefork.SealedKey(prefork.FileID{Dev: st.Dev, Ino: st.Ino, Size: st.Size, ModNs: st.Mtim.Sec*1e9 + st.Mtim.Nsec})
 	path := sealedExeDir + "/" + key
 	if s, err := openSealed(path); err == nil {
 		return s, nil
@@ -83,7 +83,7 @@ func openSealed(path string) (*Sealed, error) {
 		return nil, fmt.Errorf("%s is not sealed", path)
 	}
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return nil, &os.PathError{Op: "open", Path: path, Err: sysErr(err)}
 	}
 	return &Sealed{Path: path, f: os.NewFile(uintptr(fd), path)}, nil
 }

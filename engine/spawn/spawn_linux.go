@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/berth-dev/berth/engine/spawn/prefork"
 )
@@ -91,9 +92,9 @@ func Fork(self, id, root string, attach, wait bool) (*Monitor, error) {
 	defer exe.Close()
 	m, err := prefork.Fork(exe.Path, int(exe.f.Fd()), id, root, attach, wait)
 	if err != nil {
-		return nil, fmt.Errorf("start monitor of container %s: %w", id, err)
+		return nil, fmt.Errorf("start monitor of container %s: %w", id, sysErr(err))
 	}
-	go prefork.Reap(m.Pid)
+	go reap(m.Pid)
 	return fromPrefork(m), nil
 }
 
@@ -147,4 +148,27 @@ func (m *Monitor) Close() {
 
 // NewID returns a random 64-hex ID whose short form is not all digits
 // (docker avoids those, since they read as numbers).
-func NewID() (string, error) { return prefork.NewID() }
+func NewID() (string, error) {
+	id, err := prefork.NewID()
+	return id, sysErr(err)
+}
+
+// reap waits for the monitor pid, which outlives this process unless this
+// one lives longer (the TUI), so that it leaves no zombie then.
+func reap(pid int) {
+	var ws syscall.WaitStatus
+	for {
+		if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
+			return
+		}
+	}
+}
+
+// sysErr turns prefork's errors into the syscall.Errno they are, whose
+// messages and errors.Is answers (fs.ErrNotExist...) berth expects.
+func sysErr(err error) error {
+	if e, ok := err.(prefork.Errno); ok {
+		return syscall.Errno(e)
+	}
+	return err
+}

@@ -1,20 +1,19 @@
 // Package prefork forks the monitor of the container a berth run command
 // line is about to create, from the first moments of berth's start-up.
 //
-// It imports nothing but syscall and runtime, so Go initialises it among
-// the first packages (16th of about 130), before os and everything above
-// it: the monitor's own start-up, a Go program's, then overlaps almost all
-// of the command's, instead of beginning once half of berth's packages
+// Go initialises a package once all it imports are, taking among the
+// packages ready the one whose import path sorts first. On amd64 this one
+// imports nothing but unsafe and makes its system calls itself, so it is
+// ready from the start and comes first of berth's packages but one, long
+// before os and before packages like ansi/parser that merely sort early
+// and are ready (elsewhere it imports syscall and comes after it): the
+// monitor's own start-up, a Go program's, then overlaps
+// almost all of the command's, instead of beginning once berth's packages
 // are initialised. That is also why it reads its command line from /proc
 // and formats numbers by hand. Package spawn takes the monitor it forked
 // (Take) and is the rest of the story: what the descriptors carry, the
 // sealed copy of the binary, the forks made later.
 package prefork
-
-import (
-	"runtime"
-	"syscall"
-)
 
 // Descriptors of a monitor, after stdin, stdout and stderr (/dev/null).
 const (
@@ -59,13 +58,16 @@ func Take() *Monitor {
 	return m
 }
 
+// Pending reports whether a monitor forked at start-up waits to be taken.
+func Pending() bool { return forked != nil }
+
 // init forks the monitor for a berth run command line run as root, if
 // the binary's sealed copy exists (the first run of a new binary makes
 // it, and forks its monitor later). The store and whether a client
 // attaches come with the Created message; any other outcome of the
 // command closes the pipe, and the monitor exits.
 func init() {
-	if syscall.Geteuid() != 0 {
+	if geteuid() != 0 {
 		return
 	}
 	args, ok := cmdline()
@@ -76,13 +78,7 @@ func init() {
 	// a failed creation, which ends the CLI too, and with one P a
 	// goroutine blocked in wait4 holds that P until the runtime's
 	// monitor thread takes it back, up to 10 ms later.
-	if forked, _ = fork(); forked != nil {
-		// What is left of the run is one line of work, which a second P
-		// only slows: the scheduler starts threads to spin for work, and
-		// two P's contend for the CPUs with the monitor's start. The
-		// monitor got this process's default (MonitorEnv).
-		runtime.GOMAXPROCS(1)
-	}
+	forked, _ = fork()
 }
 
 // IsRunCommand reports whether args (os.Args) are a berth run command
@@ -113,11 +109,23 @@ func IsRunCommand(args []string) bool {
 	return len(words) > 0 && words[0] == "run" || len(words) > 1 && words[0] == "container" && words[1] == "run"
 }
 
-// SealedKey names the sealed copy of the binary with stat data st: its
-// device, inode, size and modification time, in hex.
-func SealedKey(st *syscall.Stat_t) string {
+// FileID is what tells a binary from another: its device, inode, size and
+// modification time (in nanoseconds).
+type FileID struct {
+	Dev, Ino    uint64
+	Size, ModNs int64
+}
+
+// Errno is the error number of a failed system call. Package spawn hands
+// it on as a syscall.Errno.
+type Errno uintptr
+
+func (e Errno) Error() string { return "errno " + string(appendDec(nil, uint64(e))) }
+
+// SealedKey names the sealed copy of the binary id, in hex.
+func SealedKey(id FileID) string {
 	b := []byte("berth")
-	for _, v := range []uint64{st.Dev, st.Ino, uint64(st.Size), uint64(st.Mtim.Sec)*1e9 + uint64(st.Mtim.Nsec)} {
+	for _, v := range []uint64{id.Dev, id.Ino, uint64(id.Size), uint64(id.ModNs)} {
 		b = append(b, '-')
 		b = appendHex(b, v)
 	}
@@ -130,16 +138,16 @@ func fork() (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	var st syscall.Stat_t
-	if err := syscall.Stat(self, &st); err != nil {
+	st, err := stat(self)
+	if err != nil {
 		return nil, err
 	}
-	path := SealedDir + "/" + SealedKey(&st)
+	path := SealedDir + "/" + SealedKey(st)
 	exe, err := OpenSealed(path)
 	if err != nil {
 		return nil, err
 	}
-	defer syscall.Close(exe)
+	defer closeFd(exe)
 	id, err := NewID()
 	if err != nil {
 		return nil, err
@@ -154,50 +162,77 @@ func fork() (*Monitor, error) {
 // Monitor's Conn and Created are -1 when there is none.
 func Fork(path string, exe int, id, root string, attach, wait bool) (*Monitor, error) {
 	m := &Monitor{ID: id, Report: -1, Conn: -1, Created: -1}
+	// The monitor's ends, each numbered 10 or above (forkExec).
 	var theirs []int
 	defer func() {
 		for _, fd := range theirs {
-			syscall.Close(fd)
+			closeFd(fd)
 		}
 	}()
 	fail := func(err error) (*Monitor, error) {
 		for _, fd := range []int{m.Report, m.Conn, m.Created} {
 			if fd >= 0 {
-				syscall.Close(fd)
+				closeFd(fd)
 			}
 		}
 		return nil, err
 	}
-	null, err := syscall.Open("/dev/null", syscall.O_RDWR|syscall.O_CLOEXEC, 0)
+	// give makes fd one of the monitor's ends, moved to 10 or above.
+	give := func(fd int) (int, error) {
+		if fd < 10 {
+			high, err := dupHigh(fd)
+			closeFd(fd)
+			if err != nil {
+				return -1, err
+			}
+			fd = high
+		}
+		theirs = append(theirs, fd)
+		return fd, nil
+	}
+	null, err := open("/dev/null", oRdwr)
+	if err == nil {
+		null, err = give(null)
+	}
 	if err != nil {
 		return fail(err)
 	}
-	theirs = append(theirs, null)
-	var p [2]int
-	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+	p, err := pipe2()
+	if err != nil {
 		return fail(err)
 	}
 	m.Report = p[0]
-	theirs = append(theirs, p[1])
-	// Descriptors 0-6 of the monitor; ^uintptr(0) leaves one closed.
+	report, err := give(p[1])
+	if err != nil {
+		return fail(err)
+	}
+	sealed, err := dupHigh(exe)
+	if err != nil {
+		return fail(err)
+	}
+	theirs = append(theirs, sealed)
+	// Descriptors 0-6 of the monitor; -1 leaves one closed.
 	args := []string{MonitorArg0, id}
-	files := []uintptr{uintptr(null), uintptr(null), uintptr(null), uintptr(p[1]), ^uintptr(0), ^uintptr(0), uintptr(exe)}
+	files := []int{null, null, null, report, -1, -1, sealed}
 	if attach || wait {
-		pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		pair, err := socketpair()
 		if err != nil {
 			return fail(err)
 		}
 		m.Conn = pair[0]
-		theirs = append(theirs, pair[1])
-		files[AttachFd] = uintptr(pair[1])
+		if files[AttachFd], err = give(pair[1]); err != nil {
+			return fail(err)
+		}
 	}
 	if wait {
-		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		p, err := pipe2()
+		if err != nil {
 			return fail(err)
 		}
 		m.Created = p[1]
-		theirs = append(theirs, p[0])
-		files[CreatedFd] = uintptr(p[0])
+		if files[CreatedFd], err = give(p[0]); err != nil {
+			return fail(err)
+		}
 		args = append(args, WaitArg)
 	} else {
 		args = append(args, root)
@@ -205,14 +240,10 @@ func Fork(path string, exe int, id, root string, attach, wait bool) (*Monitor, e
 			args = append(args, AttachArg)
 		}
 	}
-	// syscall.ForkExec, not os/exec, whose first start in a process
-	// probes for pidfd support with a throwaway clone: a quarter of a
-	// millisecond on the path of every run.
-	pid, err := syscall.ForkExec(path, args, &syscall.ProcAttr{
-		Env:   []string{MonitorEnv()},
-		Files: files,
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
+	// Not os/exec, whose first start in a process probes for pidfd
+	// support with a throwaway clone: a quarter of a millisecond on the
+	// path of every run.
+	pid, err := forkExec(path, args, []string{MonitorEnv()}, files, true)
 	if err != nil {
 		return fail(err)
 	}
@@ -220,42 +251,30 @@ func Fork(path string, exe int, id, root string, attach, wait bool) (*Monitor, e
 	return m, nil
 }
 
-// Reap waits for the monitor pid, which outlives this process unless this
-// one lives longer (the TUI), so that it leaves no zombie then.
-func Reap(pid int) {
-	var ws syscall.WaitStatus
-	for {
-		if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
-			return
-		}
-	}
-}
-
-// MonitorEnv is a monitor's environment: only GOMAXPROCS, set to this
-// process's value. A monitor would otherwise work it out at start from
-// its cgroup's CPU limit, which means reading /proc/self/cgroup and the
-// mount table, a good part of the Go runtime's start-up.
+// MonitorEnv is a monitor's environment: only GOMAXPROCS, the number of
+// CPUs this process may run on (elsewhere than on amd64, its GOMAXPROCS). Set, it spares the monitor's runtime a
+// goroutine that follows its cgroup's CPU limit for the rest of its life.
 func MonitorEnv() string {
-	return "GOMAXPROCS=" + string(appendDec(nil, uint64(runtime.GOMAXPROCS(0))))
+	return "GOMAXPROCS=" + string(appendDec(nil, uint64(cpuCount())))
 }
 
 // ErrNotSealed is OpenSealed's error for a copy that is not on a
 // read-only mount (after a reboot).
-var ErrNotSealed = syscall.EROFS
+var ErrNotSealed = Errno(erofs)
 
 // OpenSealed opens the sealed copy at path, checks that it is on a
 // read-only mount (IsSealed) and takes a shared lock on it.
 func OpenSealed(path string) (int, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	fd, err := open(path, oRdonly)
 	if err != nil {
 		return -1, err
 	}
 	if !IsSealed(fd) {
-		syscall.Close(fd)
+		closeFd(fd)
 		return -1, ErrNotSealed
 	}
-	if err := syscall.Flock(fd, syscall.LOCK_SH); err != nil {
-		syscall.Close(fd)
+	if err := flock(fd, lockSh); err != nil {
+		closeFd(fd)
 		return -1, err
 	}
 	return fd, nil
@@ -264,28 +283,28 @@ func OpenSealed(path string) (int, error) {
 // IsSealed reports whether the open file fd is on a read-only mount.
 func IsSealed(fd int) bool {
 	const stRdonly = 1 // ST_RDONLY, the read-only flag of statfs(2)
-	var sfs syscall.Statfs_t
-	return syscall.Fstatfs(fd, &sfs) == nil && sfs.Flags&stRdonly != 0
+	flags, err := fstatfsFlags(fd)
+	return err == nil && flags&stRdonly != 0
 }
 
 // NewID returns a random 64-hex ID whose short form is not all digits
 // (docker avoids those, since they read as numbers).
 func NewID() (string, error) {
-	fd, err := syscall.Open("/dev/urandom", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	fd, err := open("/dev/urandom", oRdonly)
 	if err != nil {
 		return "", err
 	}
-	defer syscall.Close(fd)
+	defer closeFd(fd)
 	const digits = "0123456789abcdef"
 	for {
 		var b [32]byte
 		for n := 0; n < len(b); {
-			m, err := syscall.Read(fd, b[n:])
+			m, err := read(fd, b[n:])
 			if err != nil {
 				return "", err
 			}
 			if m == 0 {
-				return "", syscall.EIO
+				return "", Errno(eio)
 			}
 			n += m
 		}
@@ -303,15 +322,15 @@ func NewID() (string, error) {
 
 // cmdline returns this process's arguments, from /proc/self/cmdline.
 func cmdline() ([]string, bool) {
-	fd, err := syscall.Open("/proc/self/cmdline", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	fd, err := open("/proc/self/cmdline", oRdonly)
 	if err != nil {
 		return nil, false
 	}
-	defer syscall.Close(fd)
+	defer closeFd(fd)
 	var b []byte
 	buf := make([]byte, 4096)
 	for {
-		n, err := syscall.Read(fd, buf)
+		n, err := read(fd, buf)
 		if err != nil {
 			return nil, false
 		}
@@ -334,7 +353,7 @@ func cmdline() ([]string, bool) {
 func readlink(path string) (string, error) {
 	for n := 256; ; n *= 2 {
 		b := make([]byte, n)
-		m, err := syscall.Readlink(path, b)
+		m, err := readlinkAt(path, b)
 		if err != nil {
 			return "", err
 		}
