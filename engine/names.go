@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"crypto/rand"
-	"math/big"
-)
+import "math/rand/v2"
 
 // nameLeft and nameRight make docker-style container names:
 // adjective_surname, the surnames of notable scientists and engineers.
@@ -56,19 +53,12 @@ var nameRight = [...]string{
 // randomName returns a docker-style name such as "eager_lovelace". With
 // retry > 0 (a clash happened) a digit is appended, as docker does.
 func randomName(retry int) string {
-	pick := func(n int) int {
-		v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
-		if err != nil {
-			return 0
-		}
-		return int(v.Int64())
-	}
-	name := nameLeft[pick(len(nameLeft))] + "_" + nameRight[pick(len(nameRight))]
+	name := nameLeft[rand.IntN(len(nameLeft))] + "_" + nameRight[rand.IntN(len(nameRight))]
 	if name == "boring_wozniak" { // docker's one exception: Steve Wozniak is not boring
 		name = "brave_wozniak"
 	}
 	if retry > 0 {
-		name += string(rune('0' + pick(10)))
+		name += string(rune('0' + rand.IntN(10)))
 	}
 	return name
 }
