@@ -7,10 +7,10 @@
 // ready from the start and comes first of berth's packages but one, long
 // before os and before packages like ansi/parser that merely sort early
 // and are ready (elsewhere it imports syscall and comes after it): the
-// monitor's own start-up, a Go program's, then overlaps
-// almost all of the command's, instead of beginning once berth's packages
-// are initialised. That is also why it reads its command line from /proc
-// and formats numbers by hand. Package spawn takes the monitor it forked
+// monitor's own start-up, a Go program's, then overlaps almost all of the
+// command's, instead of beginning once berth's packages are initialised.
+// That is also why it reads its command line from /proc and formats
+// numbers by hand. Package spawn takes the monitor it forked
 // (Take) and is the rest of the story: what the descriptors carry, the
 // sealed copy of the binary, the forks made later.
 package prefork
