@@ -49,7 +49,7 @@ type forkArgs struct {
 	err              uintptr        // 88: the exec's errno, set by the child
 }
 
-func rawForkExec(a *forkArgs) (pid, errno uintptr)
+func rawForkExec(a *forkArgs) (r uintptr)
 
 func geteuid() int {
 	r, _ := rawSyscall6(sysGeteuid, 0, 0, 0, 0, 0, 0)
@@ -133,9 +133,9 @@ func forkExec(path string, argv, env []string, files []int, setsid bool) (int, e
 	if setsid {
 		a.setsid = 1
 	}
-	pid, e := rawForkExec(&a)
-	if e != 0 {
-		return 0, Errno(e)
+	pid := rawForkExec(&a)
+	if pid >= ^uintptr(4095) { // -errno
+		return 0, Errno(-pid)
 	}
 	if a.err != 0 {
 		// The child exited; reap it.

@@ -21,15 +21,16 @@ ok:
 	MOVQ	$0, errno+64(FP)
 	RET
 
-// func rawForkExec(a *forkArgs) (pid, errno uintptr)
+// func rawForkExec(a *forkArgs) (r uintptr)
 //
 // Blocks every signal of the calling thread and forks as vfork does
 // (CLONE_VM|CLONE_VFORK): this thread waits while the child, on this
 // stack below its frame and with no call or push, moves the descriptors
 // into place, starts a session if asked, resets every signal's action,
 // unblocks the signals and execs. An exec that fails leaves its errno in
-// a.err and exits with 127. Then the thread's signals are restored.
-TEXT ·rawForkExec(SB),NOSPLIT,$48-24
+// a.err and exits with 127. Then the thread's signals are restored, and
+// clone's result returned as it is (a PID, or -errno).
+TEXT ·rawForkExec(SB),NOSPLIT,$48-16
 	MOVQ	a+0(FP), R12
 	// rt_sigprocmask(SIG_SETMASK, &all, &old, 8)
 	MOVQ	$-1, all-16(SP)
@@ -57,15 +58,7 @@ TEXT ·rawForkExec(SB),NOSPLIT,$48-24
 	MOVQ	$8, R10
 	MOVQ	$14, AX
 	SYSCALL
-	CMPQ	R13, $0xfffffffffffff001
-	JLS	forked
-	MOVQ	$0, pid+8(FP)
-	NEGQ	R13
-	MOVQ	R13, errno+16(FP)
-	RET
-forked:
-	MOVQ	R13, pid+8(FP)
-	MOVQ	$0, errno+16(FP)
+	MOVQ	R13, r+8(FP)
 	RET
 
 child:
