@@ -459,6 +459,22 @@ func TestContainerFilesystem(t *testing.T) {
 			t.Errorf("volume rm data: %s", errs)
 		}
 	})
+	t.Run("a new volume starts with the image's files", func(t *testing.T) {
+		t.Cleanup(func() { b.run("", "volume", "rm", "filled", "bare") })
+		if out := b.ok("run", "--rm", "-v", "filled:/etc", "bb", "cat", "/etc/group"); out != "root:x:0:\nnobody:x:65534:\n" {
+			t.Errorf("image file in a new volume = %q", out)
+		}
+		b.ok("run", "--rm", "-v", "filled:/etc", "bb", "sh", "-c", "echo mine > /etc/group")
+		if out := b.ok("run", "--rm", "-v", "filled:/v", "bb", "sh", "-c", "cat /v/group; head -1 /v/passwd"); out != "mine\nroot:x:0:0:root:/root:/bin/sh\n" {
+			t.Errorf("volume after a write = %q; want the write kept and the image's other files", out)
+		}
+		if out := b.ok("run", "--rm", "-v", "/tmp", "bb", "stat", "-c", "%a", "/tmp"); out != "1777\n" {
+			t.Errorf("anonymous volume on /tmp has mode %q, want the image directory's 1777", out)
+		}
+		if code, _, _ := b.run("", "run", "--rm", "-v", "bare:/etc:nocopy", "bb", "cat", "/etc/passwd"); code == 0 {
+			t.Error("a nocopy volume was filled from the image")
+		}
+	})
 	t.Run("bind mount read-only", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "in"), []byte("host\n"), 0o644)

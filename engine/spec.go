@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -86,8 +87,11 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 	}
 	for _, m := range rec.Mounts {
 		switch m.Type {
-		case "bind", "volume":
+		case "bind":
 			s.Mounts = append(s.Mounts, launch.Mount{Type: "bind", Source: m.Source, Dest: m.Destination, RO: !m.RW})
+		case "volume":
+			fill := !slices.Contains(strings.Split(m.Mode, ","), "nocopy")
+			s.Mounts = append(s.Mounts, launch.Mount{Type: "bind", Source: m.Source, Dest: m.Destination, RO: !m.RW, Fill: fill})
 		case "tmpfs":
 			s.Mounts = append(s.Mounts, launch.Mount{Type: "tmpfs", Dest: m.Destination, RO: !m.RW, Data: m.Options})
 		}

@@ -178,6 +178,11 @@ func mountInto(rootfs string, m Mount) error {
 		}
 		isDir = fi.IsDir()
 	}
+	if m.Fill {
+		if err := fillVolume(dst, m.Source); err != nil {
+			return fmt.Errorf("fill volume from the image's %s: %w", m.Dest, err)
+		}
+	}
 	if err := makeMountPoint(dst, isDir); err != nil {
 		return fmt.Errorf("mount %s: %w", m.Dest, err)
 	}

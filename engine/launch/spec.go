@@ -60,6 +60,10 @@ type Mount struct {
 	RO     bool
 	// Data holds tmpfs options.
 	Data string
+	// Fill, for a volume, first copies what the container's filesystem
+	// holds at Dest into the volume if the volume is empty, as docker
+	// does unless the volume is mounted nocopy.
+	Fill bool
 }
 
 // DefaultPath is the PATH a container gets when neither the image nor the
