@@ -158,6 +158,7 @@ func TestContainerIsolation(t *testing.T) {
 		{"fds closed", nil, []string{"sh", "-c", "ls /proc/self/fd | wc -l"}, "4\n"},
 		{"read-only rootfs", []string{"--read-only"}, []string{"sh", "-c", "touch /x 2>/dev/null && echo writable || echo read-only"}, "read-only\n"},
 		{"tmpfs", []string{"--tmpfs", "/scratch"}, []string{"sh", "-c", "grep -c ' /scratch ' /proc/mounts"}, "1\n"},
+		{"privileged", []string{"--privileged"}, []string{"sh", "-c", "grep NoNewPrivs: /proc/self/status"}, "NoNewPrivs:\t0\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

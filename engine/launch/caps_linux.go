@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // capNames lists the Linux capabilities by number, without the CAP_ prefix.
@@ -59,4 +61,15 @@ func CapMask(names []string) (mask [2]uint32, keep map[int]bool) {
 		}
 	}
 	return mask, keep
+}
+
+// heldCaps returns the calling thread's permitted capabilities, or every
+// one if they cannot be read.
+func heldCaps() [2]uint32 {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return [2]uint32{^uint32(0), ^uint32(0)}
+	}
+	return [2]uint32{data[0].Permitted, data[1].Permitted}
 }

@@ -353,6 +353,11 @@ func (b *builder) program(joinV2 bool) *program {
 		}
 	}
 	mask, keep := CapMask(s.Caps)
+	// A capability the monitor does not hold (berth run in a restricted
+	// environment) cannot be given: a privileged container gets all the
+	// others.
+	held := heldCaps()
+	mask[0], mask[1] = mask[0]&held[0], mask[1]&held[1]
 	for c := 0; c <= LastCap(); c++ {
 		if !keep[c] {
 			p.add(fmt.Sprintf("drop capability %d from bounding set", c), unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c)).okErr = unix.EINVAL
