@@ -37,6 +37,7 @@ type createFlags struct {
 	capAdd      []string
 	capDrop     []string
 	privileged  bool
+	securityOpt []string
 	restart     string
 	logOpts     []string
 	labels      []string
@@ -68,6 +69,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.capAdd, "cap-add", nil, "add Linux capabilities")
 	fs.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop Linux capabilities")
 	fs.BoolVar(&f.privileged, "privileged", false, "give extended privileges to this container")
+	fs.StringArrayVar(&f.securityOpt, "security-opt", nil, "security options: seccomp=unconfined, no-new-privileges, apparmor=unconfined, label=disable")
 	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
 	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "log rotation: max-size=SIZE (e.g. 10m), max-file=N")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set meta data on a container (KEY=VALUE)")
@@ -96,6 +98,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		CapAdd:      f.capAdd,
 		CapDrop:     f.capDrop,
 		Privileged:  f.privileged,
+		SecurityOpt: f.securityOpt,
 		Restart:     f.restart,
 		LogOpts:     f.logOpts,
 		AutoRemove:  f.rm,

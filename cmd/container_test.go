@@ -158,7 +158,10 @@ func TestContainerIsolation(t *testing.T) {
 		{"fds closed", nil, []string{"sh", "-c", "ls /proc/self/fd | wc -l"}, "4\n"},
 		{"read-only rootfs", []string{"--read-only"}, []string{"sh", "-c", "touch /x 2>/dev/null && echo writable || echo read-only"}, "read-only\n"},
 		{"tmpfs", []string{"--tmpfs", "/scratch"}, []string{"sh", "-c", "grep -c ' /scratch ' /proc/mounts"}, "1\n"},
-		{"privileged", []string{"--privileged"}, []string{"sh", "-c", "grep NoNewPrivs: /proc/self/status"}, "NoNewPrivs:\t0\n"},
+		{"seccomp filter", nil, []string{"sh", "-c", "grep Seccomp: /proc/self/status"}, "Seccomp:\t2\n"},
+		{"no user namespaces", nil, []string{"sh", "-c", "unshare -U true 2>&1 || echo refused"}, "unshare: unshare(0x10000000): Operation not permitted\nrefused\n"},
+		{"seccomp unconfined", []string{"--security-opt", "seccomp=unconfined"}, []string{"sh", "-c", "grep Seccomp: /proc/self/status"}, "Seccomp:\t0\n"},
+		{"privileged", []string{"--privileged"}, []string{"sh", "-c", "grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status"}, "NoNewPrivs:\t0\nSeccomp:\t0\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,6 +243,12 @@ func TestContainerExitCodes(t *testing.T) {
 		code, _, errs := b.run("", "run", "--rm", "--image-is-not-a-flag")
 		if code != 125 || !strings.Contains(errs, "unknown flag") {
 			t.Errorf("run --image-is-not-a-flag = %d %q, want 125 and unknown flag", code, errs)
+		}
+	})
+	t.Run("unsupported security option", func(t *testing.T) {
+		code, _, errs := b.run("", "run", "--rm", "--security-opt", "seccomp=/etc/profile.json", "bb", "true")
+		if code != 125 || !strings.Contains(errs, "seccomp profiles are not supported") {
+			t.Errorf("run --security-opt seccomp=FILE = %d %q, want 125 and the reason", code, errs)
 		}
 	})
 	t.Run("no such image", func(t *testing.T) {

@@ -72,3 +72,49 @@ func containerCaps(privileged bool, add, drop []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// checkSecurityOpts accepts the --security-opt settings berth honours:
+// seccomp=unconfined (no seccomp filter, see launch.SeccompFilter), and
+// no-new-privileges, apparmor=unconfined and label=disable, which ask for
+// what every berth container already has (berth sets no_new_privs and
+// applies no AppArmor or SELinux policy).
+func checkSecurityOpts(opts []string) error {
+	for _, o := range opts {
+		k, v := splitSecurityOpt(o)
+		switch {
+		case k == "seccomp" && v == "unconfined",
+			k == "no-new-privileges" && (v == "" || v == "true"),
+			k == "apparmor" && v == "unconfined",
+			k == "label" && v == "disable":
+		case k == "seccomp":
+			return invalidf("invalid --security-opt %q: seccomp profiles are not supported; berth applies its default filter, or none with seccomp=unconfined", o)
+		default:
+			return invalidf("invalid --security-opt %q: berth takes seccomp=unconfined, no-new-privileges, apparmor=unconfined and label=disable", o)
+		}
+	}
+	return nil
+}
+
+// seccompConfined reports whether a container's processes run under the
+// default seccomp filter: unless privileged or seccomp=unconfined.
+func seccompConfined(h HostConfig) bool {
+	if h.Privileged {
+		return false
+	}
+	for _, o := range h.SecurityOpt {
+		if k, v := splitSecurityOpt(o); k == "seccomp" && v == "unconfined" {
+			return false
+		}
+	}
+	return true
+}
+
+// splitSecurityOpt splits a --security-opt setting into key and value, at
+// "=" or, in docker's older form, ":".
+func splitSecurityOpt(o string) (k, v string) {
+	if k, v, ok := strings.Cut(o, "="); ok {
+		return k, v
+	}
+	k, v, _ = strings.Cut(o, ":")
+	return k, v
+}

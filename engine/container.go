@@ -99,6 +99,8 @@ type CreateOptions struct {
 	CapAdd     []string
 	CapDrop    []string
 	Privileged bool
+	// SecurityOpt are --security-opt settings (see parseSecurityOpts).
+	SecurityOpt []string
 	// Restart is a restart policy: "", "no", "always", "unless-stopped",
 	// "on-failure" or "on-failure:N".
 	Restart string
@@ -359,6 +361,9 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	if _, err := containerCaps(o.Privileged, o.CapAdd, o.CapDrop); err != nil {
 		return c, HostConfig{}, err
 	}
+	if err := checkSecurityOpts(o.SecurityOpt); err != nil {
+		return c, HostConfig{}, err
+	}
 	if o.Memory < 0 || (o.Memory > 0 && o.Memory < 6<<20) {
 		return c, HostConfig{}, invalidf("minimum memory limit allowed is 6MB")
 	}
@@ -379,6 +384,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		Privileged:      o.Privileged,
 		CapAdd:          o.CapAdd,
 		CapDrop:         o.CapDrop,
+		SecurityOpt:     o.SecurityOpt,
 		ReadonlyRootfs:  o.ReadOnly,
 		Memory:          o.Memory,
 		NanoCpus:        o.NanoCPUs,

@@ -65,6 +65,7 @@ type HostConfig struct {
 	Privileged      bool
 	CapAdd          []string
 	CapDrop         []string
+	SecurityOpt     []string `json:",omitempty"`
 	ReadonlyRootfs  bool
 	Tmpfs           map[string]string `json:",omitempty"`
 	Memory          int64

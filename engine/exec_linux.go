@@ -245,9 +245,11 @@ type execProcSpec struct {
 	cwd        string
 	caps       []string
 	privileged bool
-	tty        bool
-	size       pty.Size
-	files      [3]*os.File
+	// seccomp runs the process under the container's seccomp filter.
+	seccomp bool
+	tty     bool
+	size    pty.Size
+	files   [3]*os.File
 }
 
 // execSpec resolves the process's environment, user, working directory and
@@ -271,6 +273,7 @@ func (e *Engine) execSpec(rec *containerRecord, o ExecOptions) (*execProcSpec, e
 		cwd:        rec.Config.WorkingDir,
 		caps:       caps,
 		privileged: privileged,
+		seccomp:    !o.Privileged && seccompConfined(rec.HostConfig),
 	}
 	if o.User != "" {
 		s.user = o.User
@@ -362,31 +365,30 @@ func (s *execProcSpec) start() (*os.Process, *os.File, error) {
 	if err := s.restrict(); err != nil {
 		return fail(err)
 	}
-	attr := &os.ProcAttr{
-		Dir:   s.cwd,
-		Env:   env,
-		Files: files[:],
-		Sys: &syscall.SysProcAttr{
-			Setsid:  true,
-			Setctty: s.tty,
-			Ctty:    0,
-		},
+	c := &launch.Child{
+		Path:     path,
+		Args:     s.args,
+		Env:      env,
+		Dir:      s.cwd,
+		Stdio:    [3]int{int(files[0].Fd()), int(files[1].Fd()), int(files[2].Fd())},
+		Tty:      s.tty,
+		User:     u,
+		CgroupFD: cgfd,
 	}
-	if u.UID != 0 || u.GID != 0 || len(u.Groups) > 0 {
-		groups := make([]uint32, len(u.Groups))
-		for i, g := range u.Groups {
-			groups[i] = uint32(g)
-		}
-		attr.Sys.Credential = &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID), Groups: groups}
-	} else {
-		attr.Sys.Credential = &syscall.Credential{Groups: []uint32{}}
+	if s.seccomp {
+		c.Seccomp = launch.SeccompFilter(s.caps)
 	}
-	if cgfd >= 0 {
-		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, cgfd
-	}
-	proc, err := os.StartProcess(path, s.args, attr)
+	pid, err := launch.StartChild(c)
 	if err != nil {
-		return fail(startError(s.args[0], s.cwd, err))
+		var ee *launch.ExitError
+		if errors.As(err, &ee) {
+			err = &ExecError{Code: ee.Code, Err: ee.Err}
+		}
+		return fail(err)
+	}
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		return fail(err)
 	}
 	return proc, master, nil
 }
@@ -480,18 +482,6 @@ func (s *execProcSpec) restrict() error {
 		return fmt.Errorf("mark descriptors close-on-exec: %w", err)
 	}
 	return nil
-}
-
-// startError maps a failure of the fork and exec to docker's exit codes.
-func startError(name, cwd string, err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) && pe.Op == "chdir" {
-		return &ExecError{Code: 126, Err: fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, unwrapErrno(err))}
-	}
-	if errors.Is(err, syscall.ENOENT) {
-		return &ExecError{Code: 127, Err: fmt.Errorf("exec: %q: %w", name, unwrapErrno(err))}
-	}
-	return &ExecError{Code: 126, Err: fmt.Errorf("exec: %q: %w", name, unwrapErrno(err))}
 }
 
 // unwrapErrno returns the system call error inside err, or err.

@@ -137,6 +137,9 @@ func TestExec(t *testing.T) {
 		if status["NoNewPrivs"] != "1" {
 			t.Errorf("exec process NoNewPrivs = %s, want 1", status["NoNewPrivs"])
 		}
+		if status["Seccomp"] != "2" || status["Seccomp"] != initStatus["Seccomp"] {
+			t.Errorf("exec process Seccomp = %s, want the container's filter (2, the container's %s)", status["Seccomp"], initStatus["Seccomp"])
+		}
 		if d, _ := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0); d != 0 {
 			t.Errorf("process that started an exec is dumpable (%d): the container could reach its binary", d)
 		}
@@ -168,11 +171,11 @@ func TestExec(t *testing.T) {
 	})
 
 	t.Run("privileged", func(t *testing.T) {
-		out, code := execOutput(t, e, "box", ExecOptions{Cmd: []string{"sh", "-c", "grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status"}, Privileged: true})
+		out, code := execOutput(t, e, "box", ExecOptions{Cmd: []string{"sh", "-c", "grep -E '^(CapBnd|NoNewPrivs|Seccomp):' /proc/self/status"}, Privileged: true})
 		// Every capability this (root) process has.
 		want := "CapBnd:\t" + procStatus(t, os.Getpid())["CapBnd"]
-		if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "NoNewPrivs:\t0") {
-			t.Fatalf("privileged exec status:\n%s\nwant %q and NoNewPrivs 0", out, want)
+		if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "NoNewPrivs:\t0") || !strings.Contains(out, "Seccomp:\t0") {
+			t.Fatalf("privileged exec status:\n%s\nwant %q, NoNewPrivs 0 and no seccomp filter", out, want)
 		}
 	})
 

@@ -80,6 +80,7 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		ReadOnly:   rec.HostConfig.ReadonlyRootfs,
 		Privileged: rec.HostConfig.Privileged,
 		Caps:       caps,
+		Seccomp:    seccompConfined(rec.HostConfig),
 		NoFile:     1 << 20,
 	}
 	if !s.Privileged {

@@ -84,6 +84,26 @@ func (p *program) mount(what, source, target, fstype string, flags uintptr, data
 	return p.add(what, unix.SYS_MOUNT, src, p.str(target), fs, flags, d)
 }
 
+// resetSignals appends the reset of every signal's action to its
+// default: the monitor ignores some, and ignored signals stay ignored
+// across execve.
+func (p *program) resetSignals() {
+	dfl := p.mem(make([]byte, 64))
+	for sig := 1; sig <= 64; sig++ {
+		if sig != int(unix.SIGKILL) && sig != int(unix.SIGSTOP) {
+			p.add("reset signals", unix.SYS_RT_SIGACTION, uintptr(sig), dfl, 0, 8).okErr = unix.EINVAL
+		}
+	}
+}
+
+// seccomp appends the installation of seccomp filter f, which applies
+// to the ops after it: it comes last before the execve.
+func (p *program) seccomp(f []unix.SockFilter) {
+	prog := &unix.SockFprog{Len: uint16(len(f)), Filter: &f[0]}
+	p.keep = append(p.keep, f, prog)
+	p.add("set seccomp filter", unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(prog)))
+}
+
 // childFailure is what a failed child writes to its error pipe: the index
 // of the op that failed and its errno.
 type childFailure struct {

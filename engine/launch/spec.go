@@ -45,10 +45,12 @@ type Spec struct {
 	ReadOnly   bool
 	Privileged bool
 	Caps       []string
-	Mounts     []Mount
-	Masked     []string
-	ReadOnlyP  []string
-	NoFile     uint64
+	// Seccomp runs the process under SeccompFilter(Caps).
+	Seccomp   bool
+	Mounts    []Mount
+	Masked    []string
+	ReadOnlyP []string
+	NoFile    uint64
 }
 
 // Mount is one mount made inside the rootfs before pivot_root.

@@ -296,14 +296,7 @@ const (
 func (b *builder) program(joinV2 bool) *program {
 	s := b.spec
 	p := &program{}
-	// Every signal back to its default: the monitor ignores some, and
-	// ignored signals stay ignored across execve.
-	dfl := p.mem(make([]byte, 64))
-	for sig := 1; sig <= 64; sig++ {
-		if sig != int(unix.SIGKILL) && sig != int(unix.SIGSTOP) {
-			p.add("reset signals", unix.SYS_RT_SIGACTION, uintptr(sig), dfl, 0, 8).okErr = unix.EINVAL
-		}
-	}
+	p.resetSignals()
 	zero := p.str("0")
 	for _, f := range b.cgroup.Tasks {
 		p.add("join cgroup "+path.Dir(f.Name()), unix.SYS_WRITE, f.Fd(), zero, 1)
@@ -364,15 +357,7 @@ func (b *builder) program(joinV2 bool) *program {
 		}
 	}
 	p.add("keep capabilities", unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 1)
-	groups := make([]uint32, len(b.user.Groups)+1)
-	for i, g := range b.user.Groups {
-		groups[i] = uint32(g)
-	}
-	p.keep = append(p.keep, groups)
-	p.add("set groups", unix.SYS_SETGROUPS, uintptr(len(b.user.Groups)), uintptr(unsafe.Pointer(&groups[0])))
-	gid, uid := uintptr(b.user.GID), uintptr(b.user.UID)
-	p.add(fmt.Sprintf("set gid %d", b.user.GID), unix.SYS_SETRESGID, gid, gid, gid)
-	p.add(fmt.Sprintf("set uid %d", b.user.UID), unix.SYS_SETRESUID, uid, uid, uid)
+	p.setUser(b.user)
 	// No inheritable capabilities, as docker since 20.10.14
 	// (CVE-2022-24769): a program with file capabilities must not gain
 	// more than the bounding set through them.
@@ -389,25 +374,58 @@ func (b *builder) program(joinV2 bool) *program {
 	if !s.Privileged {
 		p.add("set no_new_privs", unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1)
 	}
-	p.add(whatChdir, unix.SYS_CHDIR, p.str(b.cwd))
-	// Every descriptor above stdio closes at exec, the error pipe too:
-	// its end of file tells the parent the exec worked.
+	var filter []unix.SockFilter
+	if s.Seccomp {
+		filter = SeccompFilter(s.Caps)
+	}
+	p.exec(b.cwd, b.path, s.Args, b.env, filter)
+	return p
+}
+
+// setUser appends the change to user u: groups, then gid, then uid.
+func (p *program) setUser(u User) {
+	groups := make([]uint32, len(u.Groups)+1)
+	for i, g := range u.Groups {
+		groups[i] = uint32(g)
+	}
+	p.keep = append(p.keep, groups)
+	p.add("set groups", unix.SYS_SETGROUPS, uintptr(len(u.Groups)), uintptr(unsafe.Pointer(&groups[0])))
+	gid, uid := uintptr(u.GID), uintptr(u.UID)
+	p.add(fmt.Sprintf("set gid %d", u.GID), unix.SYS_SETRESGID, gid, gid, gid)
+	p.add(fmt.Sprintf("set uid %d", u.UID), unix.SYS_SETRESUID, uid, uid, uid)
+}
+
+// exec appends a program's end: the change to directory cwd, descriptors
+// above stdio closed at exec (the error pipe too: its end of file tells
+// the parent the exec worked), signals unblocked, seccomp filter f if
+// any, and the execve of path.
+func (p *program) exec(cwd, path string, args, env []string, f []unix.SockFilter) {
+	p.add(whatChdir, unix.SYS_CHDIR, p.str(cwd))
 	p.add("close descriptors", unix.SYS_CLOSE_RANGE, 3, ^uintptr(0), unix.CLOSE_RANGE_CLOEXEC)
 	p.add("unblock signals", unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, p.mem(make([]byte, 8)), 0, 8)
-	p.add(whatExec, unix.SYS_EXECVE, p.str(b.path), p.strv(s.Args), p.strv(b.env))
-	return p
+	if f != nil {
+		p.seccomp(f)
+	}
+	p.add(whatExec, unix.SYS_EXECVE, p.str(path), p.strv(args), p.strv(env))
 }
 
 // failure turns a child's failure into the error the start reports.
 func (b *builder) failure(p *program, cf *childFailure) error {
+	return p.failure(cf, b.cwd, b.spec.Args[0])
+}
+
+// failure turns the failure cf of p, which runs command name in cwd, into
+// an error, an *ExitError with docker's code for the directory and the
+// command.
+func (p *program) failure(cf *childFailure, cwd, name string) error {
 	if cf.op < 0 || cf.op >= len(p.what) {
 		return errors.New("start container process: the process ended before its exec")
 	}
 	switch what := p.what[cf.op]; what {
 	case whatChdir:
-		return &ExitError{126, fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", b.cwd, cf.errno)}
+		return &ExitError{126, fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, cf.errno)}
 	case whatExec:
-		return execError(b.spec.Args[0], cf.errno)
+		return execError(name, cf.errno)
 	default:
 		return fmt.Errorf("%s: %w", what, cf.errno)
 	}
