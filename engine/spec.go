@@ -8,7 +8,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/berth-dev/berth/engine/cgroups"
 	"github.com/berth-dev/berth/engine/launch"
 )
 
@@ -77,6 +79,7 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		Tty:        rec.Config.Tty,
 		TtySize:    [2]uint16{uint16(rec.HostConfig.ConsoleSize[0]), uint16(rec.HostConfig.ConsoleSize[1])},
 		CgroupNS:   cgroupNSAvailable(),
+		Cgroupfs:   cgroupfsLayout(),
 		ReadOnly:   rec.HostConfig.ReadonlyRootfs,
 		Privileged: rec.HostConfig.Privileged,
 		Caps:       caps,
@@ -114,6 +117,14 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 	}
 	return s, nil
 }
+
+// cgroupfsLayout is the host's /sys/fs/cgroup, which a container sees in
+// its cgroup namespace; nil (no /sys/fs/cgroup in containers) if it
+// cannot be read.
+var cgroupfsLayout = sync.OnceValue(func() []cgroups.FSMount {
+	ms, _ := cgroups.FSLayout("/sys/fs/cgroup")
+	return ms
+})
 
 // cgroupNSAvailable reports whether the kernel has cgroup namespaces.
 func cgroupNSAvailable() bool {

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/engine/cgroups"
 )
 
 // A program is the list of system calls the container's process makes
@@ -93,6 +95,36 @@ func (p *program) resetSignals() {
 		if sig != int(unix.SIGKILL) && sig != int(unix.SIGSTOP) {
 			p.add("reset signals", unix.SYS_RT_SIGACTION, uintptr(sig), dfl, 0, 8).okErr = unix.EINVAL
 		}
+	}
+}
+
+// cgroupfs appends the mounts of the container's /sys/fs/cgroup, laid out
+// as ms (cgroups.FSLayout), read-only with ro; in the container's cgroup
+// namespace each hierarchy shows the container's cgroup as its root.
+func (p *program) cgroupfs(ms []cgroups.FSMount, ro bool) {
+	const root = "/sys/fs/cgroup"
+	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	cgFlags := flags
+	if ro {
+		cgFlags |= unix.MS_RDONLY
+	}
+	if len(ms) == 1 && ms[0].Dir == "" {
+		p.mount("mount "+root, "cgroup2", root, "cgroup2", cgFlags, "")
+		return
+	}
+	p.mount("mount "+root, "tmpfs", root, "tmpfs", flags, "mode=755")
+	cwd := unix.AT_FDCWD
+	for _, m := range ms {
+		dir := root + "/" + m.Dir
+		if m.Link != "" {
+			p.add("link "+dir, unix.SYS_SYMLINKAT, p.str(m.Link), uintptr(cwd), p.str(dir))
+			continue
+		}
+		p.add("make "+dir, unix.SYS_MKDIRAT, uintptr(cwd), p.str(dir), 0o555)
+		p.mount("mount "+dir, m.Type, dir, m.Type, cgFlags, m.Options)
+	}
+	if ro {
+		p.mount("make "+root+" read-only", "", root, "", flags|unix.MS_REMOUNT|unix.MS_RDONLY, "mode=755")
 	}
 }
 

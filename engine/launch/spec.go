@@ -16,6 +16,8 @@
 // container's command.
 package launch
 
+import "github.com/berth-dev/berth/engine/cgroups"
+
 // Spec is everything Start needs, resolved by the monitor to host paths
 // and final values. Start never reads the store.
 type Spec struct {
@@ -40,8 +42,12 @@ type Spec struct {
 	Hostname string
 	Tty      bool
 	// TtySize is the rows and columns the terminal starts with (0: unset).
-	TtySize    [2]uint16
-	CgroupNS   bool
+	TtySize  [2]uint16
+	CgroupNS bool
+	// Cgroupfs is the layout of the host's /sys/fs/cgroup, mounted in the
+	// container's cgroup namespace (when CgroupNS), read-only unless
+	// Privileged.
+	Cgroupfs   []cgroups.FSMount
 	ReadOnly   bool
 	Privileged bool
 	Caps       []string

@@ -308,6 +308,9 @@ func (b *builder) program(joinV2 bool) *program {
 		// After the cgroups, so that the namespace is rooted at the
 		// container's.
 		p.add("unshare cgroup namespace", unix.SYS_UNSHARE, unix.CLONE_NEWCGROUP)
+		if len(s.Cgroupfs) > 0 {
+			p.cgroupfs(s.Cgroupfs, !s.Privileged)
+		}
 	}
 	p.add("setsid", unix.SYS_SETSID)
 	const nsd = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
