@@ -1,14 +1,18 @@
 package launch
 
-import "golang.org/x/sys/unix"
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
 
 // sysArches are the calling conventions of amd64: its own and i386's.
-func sysArches() []sysArch {
+var sysArches = sync.OnceValue(func() []sysArch {
 	return []sysArch{
 		{unix.AUDIT_ARCH_X86_64, nativeNums()},
 		{unix.AUDIT_ARCH_I386, i386Nums},
 	}
-}
+})
 
 // archNums are the calls only amd64 of the two 64-bit architectures has.
 var archNums = map[string]uint32{
