@@ -237,6 +237,9 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 	if err != nil {
 		return fail("", err)
 	}
+	if o := u.opts.owner; o != nil {
+		hdr.Uid, hdr.Gid = o[0], o[1]
+	}
 	if hdr.Uid < 0 || hdr.Gid < 0 || hdr.Uid > 1<<32-2 || hdr.Gid > 1<<32-2 {
 		return fail("", fmt.Errorf("owner %d:%d out of range: %w", hdr.Uid, hdr.Gid, ErrInvalidEntry))
 	}
@@ -250,11 +253,11 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 		u.deferDirTimes(name, hdr)
 		return nil
 	}
-	if isAUFSMeta(name) {
+	if isAUFSMeta(name) && !u.opts.plain {
 		return nil
 	}
 	dir, base := splitName(name)
-	if dir != "." {
+	if dir != "." && !u.opts.plain {
 		for _, comp := range strings.Split(dir, "/") {
 			if strings.HasPrefix(comp, whiteoutPrefix) {
 				return fail("", fmt.Errorf("path runs through whiteout %q: %w", comp, ErrInvalidEntry))
@@ -268,6 +271,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 	}
 
 	switch {
+	case u.opts.plain:
 	case base == whiteoutOpaque:
 		if err := u.opaque(dir); err != nil {
 			return fail("set opaque", err)

@@ -15,6 +15,19 @@ type Option func(*options)
 type options struct {
 	maxSize    int64
 	maxEntries int
+	plain      bool
+	owner      *[2]int
+}
+
+// WithPlainNames unpacks a tar that is not a layer: names beginning with
+// .wh. are files like any other, not whiteouts.
+func WithPlainNames() Option {
+	return func(o *options) { o.plain = true }
+}
+
+// WithOwner gives every entry owner uid:gid instead of its header's.
+func WithOwner(uid, gid int) Option {
+	return func(o *options) { o.owner = &[2]int{uid, gid} }
 }
 
 // WithMaxSize limits the total size of regular file content Apply writes;

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,33 @@ func WriteDir(ctx context.Context, w io.Writer, dir string) error {
 	return writeTree(ctx, w, dir, false)
 }
 
+// WritePath writes path to w as an uncompressed PAX tar with the same
+// entry rules as WriteDir: the entry itself, named name (a file, a
+// symbolic link, not followed, or a directory followed by its tree under
+// name/).
+func WritePath(ctx context.Context, w io.Writer, path, name string) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	defer unix.Close(fd)
+	if base == "" {
+		base = "."
+	}
+	tw := newTreeWriter(ctx, w, false)
+	if err := tw.entry(fd, base, name); err != nil {
+		return err
+	}
+	if err := tw.tw.Close(); err != nil {
+		return fmt.Errorf("close tar of %s: %w", path, err)
+	}
+	return nil
+}
+
 type inode struct {
 	dev, ino uint64
 }
@@ -57,13 +85,7 @@ func writeTree(ctx context.Context, w io.Writer, dir string, whiteouts bool) err
 	if err != nil {
 		return fmt.Errorf("open %s: %w", dir, err)
 	}
-	tw := &treeWriter{
-		ctx:       ctx,
-		tw:        tar.NewWriter(w),
-		whiteouts: whiteouts,
-		links:     make(map[inode]string),
-		buf:       make([]byte, copyBufferSize),
-	}
+	tw := newTreeWriter(ctx, w, whiteouts)
 	if err := tw.walk(fd, ""); err != nil {
 		return err
 	}
@@ -71,6 +93,16 @@ func writeTree(ctx context.Context, w io.Writer, dir string, whiteouts bool) err
 		return fmt.Errorf("close tar of %s: %w", dir, err)
 	}
 	return nil
+}
+
+func newTreeWriter(ctx context.Context, w io.Writer, whiteouts bool) *treeWriter {
+	return &treeWriter{
+		ctx:       ctx,
+		tw:        tar.NewWriter(w),
+		whiteouts: whiteouts,
+		links:     make(map[inode]string),
+		buf:       make([]byte, copyBufferSize),
+	}
 }
 
 // walk writes the children of the directory open as dfd, whose path in the

@@ -440,3 +440,37 @@ func execError(name string, err error) error {
 	}
 	return &ExitError{126, fmt.Errorf("exec: %q: %w", name, err)}
 }
+
+// MountFilesystem mounts spec's root filesystem and its bind mounts
+// (volumes, binds, /etc/hosts, hostname and resolv.conf, those that
+// exist: the last three are written by the first start; a tmpfs holds
+// nothing while the container is stopped) as the container's processes
+// would see them, in a new private mount namespace of the calling thread,
+// for a container that is not running (berth cp), and returns the root
+// open. The thread must be a locked OS thread, not the main one, kept
+// while the root is used and then thrown away; its mounts go with it.
+func MountFilesystem(spec *Spec) (*os.File, error) {
+	if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS); err != nil {
+		return nil, fmt.Errorf("create mount namespace: %w", err)
+	}
+	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+		return nil, fmt.Errorf("make / private: %w", err)
+	}
+	if err := mountRootfs(spec); err != nil {
+		return nil, err
+	}
+	for _, m := range spec.Mounts {
+		if _, err := os.Stat(m.Source); m.Type != "bind" || err != nil {
+			continue
+		}
+		m.Fill = false
+		if err := mountInto(spec.Rootfs, m); err != nil {
+			return nil, err
+		}
+	}
+	fd, err := unix.Open(spec.Rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open the container's filesystem: %w", err)
+	}
+	return os.NewFile(uintptr(fd), spec.Rootfs), nil
+}
