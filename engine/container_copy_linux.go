@@ -87,11 +87,23 @@ func (e *Engine) CopyTo(ctx context.Context, ref, dir string, rd io.Reader, keep
 		if !ps.Mode.IsDir() {
 			return fmt.Errorf("extraction point %s is not a directory: %w", dir, ErrInvalid)
 		}
+		// Opened again inside the container's root, not through a path
+		// below parent: a process of the container may have made base a
+		// symbolic link since.
+		fd, err := unix.Openat2(int(parent.Fd()), base, &unix.OpenHow{
+			Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS,
+		})
+		if err != nil {
+			return fmt.Errorf("open %s in container %s: %w", dir, r.id[:12], err)
+		}
+		target := os.NewFile(uintptr(fd), dir)
+		defer target.Close()
 		opts := []archive.Option{archive.WithPlainNames()}
 		if !keepOwners {
 			opts = append(opts, archive.WithOwner(0, 0))
 		}
-		_, err = archive.Apply(ctx, fdPath(parent)+"/"+base, rd, opts...)
+		_, err = archive.Apply(ctx, fdPath(target), rd, opts...)
 		return err
 	})
 }
