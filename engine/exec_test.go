@@ -143,13 +143,21 @@ func TestExec(t *testing.T) {
 		if d, _ := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0); d != 0 {
 			t.Errorf("process that started an exec is dumpable (%d): the container could reach its binary", d)
 		}
-		top, err := e.Top(t.Context(), "box", "-o pid,args")
-		if err != nil {
-			t.Fatalf("Top() error = %v", err)
-		}
+		// The exec returns once the kernel has begun the process's execve,
+		// which may not have set up its arguments yet: top shows [sleep]
+		// for a moment.
+		var top TopResult
 		found := false
-		for _, row := range top.Processes {
-			found = found || (row[0] == strconv.Itoa(p.Pid) && row[1] == "sleep 500")
+		for i := 0; i < 100 && !found; i++ {
+			if i > 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if top, err = e.Top(t.Context(), "box", "-o pid,args"); err != nil {
+				t.Fatalf("Top() error = %v", err)
+			}
+			for _, row := range top.Processes {
+				found = found || (row[0] == strconv.Itoa(p.Pid) && row[1] == "sleep 500")
+			}
 		}
 		if !found {
 			t.Errorf("Top() = %v, want the exec process %d", top.Processes, p.Pid)
