@@ -252,13 +252,7 @@ func containerPruneCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if len(rep.Deleted) > 0 {
-				fmt.Fprintln(a.io.Out, "Deleted Containers:")
-				for _, id := range rep.Deleted {
-					fmt.Fprintln(a.io.Out, id)
-				}
-				fmt.Fprintln(a.io.Out)
-			}
+			printDeleted(a.io.Out, "Containers", rep.Deleted)
 			fmt.Fprintf(a.io.Out, "Total reclaimed space: %s\n", humanBytes(rep.SpaceReclaimed))
 			return nil
 		},

@@ -249,13 +249,7 @@ func networkPruneCmd(a *app) *cobra.Command {
 				}
 			}
 			names, err := eng.PruneNetworks(c.Context())
-			if len(names) > 0 {
-				fmt.Fprintln(a.io.Out, "Deleted Networks:")
-				for _, n := range names {
-					fmt.Fprintln(a.io.Out, n)
-				}
-				fmt.Fprintln(a.io.Out)
-			}
+			printDeleted(a.io.Out, "Networks", names)
 			return err
 		},
 	}

@@ -2,10 +2,13 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
 )
 
 // Version is berth's version, set at build time with -ldflags.
@@ -43,6 +46,85 @@ func systemCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
-	system.AddCommand(dfCmd(a), infoCmd(a))
+	system.AddCommand(dfCmd(a), infoCmd(a), systemPruneCmd(a))
 	return system
+}
+
+// systemPruneCmd is docker system prune: stopped containers, then unused
+// networks, anonymous volumes (with --volumes) and dangling images (all
+// unused ones with -a), as the separate prunes do them.
+func systemPruneCmd(a *app) *cobra.Command {
+	var all, volumes, force bool
+	c := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove unused data",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			eng, err := a.repairedEngine(c.Context())
+			if err != nil {
+				return err
+			}
+			if !force {
+				q := "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n"
+				if volumes {
+					q += "  - all anonymous volumes not used by at least one container\n"
+				}
+				if all {
+					q += "  - all images without at least one container associated to them\n"
+				} else {
+					q += "  - all dangling images\n"
+				}
+				if !confirm(a, q+"\nAre you sure you want to continue? [y/N] ") {
+					return nil
+				}
+			}
+			ctx := c.Context()
+			containers, err := eng.PruneContainers(ctx)
+			if err != nil {
+				return err
+			}
+			printDeleted(a.io.Out, "Containers", containers.Deleted)
+			networks, err := eng.PruneNetworks(ctx)
+			printDeleted(a.io.Out, "Networks", networks)
+			if err != nil {
+				return err
+			}
+			var vols engine.PruneReport
+			if volumes {
+				if vols, err = eng.PruneVolumes(ctx, false); err != nil {
+					return err
+				}
+				printDeleted(a.io.Out, "Volumes", vols.Deleted)
+			}
+			images, err := eng.PruneImages(ctx, all)
+			if err != nil {
+				return err
+			}
+			deleted := make([]string, len(images.Deleted))
+			for i, d := range images.Deleted {
+				deleted[i] = "deleted: " + d
+			}
+			printDeleted(a.io.Out, "Images", deleted)
+			total := containers.SpaceReclaimed + vols.SpaceReclaimed + images.SpaceReclaimed
+			fmt.Fprintf(a.io.Out, "Total reclaimed space: %s\n", humanBytes(total))
+			return nil
+		},
+	}
+	c.Flags().BoolVarP(&all, "all", "a", false, "remove all unused images, not just dangling ones")
+	c.Flags().BoolVar(&volumes, "volumes", false, "prune anonymous volumes")
+	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	return c
+}
+
+// printDeleted lists what a prune deleted under "Deleted TITLE:", as
+// docker does; nothing if it deleted nothing.
+func printDeleted(w io.Writer, title string, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Deleted %s:\n", title)
+	for _, id := range ids {
+		fmt.Fprintln(w, id)
+	}
+	fmt.Fprintln(w)
 }

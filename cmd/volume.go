@@ -140,13 +140,7 @@ func volumeGroup(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if len(rep.Deleted) > 0 {
-				fmt.Fprintln(a.io.Out, "Deleted Volumes:")
-				for _, n := range rep.Deleted {
-					fmt.Fprintln(a.io.Out, n)
-				}
-				fmt.Fprintln(a.io.Out)
-			}
+			printDeleted(a.io.Out, "Volumes", rep.Deleted)
 			fmt.Fprintf(a.io.Out, "Total reclaimed space: %s\n", humanBytes(rep.SpaceReclaimed))
 			return nil
 		},
