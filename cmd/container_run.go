@@ -38,6 +38,12 @@ type createFlags struct {
 	capDrop     []string
 	privileged  bool
 	securityOpt []string
+	addHosts    []string
+	dns         []string
+	dnsSearch   []string
+	dnsOptions  []string
+	shmSize     string
+	ulimits     []string
 	restart     string
 	logOpts     []string
 	labels      []string
@@ -70,6 +76,12 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop Linux capabilities")
 	fs.BoolVar(&f.privileged, "privileged", false, "give extended privileges to this container")
 	fs.StringArrayVar(&f.securityOpt, "security-opt", nil, "security options: seccomp=unconfined, no-new-privileges, apparmor=unconfined, label=disable")
+	fs.StringArrayVar(&f.addHosts, "add-host", nil, "add a custom host-to-IP mapping (host:ip)")
+	fs.StringArrayVar(&f.dns, "dns", nil, "set custom DNS servers")
+	fs.StringArrayVar(&f.dnsSearch, "dns-search", nil, "set custom DNS search domains")
+	fs.StringArrayVar(&f.dnsOptions, "dns-option", nil, "set DNS options")
+	fs.StringVar(&f.shmSize, "shm-size", "", "size of /dev/shm (e.g. 128m; default 64m)")
+	fs.StringArrayVar(&f.ulimits, "ulimit", nil, "ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)")
 	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
 	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "log rotation: max-size=SIZE (e.g. 10m), max-file=N")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set meta data on a container (KEY=VALUE)")
@@ -99,6 +111,11 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		CapDrop:     f.capDrop,
 		Privileged:  f.privileged,
 		SecurityOpt: f.securityOpt,
+		ExtraHosts:  f.addHosts,
+		DNS:         f.dns,
+		DNSSearch:   f.dnsSearch,
+		DNSOptions:  f.dnsOptions,
+		Ulimits:     f.ulimits,
 		Restart:     f.restart,
 		LogOpts:     f.logOpts,
 		AutoRemove:  f.rm,
@@ -129,6 +146,11 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 	if f.memory != "" {
 		if o.Memory, err = parseBytes(f.memory); err != nil {
 			return o, fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %w", f.memory, err)
+		}
+	}
+	if f.shmSize != "" {
+		if o.ShmSize, err = parseBytes(f.shmSize); err != nil || o.ShmSize == 0 {
+			return o, fmt.Errorf("invalid argument %q for \"--shm-size\" flag: invalid size", f.shmSize)
 		}
 	}
 	if f.cpus != "" {

@@ -160,6 +160,10 @@ func TestContainerIsolation(t *testing.T) {
 		{"tmpfs", []string{"--tmpfs", "/scratch"}, []string{"sh", "-c", "grep -c ' /scratch ' /proc/mounts"}, "1\n"},
 		{"memory limit in /sys/fs/cgroup", []string{"-m", "64m"}, []string{"sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"}, "67108864\n"},
 		{"/sys/fs/cgroup read-only", nil, []string{"sh", "-c", "mkdir /sys/fs/cgroup/x 2>/dev/null && echo writable || echo read-only"}, "read-only\n"},
+		{"add-host", []string{"--add-host", "db:10.0.0.5"}, []string{"sh", "-c", "grep db /etc/hosts"}, "10.0.0.5\tdb\n"},
+		{"dns", []string{"--dns", "192.0.2.1", "--dns-search", "example.com"}, []string{"sh", "-c", "grep -E '^(nameserver|search)' /etc/resolv.conf"}, "nameserver 192.0.2.1\nsearch example.com\n"},
+		{"shm-size", []string{"--shm-size", "1m"}, []string{"sh", "-c", "grep ' /dev/shm ' /proc/mounts | grep -o 'size=[0-9]*k'"}, "size=1024k\n"},
+		{"ulimit", []string{"--ulimit", "nofile=100:200"}, []string{"sh", "-c", "ulimit -n; ulimit -Hn"}, "100\n200\n"},
 		{"seccomp filter", nil, []string{"sh", "-c", "grep Seccomp: /proc/self/status"}, "Seccomp:\t2\n"},
 		{"no user namespaces", nil, []string{"sh", "-c", "unshare -U true 2>&1 || echo refused"}, "unshare: unshare(0x10000000): Operation not permitted\nrefused\n"},
 		{"seccomp unconfined", []string{"--security-opt", "seccomp=unconfined"}, []string{"sh", "-c", "grep Seccomp: /proc/self/status"}, "Seccomp:\t0\n"},
@@ -245,6 +249,20 @@ func TestContainerExitCodes(t *testing.T) {
 		code, _, errs := b.run("", "run", "--rm", "--image-is-not-a-flag")
 		if code != 125 || !strings.Contains(errs, "unknown flag") {
 			t.Errorf("run --image-is-not-a-flag = %d %q, want 125 and unknown flag", code, errs)
+		}
+	})
+	t.Run("bad host options", func(t *testing.T) {
+		for _, tc := range []struct{ flag, value, want string }{
+			{"--ulimit", "nofile=200:100", "soft limit must be less than or equal to hard limit"},
+			{"--ulimit", "nosuch=1", "invalid ulimit type: nosuch"},
+			{"--add-host", "nocolon", "want HOST:IP"},
+			{"--dns", "not.an.ip", "not.an.ip is not an ip address"},
+			{"--shm-size", "lots", "invalid size"},
+		} {
+			code, _, errs := b.run("", "run", "--rm", tc.flag, tc.value, "bb", "true")
+			if code != 125 || !strings.Contains(errs, tc.want) {
+				t.Errorf("run %s %s = %d %q, want 125 and %q", tc.flag, tc.value, code, errs, tc.want)
+			}
 		}
 	})
 	t.Run("unsupported security option", func(t *testing.T) {

@@ -99,8 +99,17 @@ type CreateOptions struct {
 	CapAdd     []string
 	CapDrop    []string
 	Privileged bool
-	// SecurityOpt are --security-opt settings (see parseSecurityOpts).
+	// SecurityOpt are --security-opt settings (see checkSecurityOpts).
 	SecurityOpt []string
+	// ExtraHosts are --add-host HOST:IP entries for /etc/hosts.
+	ExtraHosts []string
+	// DNS, DNSSearch and DNSOptions replace the nameserver, search and
+	// options lines of the container's resolv.conf.
+	DNS, DNSSearch, DNSOptions []string
+	// ShmSize is the size of /dev/shm in bytes; 0 means 64 MiB.
+	ShmSize int64
+	// Ulimits are --ulimit NAME=SOFT[:HARD] settings.
+	Ulimits []string
 	// Restart is a restart policy: "", "no", "always", "unless-stopped",
 	// "on-failure" or "on-failure:N".
 	Restart string
@@ -364,6 +373,27 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	if err := checkSecurityOpts(o.SecurityOpt); err != nil {
 		return c, HostConfig{}, err
 	}
+	if err := checkExtraHosts(o.ExtraHosts); err != nil {
+		return c, HostConfig{}, err
+	}
+	if err := checkDNS(o.DNS); err != nil {
+		return c, HostConfig{}, err
+	}
+	if o.ShmSize < 0 {
+		return c, HostConfig{}, invalidf("invalid --shm-size: it must be positive")
+	}
+	shm := o.ShmSize
+	if shm == 0 {
+		shm = 64 << 20 // docker's default, and inspect shows it as docker's does
+	}
+	var ulimits []Ulimit
+	for _, s := range o.Ulimits {
+		u, err := parseUlimit(s)
+		if err != nil {
+			return c, HostConfig{}, err
+		}
+		ulimits = append(ulimits, u)
+	}
 	if o.Memory < 0 || (o.Memory > 0 && o.Memory < 6<<20) {
 		return c, HostConfig{}, invalidf("minimum memory limit allowed is 6MB")
 	}
@@ -385,6 +415,12 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		CapAdd:          o.CapAdd,
 		CapDrop:         o.CapDrop,
 		SecurityOpt:     o.SecurityOpt,
+		ExtraHosts:      o.ExtraHosts,
+		Dns:             o.DNS,
+		DnsSearch:       o.DNSSearch,
+		DnsOptions:      o.DNSOptions,
+		ShmSize:         shm,
+		Ulimits:         ulimits,
 		ReadonlyRootfs:  o.ReadOnly,
 		Memory:          o.Memory,
 		NanoCpus:        o.NanoCPUs,
@@ -571,9 +607,9 @@ func (e *Engine) writeContainerFiles(rec *containerRecord) error {
 		}
 	}
 	files := map[string]string{
-		p.Hosts:      hosts,
+		p.Hosts:      hosts + hostsEntries(rec.HostConfig.ExtraHosts),
 		p.Hostname:   rec.Config.Hostname + "\n",
-		p.ResolvConf: resolv,
+		p.ResolvConf: withDNS(resolv, rec.HostConfig),
 	}
 	for f, body := range files {
 		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {

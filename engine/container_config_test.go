@@ -212,3 +212,37 @@ func mustTime(t *testing.T, s string) time.Time {
 	}
 	return tm
 }
+
+func TestWithDNS(t *testing.T) {
+	host := "# generated\nnameserver 10.0.0.1\nsearch corp.example\noptions ndots:2\n"
+	for _, tc := range []struct {
+		name string
+		h    HostConfig
+		want string
+	}{
+		{"none", HostConfig{}, host},
+		{"servers", HostConfig{Dns: []string{"192.0.2.1", "192.0.2.2"}}, "# generated\nsearch corp.example\noptions ndots:2\nnameserver 192.0.2.1\nnameserver 192.0.2.2\n"},
+		{"search and options", HostConfig{DnsSearch: []string{"a.example", "b.example"}, DnsOptions: []string{"rotate"}}, "# generated\nnameserver 10.0.0.1\nsearch a.example b.example\noptions rotate\n"},
+	} {
+		if got := withDNS(host, tc.h); got != tc.want {
+			t.Errorf("%s: withDNS = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestParseUlimit(t *testing.T) {
+	for in, want := range map[string]Ulimit{
+		"nofile=100:200": {Name: "nofile", Soft: 100, Hard: 200},
+		"nproc=50":       {Name: "nproc", Soft: 50, Hard: 50},
+		"core=-1":        {Name: "core", Soft: -1, Hard: -1},
+	} {
+		if got, err := parseUlimit(in); err != nil || got != want {
+			t.Errorf("parseUlimit(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"nofile", "nofile=x", "nofile=1:y", "nofile=2:1", "nosuch=1", "nofile=-2"} {
+		if _, err := parseUlimit(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("parseUlimit(%q) error = %v, want ErrInvalid", bad, err)
+		}
+	}
+}

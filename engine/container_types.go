@@ -66,6 +66,12 @@ type HostConfig struct {
 	CapAdd          []string
 	CapDrop         []string
 	SecurityOpt     []string `json:",omitempty"`
+	ExtraHosts      []string
+	Dns             []string
+	DnsSearch       []string
+	DnsOptions      []string
+	ShmSize         int64
+	Ulimits         []Ulimit
 	ReadonlyRootfs  bool
 	Tmpfs           map[string]string `json:",omitempty"`
 	Memory          int64

@@ -364,6 +364,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int,
 			}
 			ep.HostVeth = network.VethName(names.veth)
 			ep.Name, ep.Hostname = c.Name, c.Config.Hostname
+			ep.ExtraHosts = c.HostConfig.ExtraHosts
 			ep.IfName = "eth" + strconv.Itoa(n)
 			ep.PID, ep.PIDStart = pid, start
 			if n == 0 && pub != nil {
@@ -412,7 +413,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int,
 		}
 	}
 	p := b.e.st.Container(c.ID)
-	if err := network.WriteInPlace(p.ResolvConf, network.HostResolvConf()); err != nil {
+	if err := network.WriteInPlace(p.ResolvConf, []byte(withDNS(string(network.HostResolvConf()), c.HostConfig))); err != nil {
 		return undo(err)
 	}
 	if err := b.e.refreshHostsFrom(&snap, c.ID, nets); err != nil {
@@ -675,11 +676,13 @@ func (e *Engine) refreshHostsFrom(db *store.NetworkDB, self string, nets []store
 // hostsFor returns the hosts file of container id from db.
 func hostsFor(db *store.NetworkDB, id string) []byte {
 	var self, peers []network.HostEntry
+	var extra []string
 	nets := map[string]bool{}
 	for _, ep := range db.Endpoints {
 		if ep.Container != id || !ep.Active() {
 			continue
 		}
+		extra = ep.ExtraHosts
 		var names []string
 		if ep.IfName == "eth0" && ep.Hostname != "" {
 			names = append(names, ep.Hostname)
@@ -713,7 +716,7 @@ func hostsFor(db *store.NetworkDB, id string) []byte {
 		peers = append(peers, network.HostEntry{IP: parseAddr(ep.IP), Names: names})
 	}
 	sort.Slice(peers, func(i, j int) bool { return peers[i].IP.Less(peers[j].IP) })
-	return network.Hosts(self, peers)
+	return append(network.Hosts(self, peers), hostsEntries(extra)...)
 }
 
 // CreateNetwork creates a bridge network and its Linux bridge and returns

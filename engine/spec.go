@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/berth-dev/berth/engine/cgroups"
 	"github.com/berth-dev/berth/engine/launch"
 )
@@ -85,6 +87,15 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		Caps:       caps,
 		Seccomp:    seccompConfined(rec.HostConfig),
 		NoFile:     1 << 20,
+		ShmSize:    rec.HostConfig.ShmSize,
+	}
+	for _, u := range rec.HostConfig.Ulimits {
+		r, _ := launch.RlimitNumber(u.Name)
+		if r == unix.RLIMIT_NOFILE {
+			s.NoFile = 0
+		}
+		// -1 is unlimited, as docker has it.
+		s.Rlimits = append(s.Rlimits, launch.Rlimit{Name: u.Name, Resource: r, Soft: uint64(u.Soft), Hard: uint64(u.Hard)})
 	}
 	if !s.Privileged {
 		s.Masked, s.ReadOnlyP = maskedPaths, readOnlyPaths

@@ -39,6 +39,9 @@ type Endpoint struct {
 	Name      string   `json:"name,omitempty"`     // container name, resolvable by peers
 	Hostname  string   `json:"hostname,omitempty"` // the container's own name in its hosts file
 	Aliases   []string `json:"aliases,omitempty"`
+	// ExtraHosts are the container's --add-host entries, for its hosts
+	// file.
+	ExtraHosts []string `json:"extraHosts,omitempty"`
 
 	IP       string        `json:"ip,omitempty"`
 	MAC      string        `json:"mac,omitempty"`

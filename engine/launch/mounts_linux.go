@@ -45,6 +45,14 @@ func mountRootfs(spec *Spec) error {
 	return nil
 }
 
+// shmSize is the tmpfs size option of /dev/shm: n bytes, 64 MiB for 0.
+func shmSize(n int64) string {
+	if n <= 0 {
+		return "65536k"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
 // mountSpecial makes the /proc mount point (the process mounts /proc
 // itself, from inside its PID namespace) and mounts /dev (tmpfs with the
 // standard nodes), /dev/pts (its own devpts instance), /dev/shm and
@@ -61,7 +69,7 @@ func mountSpecial(spec *Spec) error {
 	}{
 		{"/dev", "tmpfs", unix.MS_NOSUID | unix.MS_STRICTATIME, "mode=755,size=65536k"},
 		{"/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
-		{"/dev/shm", "tmpfs", nsd, "mode=1777,size=65536k"},
+		{"/dev/shm", "tmpfs", nsd, "mode=1777,size=" + shmSize(spec.ShmSize)},
 		{"/dev/mqueue", "mqueue", nsd, ""},
 	}
 	for _, m := range mounts {

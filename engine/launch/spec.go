@@ -57,6 +57,10 @@ type Spec struct {
 	Masked    []string
 	ReadOnlyP []string
 	NoFile    uint64
+	// Rlimits are set after NoFile, which one for RLIMIT_NOFILE replaces.
+	Rlimits []Rlimit
+	// ShmSize is the size of /dev/shm in bytes; 0 means 64 MiB.
+	ShmSize int64
 }
 
 // Mount is one mount made inside the rootfs before pivot_root.

@@ -348,6 +348,11 @@ func (b *builder) program(joinV2 bool) *program {
 			p.add("set open files limit", unix.SYS_PRLIMIT64, 0, unix.RLIMIT_NOFILE, uintptr(unsafe.Pointer(lim)), 0)
 		}
 	}
+	for _, r := range s.Rlimits {
+		lim := &unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+		p.keep = append(p.keep, lim)
+		p.add(fmt.Sprintf("set ulimit %s=%d:%d", r.Name, int64(r.Soft), int64(r.Hard)), unix.SYS_PRLIMIT64, 0, uintptr(r.Resource), uintptr(unsafe.Pointer(lim)), 0)
+	}
 	mask, keep := CapMask(s.Caps)
 	// A capability the monitor does not hold (berth run in a restricted
 	// environment) cannot be given: a privileged container gets all the

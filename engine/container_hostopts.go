@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/berth-dev/berth/engine/launch"
+)
+
+// Ulimit is a resource limit of a container's process (--ulimit), in the
+// shape of docker's HostConfig.Ulimits entries.
+type Ulimit struct {
+	Name       string
+	Hard, Soft int64
+}
+
+// parseUlimit reads docker's --ulimit NAME=SOFT[:HARD] (HARD defaults to
+// SOFT).
+func parseUlimit(s string) (Ulimit, error) {
+	name, limits, ok := strings.Cut(s, "=")
+	if !ok {
+		return Ulimit{}, invalidf("invalid ulimit argument: %s: want NAME=SOFT[:HARD]", s)
+	}
+	if _, ok := launch.RlimitNumber(name); !ok {
+		return Ulimit{}, invalidf("invalid ulimit type: %s", name)
+	}
+	soft, hard, hasHard := strings.Cut(limits, ":")
+	u := Ulimit{Name: name}
+	var err error
+	if u.Soft, err = strconv.ParseInt(soft, 10, 64); err != nil {
+		return Ulimit{}, invalidf("invalid ulimit soft value %q in %s", soft, s)
+	}
+	u.Hard = u.Soft
+	if hasHard {
+		if u.Hard, err = strconv.ParseInt(hard, 10, 64); err != nil {
+			return Ulimit{}, invalidf("invalid ulimit hard value %q in %s", hard, s)
+		}
+	}
+	if u.Soft > u.Hard {
+		return Ulimit{}, invalidf("ulimit soft limit must be less than or equal to hard limit: %d > %d", u.Soft, u.Hard)
+	}
+	if u.Soft < -1 {
+		return Ulimit{}, invalidf("invalid ulimit value in %s", s)
+	}
+	return u, nil
+}
+
+// checkExtraHosts accepts docker's --add-host HOST:IP entries.
+func checkExtraHosts(hosts []string) error {
+	for _, h := range hosts {
+		name, ip, ok := strings.Cut(h, ":")
+		if !ok || name == "" {
+			return invalidf("invalid argument %q for \"--add-host\" flag: want HOST:IP", h)
+		}
+		if _, err := netip.ParseAddr(strings.Trim(ip, "[]")); err != nil {
+			return invalidf("invalid IP address in add-host: %q", ip)
+		}
+	}
+	return nil
+}
+
+// checkDNS accepts --dns addresses.
+func checkDNS(servers []string) error {
+	for _, s := range servers {
+		if _, err := netip.ParseAddr(s); err != nil {
+			return invalidf("%s is not an ip address", s)
+		}
+	}
+	return nil
+}
+
+// hostsEntries returns the /etc/hosts lines of --add-host entries.
+func hostsEntries(hosts []string) string {
+	var b strings.Builder
+	for _, h := range hosts {
+		name, ip, _ := strings.Cut(h, ":")
+		fmt.Fprintf(&b, "%s\t%s\n", strings.Trim(ip, "[]"), name)
+	}
+	return b.String()
+}
+
+// withDNS returns resolv.conf body with its nameserver, search and options
+// lines replaced by the container's --dns, --dns-search and --dns-option
+// settings, for those it has.
+func withDNS(body string, h HostConfig) string {
+	if len(h.Dns) == 0 && len(h.DnsSearch) == 0 && len(h.DnsOptions) == 0 {
+		return body
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimRight(body, "\n"), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			switch {
+			case f[0] == "nameserver" && len(h.Dns) > 0,
+				f[0] == "search" && len(h.DnsSearch) > 0,
+				f[0] == "options" && len(h.DnsOptions) > 0:
+				continue
+			}
+		}
+		if line != "" {
+			out = append(out, line)
+		}
+	}
+	for _, s := range h.Dns {
+		out = append(out, "nameserver "+s)
+	}
+	if len(h.DnsSearch) > 0 {
+		out = append(out, "search "+strings.Join(h.DnsSearch, " "))
+	}
+	if len(h.DnsOptions) > 0 {
+		out = append(out, "options "+strings.Join(h.DnsOptions, " "))
+	}
+	return strings.Join(out, "\n") + "\n"
+}
