@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -340,20 +341,46 @@ func printInspect(w io.Writer, format string, objs []any) error {
 	}
 	for _, o := range objs {
 		// Templates see the JSON field names, as with docker.
-		var generic any
 		b, err := json.Marshal(o)
 		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal(b, &generic); err != nil {
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		var generic any
+		if err := d.Decode(&generic); err != nil {
 			return err
 		}
-		if err := t.Execute(w, generic); err != nil {
+		if err := t.Execute(w, typedNumbers(generic)); err != nil {
 			return &ExitError{Code: 1, Err: fmt.Errorf("format: %w", err)}
 		}
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// typedNumbers turns the json.Numbers in v into int64s (float64s for
+// those with a fraction), as docker's typed fields print and compare in
+// templates: {{.State.Pid}} prints 4194304, not 4.194304e+06, and
+// {{if eq .State.ExitCode 0}} works.
+func typedNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if n, err := v.Int64(); err == nil {
+			return n
+		}
+		f, _ := v.Float64()
+		return f
+	case map[string]any:
+		for k, e := range v {
+			v[k] = typedNumbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = typedNumbers(e)
+		}
+	}
+	return v
 }
 
 // joinErrors prints all but the last error and returns the last, so that

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 
@@ -68,5 +69,20 @@ func TestCommandsAreMadeByName(t *testing.T) {
 		if tt.want == "" && n != len(commands(a)) {
 			t.Errorf("newRoot(%q) has %d commands, want all %d", tt.args, n, len(commands(a)))
 		}
+	}
+}
+
+func TestInspectTemplateNumbers(t *testing.T) {
+	obj := struct {
+		Pid      int
+		ExitCode int
+		CPUs     float64
+	}{Pid: 4194304, ExitCode: 0, CPUs: 1.5}
+	var out bytes.Buffer
+	if err := printInspect(&out, `{{.Pid}} {{if eq .ExitCode 0}}ok{{end}} {{.CPUs}}`, []any{obj}); err != nil {
+		t.Fatalf("printInspect: %v", err)
+	}
+	if got := out.String(); got != "4194304 ok 1.5\n" {
+		t.Errorf("template output = %q, want large integers whole and comparable", got)
 	}
 }
