@@ -21,7 +21,7 @@ func containerCommands(a *app) []command {
 		of(a, "restart", restartCmd), of(a, "pause", pauseCmd), of(a, "unpause", unpauseCmd), of(a, "rm", rmCmd),
 		of(a, "wait", waitCmd), of(a, "ps", psCmd), of(a, "logs", logsCmd), of(a, "rename", renameCmd),
 		of(a, "inspect", inspectCmd), of(a, "top", topCmd), of(a, "stats", statsCmd), of(a, "diff", diffCmd),
-		of(a, "commit", commitCmd), of(a, "export", exportCmd), of(a, "cp", cpCmd), of(a, "events", eventsCmd), of(a, "volume", volumeGroup)}
+		of(a, "commit", commitCmd), of(a, "export", exportCmd), of(a, "cp", cpCmd), of(a, "update", updateCmd), of(a, "events", eventsCmd), of(a, "volume", volumeGroup)}
 }
 
 // containerGroup returns the `container` group.
@@ -39,7 +39,7 @@ func containerGroup(a *app) *cobra.Command {
 	group.AddCommand(ls, rm, createCmd(a), runCmd(a), startCmd(a), stopCmd(a), killCmd(a), restartCmd(a),
 		pauseCmd(a), unpauseCmd(a), waitCmd(a), logsCmd(a), renameCmd(a), containerPruneCmd(a),
 		typedInspectCmd(a, "container", "containers"), topCmd(a), statsCmd(a), diffCmd(a), commitCmd(a), exportCmd(a),
-		cpCmd(a), attachCmd(a), execCmd(a))
+		cpCmd(a), updateCmd(a), attachCmd(a), execCmd(a))
 	return group
 }
 

@@ -338,6 +338,36 @@ func TestContainerLimits(t *testing.T) {
 		}
 		b.ok("rm", "-f", id)
 	})
+	t.Run("update", func(t *testing.T) {
+		// A container that fails after a moment, with no restart policy.
+		id := strings.TrimSpace(b.ok("run", "-d", "-m", "32m", "bb", "sh", "-c", "sleep 1; exit 1"))
+		t.Cleanup(func() { b.run("", "rm", "-f", id) })
+		if out := b.ok("update", "-m", "64m", "--restart", "on-failure:2", id); out != id+"\n" {
+			t.Errorf("update printed %q, want the container", out)
+		}
+		limit := "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"
+		if out := b.ok("exec", id, "sh", "-c", limit); out != "67108864\n" {
+			t.Errorf("memory limit after update = %q, want 67108864", out)
+		}
+		// The new policy restarts it twice; each run keeps the new limit.
+		if out := b.ok("wait", id); out != "1\n" {
+			t.Errorf("wait = %q, want 1", out)
+		}
+		doc := b.inspect(id)
+		if n := doc["RestartCount"].(float64); n != 2 {
+			t.Errorf("RestartCount = %v, want 2 after update --restart on-failure:2", n)
+		}
+		if m := doc["HostConfig"].(map[string]any)["Memory"].(float64); m != 64<<20 {
+			t.Errorf("HostConfig.Memory = %v, want 64MiB", m)
+		}
+		code, _, errs := b.run("", "update", "-m", "1k", id)
+		if code != 1 || !strings.Contains(errs, "minimum memory limit allowed is 6MB") {
+			t.Errorf("update -m 1k = %d %q", code, errs)
+		}
+		if code, _, errs := b.run("", "update", "--restart", "always", "nosuch"); code != 1 || !strings.Contains(errs, "no such container") {
+			t.Errorf("update of an unknown container = %d %q", code, errs)
+		}
+	})
 }
 
 func TestContainerLifecycle(t *testing.T) {

@@ -323,6 +323,9 @@ func (m *monitor) loop(pre *prestarted) int {
 			return serr.Code
 		}
 		stopped := m.e.exists(m.id, stoppedFile)
+		if !m.rec.HostConfig.AutoRemove {
+			policy = m.updated()
+		}
 		if stopped || !shouldRestart(policy, code, m.state.RestartCount) {
 			m.state.Status = StateExited
 			// A container removed on exit (--rm) leaves the store next
@@ -353,6 +356,19 @@ func (m *monitor) loop(pre *prestarted) int {
 		m.state.RestartCount++
 		m.e.emit("container", "restart", m.id, m.attrs(nil))
 	}
+}
+
+// updated takes what berth update may have changed in the container's
+// record since the run began, the limits of its next run, and returns
+// its restart policy. The monitor's other goroutines read none of these
+// fields.
+func (m *monitor) updated() RestartPolicy {
+	h := &m.rec.HostConfig
+	if rec, err := m.e.readRecord(m.id); err == nil {
+		h.RestartPolicy = rec.HostConfig.RestartPolicy
+		h.Memory, h.NanoCpus, h.PidsLimit = rec.HostConfig.Memory, rec.HostConfig.NanoCpus, rec.HostConfig.PidsLimit
+	}
+	return h.RestartPolicy
 }
 
 // shouldRestart applies docker's restart policies to an exit.

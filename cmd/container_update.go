@@ -1,0 +1,62 @@
+package cmd
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
+)
+
+// updateCmd is docker update: new limits and restart policy for
+// containers, running or not.
+func updateCmd(a *app) *cobra.Command {
+	var memory, cpus, restart string
+	var pidsLimit int64
+	c := &cobra.Command{
+		Use:   "update [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Update configuration of one or more containers",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			var o engine.UpdateOptions
+			flags := c.Flags()
+			if flags.Changed("memory") {
+				m, err := parseBytes(memory)
+				if err != nil {
+					return &ExitError{Code: 1, Err: fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %w", memory, err)}
+				}
+				o.Memory = &m
+			}
+			if flags.Changed("cpus") {
+				v, err := strconv.ParseFloat(cpus, 64)
+				if err != nil || v < 0 {
+					return &ExitError{Code: 1, Err: fmt.Errorf("invalid argument %q for \"--cpus\" flag: not a number", cpus)}
+				}
+				n := int64(v * 1e9)
+				o.NanoCPUs = &n
+			}
+			if flags.Changed("pids-limit") {
+				o.PidsLimit = &pidsLimit
+			}
+			if flags.Changed("restart") {
+				o.Restart = &restart
+			}
+			if o == (engine.UpdateOptions{}) {
+				return &ExitError{Code: 1, Err: fmt.Errorf("you must provide one or more flags when using this command")}
+			}
+			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
+				if err := eng.Update(c.Context(), ref, o); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.io.Out, ref)
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVarP(&memory, "memory", "m", "", "memory limit (e.g. 64m, 1g; 0 for none)")
+	c.Flags().StringVar(&cpus, "cpus", "", "number of CPUs (0 for no limit)")
+	c.Flags().Int64Var(&pidsLimit, "pids-limit", 0, "tune container pids limit (-1 for unlimited)")
+	c.Flags().StringVar(&restart, "restart", "", "restart policy to apply when a container exits")
+	return c
+}
