@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -44,6 +45,7 @@ type createFlags struct {
 	dnsOptions  []string
 	shmSize     string
 	ulimits     []string
+	health      healthFlags
 	restart     string
 	logOpts     []string
 	labels      []string
@@ -82,6 +84,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.dnsOptions, "dns-option", nil, "set DNS options")
 	fs.StringVar(&f.shmSize, "shm-size", "", "size of /dev/shm (e.g. 128m; default 64m)")
 	fs.StringArrayVar(&f.ulimits, "ulimit", nil, "ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)")
+	f.health.register(fs)
 	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
 	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "log rotation: max-size=SIZE (e.g. 10m), max-file=N")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set meta data on a container (KEY=VALUE)")
@@ -148,6 +151,10 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 			return o, fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %w", f.memory, err)
 		}
 	}
+	if o.Healthcheck, err = f.health.config(c.Flags()); err != nil {
+		return o, err
+	}
+	o.NoHealthcheck = f.health.none
 	if f.shmSize != "" {
 		if o.ShmSize, err = parseBytes(f.shmSize); err != nil || o.ShmSize == 0 {
 			return o, fmt.Errorf("invalid argument %q for \"--shm-size\" flag: invalid size", f.shmSize)
@@ -176,6 +183,39 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		}
 	}
 	return o, nil
+}
+
+// healthFlags are docker run's health check flags.
+type healthFlags struct {
+	cmd                            string
+	interval, timeout, startPeriod time.Duration
+	retries                        int
+	none                           bool
+}
+
+func (h *healthFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&h.cmd, "health-cmd", "", "command to run to check health")
+	fs.DurationVar(&h.interval, "health-interval", 0, "time between running the check (ms|s|m|h) (default 30s)")
+	fs.DurationVar(&h.timeout, "health-timeout", 0, "maximum time to allow one check to run (ms|s|m|h) (default 30s)")
+	fs.DurationVar(&h.startPeriod, "health-start-period", 0, "start period for the container to initialize before starting health-retries countdown (ms|s|m|h)")
+	fs.IntVar(&h.retries, "health-retries", 0, "consecutive failures needed to report unhealthy (default 3)")
+	fs.BoolVar(&h.none, "no-healthcheck", false, "disable any container-specified HEALTHCHECK")
+}
+
+// config returns the health check settings the flags give, nil if none.
+func (h *healthFlags) config(fs *pflag.FlagSet) (*engine.HealthConfig, error) {
+	set := false
+	for _, name := range []string{"health-cmd", "health-interval", "health-timeout", "health-start-period", "health-retries"} {
+		set = set || fs.Changed(name)
+	}
+	if !set {
+		return nil, nil
+	}
+	hc := &engine.HealthConfig{Interval: h.interval, Timeout: h.timeout, StartPeriod: h.startPeriod, Retries: h.retries}
+	if h.cmd != "" {
+		hc.Test = []string{"CMD-SHELL", h.cmd}
+	}
+	return hc, nil
 }
 
 // resolveEnv turns -e entries into KEY=VALUE: a bare KEY takes the host's

@@ -338,6 +338,44 @@ func TestContainerLimits(t *testing.T) {
 		}
 		b.ok("rm", "-f", id)
 	})
+	t.Run("health check", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("run", "-d", "--health-cmd", "echo probing; test -f /tmp/ok", "--health-interval", "100ms", "--health-retries", "2", "bb", "sleep", "300"))
+		t.Cleanup(func() { b.run("", "rm", "-f", id) })
+		health := func(want string) map[string]any {
+			t.Helper()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				h, _ := stateOf(b.inspect(id))["Health"].(map[string]any)
+				if h != nil && h["Status"] == want {
+					return h
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("health never became %s: %v", want, h)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		h := health("unhealthy")
+		if n := h["FailingStreak"].(float64); n < 2 {
+			t.Errorf("unhealthy after %v failures, want 2 or more", n)
+		}
+		if out := b.ok("ps", "--format", "{{.Status}}", "--filter", "id="+id); !strings.HasSuffix(out, "(unhealthy)\n") {
+			t.Errorf("ps status = %q, want (unhealthy)", out)
+		}
+		if out := b.ok("ps", "-q", "--no-trunc", "--filter", "health=unhealthy"); out != id+"\n" {
+			t.Errorf("ps --filter health=unhealthy = %q, want the container", out)
+		}
+		b.ok("exec", id, "touch", "/tmp/ok")
+		h = health("healthy")
+		log := h["Log"].([]any)
+		last := log[len(log)-1].(map[string]any)
+		if last["ExitCode"].(float64) != 0 || last["Output"] != "probing\n" || len(log) > 5 {
+			t.Errorf("health log = %v, want at most 5 entries ending with a passing check and its output", log)
+		}
+		if code, _, errs := b.run("", "run", "--rm", "--no-healthcheck", "--health-cmd", "true", "bb", "true"); code != 125 || !strings.Contains(errs, "conflicts") {
+			t.Errorf("--no-healthcheck with --health-cmd = %d %q", code, errs)
+		}
+	})
 	t.Run("update", func(t *testing.T) {
 		// A container that fails after a moment, with no restart policy.
 		id := strings.TrimSpace(b.ok("run", "-d", "-m", "32m", "bb", "sh", "-c", "sleep 1; exit 1"))

@@ -110,6 +110,11 @@ type CreateOptions struct {
 	ShmSize int64
 	// Ulimits are --ulimit NAME=SOFT[:HARD] settings.
 	Ulimits []string
+	// Healthcheck's non-zero fields replace the image's HEALTHCHECK ones
+	// (--health-cmd is Test ["CMD-SHELL", CMD]); NoHealthcheck disables
+	// the image's.
+	Healthcheck   *HealthConfig
+	NoHealthcheck bool
 	// Restart is a restart policy: "", "no", "always", "unless-stopped",
 	// "on-failure" or "on-failure:N".
 	Restart string
@@ -342,6 +347,11 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 			c.Labels[k] = v
 		}
 	}
+	hc, err := mergeHealthcheck(ic.Healthcheck, o.Healthcheck, o.NoHealthcheck)
+	if err != nil {
+		return c, HostConfig{}, err
+	}
+	c.Healthcheck = hc
 	if len(ic.ExposedPorts) > 0 {
 		c.ExposedPorts = map[string]struct{}{}
 		for p := range ic.ExposedPorts {

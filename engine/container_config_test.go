@@ -246,3 +246,37 @@ func TestParseUlimit(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeHealthcheck(t *testing.T) {
+	image := &v1.HealthConfig{Test: []string{"CMD", "probe"}, Interval: 10 * time.Second, Retries: 5}
+	for _, tc := range []struct {
+		name  string
+		image *v1.HealthConfig
+		opts  *HealthConfig
+		none  bool
+		want  *HealthConfig
+	}{
+		{"none at all", nil, nil, false, nil},
+		{"the image's", image, nil, false, &HealthConfig{Test: []string{"CMD", "probe"}, Interval: 10 * time.Second, Retries: 5}},
+		{"flags over the image's", image, &HealthConfig{Test: []string{"CMD-SHELL", "curl -f localhost"}, Timeout: time.Second}, false,
+			&HealthConfig{Test: []string{"CMD-SHELL", "curl -f localhost"}, Interval: 10 * time.Second, Timeout: time.Second, Retries: 5}},
+		{"--no-healthcheck", image, nil, true, &HealthConfig{Test: []string{"NONE"}}},
+	} {
+		got, err := mergeHealthcheck(tc.image, tc.opts, tc.none)
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: mergeHealthcheck = %+v, %v; want %+v", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := mergeHealthcheck(image, &HealthConfig{Retries: 1}, true); !errors.Is(err, ErrInvalid) {
+		t.Errorf("--no-healthcheck with --health-retries: %v, want ErrInvalid", err)
+	}
+	if _, err := mergeHealthcheck(nil, &HealthConfig{Test: []string{"SHELL", "x"}}, false); !errors.Is(err, ErrInvalid) {
+		t.Errorf("an unknown test form: %v, want ErrInvalid", err)
+	}
+	if cmd := healthCommand(&HealthConfig{Test: []string{"CMD-SHELL", "exit 1"}}); !reflect.DeepEqual(cmd, []string{"/bin/sh", "-c", "exit 1"}) {
+		t.Errorf("CMD-SHELL runs %q", cmd)
+	}
+	if cmd := healthCommand(&HealthConfig{Test: []string{"NONE"}}); cmd != nil {
+		t.Errorf("NONE runs %q", cmd)
+	}
+}

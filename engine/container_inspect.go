@@ -26,6 +26,8 @@ type ContainerState struct {
 	Error      string
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// Health is the health check's state, for a container that has one.
+	Health *Health `json:",omitempty"`
 }
 
 // GraphDriver describes the container's root filesystem layers as docker's
@@ -127,6 +129,7 @@ func (e *Engine) InspectContainer(ctx context.Context, ref string) (ContainerIns
 			Error:      st.Error,
 			StartedAt:  st.StartedAt,
 			FinishedAt: st.FinishedAt,
+			Health:     e.health(rec, st),
 		},
 		Image:          rec.ImageID,
 		ResolvConfPath: p.ResolvConf,

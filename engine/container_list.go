@@ -39,6 +39,9 @@ type ContainerSummary struct {
 	Tty bool
 	// RestartCount counts restarts by the restart policy.
 	RestartCount int
+	// Health is the health check's status (starting, healthy or
+	// unhealthy), or "none" for a container without one.
+	Health string
 }
 
 // ListContainersOptions select the containers Containers returns.
@@ -60,7 +63,7 @@ func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]Con
 	for _, f := range o.Filters {
 		k, v, ok := strings.Cut(f, "=")
 		switch k {
-		case "status", "name", "ancestor", "id", "label", "exited":
+		case "status", "name", "ancestor", "id", "label", "exited", "health":
 		default:
 			ok = false
 		}
@@ -132,6 +135,7 @@ func matchFilters(s ContainerSummary, f map[string][]string, ancestors map[strin
 		any("id", func(v string) bool { return strings.HasPrefix(s.ID, v) }) &&
 		any("ancestor", func(v string) bool { return ancestors[s.ImageID] || s.Image == v }) &&
 		any("exited", func(v string) bool { return s.State == StateExited && strconv.Itoa(s.ExitCode) == v }) &&
+		any("health", func(v string) bool { return s.Health == v }) &&
 		any("label", func(v string) bool {
 			k, val, hasVal := strings.Cut(v, "=")
 			got, ok := s.Labels[k]
@@ -149,6 +153,11 @@ func (e *Engine) summary(db *store.NetworkDB, id string) (ContainerSummary, erro
 	if err != nil {
 		return ContainerSummary{}, err
 	}
+	health, status := "none", statusString(st, time.Now())
+	if h := e.health(rec, st); h != nil {
+		health = h.Status
+		status += healthSuffix(h, st)
+	}
 	return ContainerSummary{
 		ID:           id,
 		Name:         rec.Name,
@@ -159,7 +168,8 @@ func (e *Engine) summary(db *store.NetworkDB, id string) (ContainerSummary, erro
 		StartedAt:    st.StartedAt,
 		FinishedAt:   st.FinishedAt,
 		State:        st.Status,
-		Status:       statusString(st, time.Now()),
+		Status:       status,
+		Health:       health,
 		ExitCode:     st.ExitCode,
 		Error:        st.Error,
 		Ports:        portsString(db, rec, st.Pid > 0),

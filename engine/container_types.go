@@ -36,8 +36,21 @@ type ContainerConfig struct {
 	WorkingDir   string
 	Entrypoint   []string
 	Labels       map[string]string
-	StopSignal   string `json:",omitempty"`
-	StopTimeout  *int   `json:",omitempty"`
+	StopSignal   string        `json:",omitempty"`
+	StopTimeout  *int          `json:",omitempty"`
+	Healthcheck  *HealthConfig `json:",omitempty"`
+}
+
+// HealthConfig is a container's health check, as docker's
+// Config.Healthcheck (and the image's HEALTHCHECK): Test is ["NONE"],
+// ["CMD", ARGS...] or ["CMD-SHELL", COMMAND]; zero durations and retries
+// take docker's defaults (30 s, 30 s, none, 3).
+type HealthConfig struct {
+	Test        []string      `json:",omitempty"`
+	Interval    time.Duration `json:",omitempty"`
+	Timeout     time.Duration `json:",omitempty"`
+	StartPeriod time.Duration `json:",omitempty"`
+	Retries     int           `json:",omitempty"`
 }
 
 // PortBinding is one host address a container port is published on.

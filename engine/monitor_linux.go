@@ -507,6 +507,16 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	m.e.setMarker(m.id, pausedFile, false)
 	m.e.emit("container", "start", m.id, m.attrs(nil))
 	m.report(startReport{Code: 0})
+	stopHealth := func() {}
+	if hc := m.rec.Config.Healthcheck; healthCommand(hc) != nil {
+		hctx, cancel := context.WithCancel(ctx)
+		var hwg sync.WaitGroup
+		hwg.Go(func() { m.watchHealth(hctx, hc, now) })
+		stopHealth = func() {
+			cancel()
+			hwg.Wait()
+		}
+	}
 	// A container that runs for more than a moment gets a lean monitor;
 	// one that exits at once is not slowed by the collection.
 	trim := time.AfterFunc(time.Second, trimMemory)
@@ -524,6 +534,7 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 		wg.Go(func() { m.copyOut(st.parentErr, logfile.Stderr) })
 	}
 	ws, werr := reap(pid)
+	stopHealth()
 	wg.Wait()
 	m.hub.setInput(nil, false)
 	if master != nil {

@@ -13,6 +13,7 @@ type ContainerPaths struct {
 	Dir        string
 	Config     string // config.json, the container's spec
 	State      string // state.json, its status
+	Health     string // health.json, its health checks' results
 	Upper      string // overlay upper directory
 	Work       string // overlay work directory
 	Merged     string // overlay mount point, the rootfs
@@ -31,6 +32,7 @@ func (s *Store) Container(id string) ContainerPaths {
 		Dir:        d,
 		Config:     filepath.Join(d, "config.json"),
 		State:      filepath.Join(d, "state.json"),
+		Health:     filepath.Join(d, "health.json"),
 		Upper:      filepath.Join(d, "upper"),
 		Work:       filepath.Join(d, "work"),
 		Merged:     filepath.Join(d, "merged"),
@@ -114,6 +116,15 @@ func (s *Store) WriteContainerState(id string, state any) error {
 		return err
 	}
 	return s.writeJSON(s.Container(id).State, state)
+}
+
+// WriteContainerHealth replaces the health check results of container id
+// atomically.
+func (s *Store) WriteContainerHealth(id string, health any) error {
+	if err := s.containerExists(id); err != nil {
+		return err
+	}
+	return s.writeJSON(s.Container(id).Health, health)
 }
 
 // ReadContainerState decodes the state of container id into v. A container
