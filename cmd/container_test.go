@@ -181,6 +181,13 @@ func TestContainerIsolation(t *testing.T) {
 			}
 		})
 	}
+	t.Run("add-host host-gateway", func(t *testing.T) {
+		out := b.ok("run", "--rm", "--add-host", "host.docker.internal:host-gateway", "bb", "grep", "host.docker.internal", "/etc/hosts")
+		gw := strings.TrimSpace(b.ok("network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"))
+		if gw == "" || out != gw+"\thost.docker.internal\n" {
+			t.Errorf("hosts entry = %q, want the default bridge's gateway %q", out, gw)
+		}
+	})
 	t.Run("no host mounts", func(t *testing.T) {
 		out := b.ok("run", "--rm", "bb", "cat", "/proc/self/mountinfo")
 		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -616,8 +617,14 @@ func (e *Engine) writeContainerFiles(rec *containerRecord) error {
 			hosts = string(b)
 		}
 	}
+	gateway := ""
+	if slices.ContainsFunc(rec.HostConfig.ExtraHosts, func(h string) bool { return strings.HasSuffix(h, ":"+hostGateway) }) {
+		if db, err := e.st.ReadNetworks(); err == nil {
+			gateway = bridgeGateway(&db)
+		}
+	}
 	files := map[string]string{
-		p.Hosts:      hosts + hostsEntries(rec.HostConfig.ExtraHosts),
+		p.Hosts:      hosts + hostsEntries(rec.HostConfig.ExtraHosts, gateway),
 		p.Hostname:   rec.Config.Hostname + "\n",
 		p.ResolvConf: withDNS(resolv, rec.HostConfig),
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/berth-dev/berth/engine/launch"
+	"github.com/berth-dev/berth/store"
 )
 
 // Ulimit is a resource limit of a container's process (--ulimit), in the
@@ -47,12 +48,19 @@ func parseUlimit(s string) (Ulimit, error) {
 	return u, nil
 }
 
+// hostGateway is the --add-host address that stands for the host: the
+// gateway of the default bridge network, as docker has it.
+const hostGateway = "host-gateway"
+
 // checkExtraHosts accepts docker's --add-host HOST:IP entries.
 func checkExtraHosts(hosts []string) error {
 	for _, h := range hosts {
 		name, ip, ok := strings.Cut(h, ":")
 		if !ok || name == "" {
 			return invalidf("invalid argument %q for \"--add-host\" flag: want HOST:IP", h)
+		}
+		if ip == hostGateway {
+			continue
 		}
 		if _, err := netip.ParseAddr(strings.Trim(ip, "[]")); err != nil {
 			return invalidf("invalid IP address in add-host: %q", ip)
@@ -71,14 +79,29 @@ func checkDNS(servers []string) error {
 	return nil
 }
 
-// hostsEntries returns the /etc/hosts lines of --add-host entries.
-func hostsEntries(hosts []string) string {
+// hostsEntries returns the /etc/hosts lines of --add-host entries, with
+// host-gateway standing for gateway (an entry naming it is left out while
+// there is no default bridge, "").
+func hostsEntries(hosts []string, gateway string) string {
 	var b strings.Builder
 	for _, h := range hosts {
 		name, ip, _ := strings.Cut(h, ":")
+		if ip == hostGateway {
+			if ip = gateway; ip == "" {
+				continue
+			}
+		}
 		fmt.Fprintf(&b, "%s\t%s\n", strings.Trim(ip, "[]"), name)
 	}
 	return b.String()
+}
+
+// bridgeGateway returns the default bridge's gateway in db, or "".
+func bridgeGateway(db *store.NetworkDB) string {
+	if n := db.Network(DefaultBridge); n != nil {
+		return n.Gateway
+	}
+	return ""
 }
 
 // withDNS returns resolv.conf body with its nameserver, search and options

@@ -716,7 +716,7 @@ func hostsFor(db *store.NetworkDB, id string) []byte {
 		peers = append(peers, network.HostEntry{IP: parseAddr(ep.IP), Names: names})
 	}
 	sort.Slice(peers, func(i, j int) bool { return peers[i].IP.Less(peers[j].IP) })
-	return append(network.Hosts(self, peers), hostsEntries(extra)...)
+	return append(network.Hosts(self, peers), hostsEntries(extra, bridgeGateway(db))...)
 }
 
 // CreateNetwork creates a bridge network and its Linux bridge and returns
