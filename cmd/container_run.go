@@ -45,6 +45,7 @@ type createFlags struct {
 	dnsOptions  []string
 	shmSize     string
 	ulimits     []string
+	devices     []string
 	health      healthFlags
 	restart     string
 	logOpts     []string
@@ -84,6 +85,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.dnsOptions, "dns-option", nil, "set DNS options")
 	fs.StringVar(&f.shmSize, "shm-size", "", "size of /dev/shm (e.g. 128m; default 64m)")
 	fs.StringArrayVar(&f.ulimits, "ulimit", nil, "ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)")
+	fs.StringArrayVar(&f.devices, "device", nil, "add a host device to the container (HOST[:CONTAINER[:PERMISSIONS]])")
 	f.health.register(fs)
 	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
 	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "log rotation: max-size=SIZE (e.g. 10m), max-file=N")
@@ -119,6 +121,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		DNSSearch:   f.dnsSearch,
 		DNSOptions:  f.dnsOptions,
 		Ulimits:     f.ulimits,
+		Devices:     f.devices,
 		Restart:     f.restart,
 		LogOpts:     f.logOpts,
 		AutoRemove:  f.rm,

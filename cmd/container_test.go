@@ -181,6 +181,23 @@ func TestContainerIsolation(t *testing.T) {
 			}
 		})
 	}
+	t.Run("device", func(t *testing.T) {
+		if _, err := os.Stat("/dev/fuse"); err != nil {
+			t.Skip("this kernel has no /dev/fuse to hand over")
+		}
+		if out := b.ok("run", "--rm", "--device", "/dev/fuse", "bb", "sh", "-c", "exec 3<>/dev/fuse && echo opened"); out != "opened\n" {
+			t.Errorf("with --device /dev/fuse: %q", out)
+		}
+		// Read-only: the cgroup refuses a write open.
+		code, out, _ := b.run("", "run", "--rm", "--device", "/dev/fuse:/dev/f:r", "bb", "sh", "-c", "exec 3</dev/f && echo read; exec 4<>/dev/f && echo written")
+		if out != "read\n" || code == 0 {
+			t.Errorf("with --device /dev/fuse:/dev/f:r: %d %q, want the read only", code, out)
+		}
+		// Without it, even a node made inside cannot be opened.
+		if out := b.ok("run", "--rm", "bb", "sh", "-c", "mknod /tmp/f c 10 229; (exec 3<>/tmp/f) 2>/dev/null && echo opened || echo refused"); out != "refused\n" {
+			t.Errorf("a device node made without --device: %q", out)
+		}
+	})
 	t.Run("add-host host-gateway", func(t *testing.T) {
 		out := b.ok("run", "--rm", "--add-host", "host.docker.internal:host-gateway", "bb", "grep", "host.docker.internal", "/etc/hosts")
 		gw := strings.TrimSpace(b.ok("network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"))
@@ -265,6 +282,8 @@ func TestContainerExitCodes(t *testing.T) {
 			{"--add-host", "nocolon", "want HOST:IP"},
 			{"--dns", "not.an.ip", "not.an.ip is not an ip address"},
 			{"--shm-size", "lots", "invalid size"},
+			{"--device", "/dev/nosuch", `adding custom device "/dev/nosuch": no such file or directory`},
+			{"--device", "/etc/passwd", "not a device node"},
 		} {
 			code, _, errs := b.run("", "run", "--rm", tc.flag, tc.value, "bb", "true")
 			if code != 125 || !strings.Contains(errs, tc.want) {

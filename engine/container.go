@@ -111,6 +111,8 @@ type CreateOptions struct {
 	ShmSize int64
 	// Ulimits are --ulimit NAME=SOFT[:HARD] settings.
 	Ulimits []string
+	// Devices are --device HOST[:CONTAINER[:PERMISSIONS]] settings.
+	Devices []string
 	// Healthcheck's non-zero fields replace the image's HEALTHCHECK ones
 	// (--health-cmd is Test ["CMD-SHELL", CMD]); NoHealthcheck disables
 	// the image's.
@@ -397,6 +399,14 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	if shm == 0 {
 		shm = 64 << 20 // docker's default, and inspect shows it as docker's does
 	}
+	var devices []DeviceMapping
+	for _, s := range o.Devices {
+		d, err := parseDevice(s)
+		if err != nil {
+			return c, HostConfig{}, err
+		}
+		devices = append(devices, d)
+	}
 	var ulimits []Ulimit
 	for _, s := range o.Ulimits {
 		u, err := parseUlimit(s)
@@ -432,6 +442,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		DnsOptions:      o.DNSOptions,
 		ShmSize:         shm,
 		Ulimits:         ulimits,
+		Devices:         devices,
 		ReadonlyRootfs:  o.ReadOnly,
 		Memory:          o.Memory,
 		NanoCpus:        o.NanoCPUs,

@@ -1,11 +1,17 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"path"
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/engine/cgroups"
 	"github.com/berth-dev/berth/engine/launch"
 	"github.com/berth-dev/berth/store"
 )
@@ -135,4 +141,74 @@ func withDNS(body string, h HostConfig) string {
 		out = append(out, "options "+strings.Join(h.DnsOptions, " "))
 	}
 	return strings.Join(out, "\n") + "\n"
+}
+
+// DeviceMapping is a host device a container gets (--device), in the shape
+// of docker's HostConfig.Devices entries.
+type DeviceMapping struct {
+	PathOnHost        string
+	PathInContainer   string
+	CgroupPermissions string
+}
+
+// parseDevice reads docker's --device HOST[:CONTAINER[:PERMISSIONS]]
+// and checks that HOST is a device.
+func parseDevice(s string) (DeviceMapping, error) {
+	parts := strings.Split(s, ":")
+	d := DeviceMapping{PathOnHost: parts[0], PathInContainer: parts[0], CgroupPermissions: "rwm"}
+	switch len(parts) {
+	case 1:
+	case 2:
+		if isDevicePerms(parts[1]) {
+			d.CgroupPermissions = parts[1]
+		} else {
+			d.PathInContainer = parts[1]
+		}
+	case 3:
+		d.PathInContainer, d.CgroupPermissions = parts[1], parts[2]
+	default:
+		return d, invalidf("invalid device specification: %s", s)
+	}
+	if !path.IsAbs(d.PathOnHost) || !path.IsAbs(d.PathInContainer) || !isDevicePerms(d.CgroupPermissions) {
+		return d, invalidf("invalid device specification: %s", s)
+	}
+	if _, err := hostDevice(d); err != nil {
+		return d, invalidf("error gathering device information while adding custom device %q: %v", d.PathOnHost, errors.Unwrap(err))
+	}
+	return d, nil
+}
+
+func isDevicePerms(p string) bool {
+	if p == "" {
+		return false
+	}
+	for _, c := range p {
+		if !strings.ContainsRune("rwm", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// hostDevice describes the host device d maps, as it is now.
+func hostDevice(d DeviceMapping) (launch.Device, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(d.PathOnHost, &st); err != nil {
+		return launch.Device{}, &os.PathError{Op: "stat", Path: d.PathOnHost, Err: err}
+	}
+	dev := launch.Device{Path: d.PathInContainer, Mode: st.Mode, Major: unix.Major(st.Rdev), Minor: unix.Minor(st.Rdev), UID: st.Uid, GID: st.Gid}
+	if t := st.Mode & unix.S_IFMT; t != unix.S_IFCHR && t != unix.S_IFBLK {
+		return dev, &os.PathError{Op: "stat", Path: d.PathOnHost, Err: errors.New("not a device node")}
+	}
+	return dev, nil
+}
+
+// deviceRule is the cgroup rule that lets a container use dev with
+// permissions perms.
+func deviceRule(dev launch.Device, perms string) cgroups.DeviceRule {
+	t := 'c'
+	if dev.Mode&unix.S_IFMT == unix.S_IFBLK {
+		t = 'b'
+	}
+	return cgroups.DeviceRule{Type: t, Major: int64(dev.Major), Minor: int64(dev.Minor), Access: perms}
 }

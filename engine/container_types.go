@@ -85,6 +85,7 @@ type HostConfig struct {
 	DnsOptions      []string
 	ShmSize         int64
 	Ulimits         []Ulimit
+	Devices         []DeviceMapping
 	ReadonlyRootfs  bool
 	Tmpfs           map[string]string `json:",omitempty"`
 	Memory          int64

@@ -412,6 +412,11 @@ func (r *containerRecord) resources() cgroups.Resources {
 	}
 	if !r.HostConfig.Privileged {
 		res.Devices = cgroups.DefaultDevices()
+		for _, d := range r.HostConfig.Devices {
+			if dev, err := hostDevice(d); err == nil {
+				res.Devices = append(res.Devices, deviceRule(dev, d.CgroupPermissions))
+			}
+		}
 	}
 	return res
 }

@@ -89,6 +89,13 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		NoFile:     1 << 20,
 		ShmSize:    rec.HostConfig.ShmSize,
 	}
+	for _, d := range rec.HostConfig.Devices {
+		dev, err := hostDevice(d)
+		if err != nil {
+			return nil, fmt.Errorf("error gathering device information while adding custom device %q: %w", d.PathOnHost, err)
+		}
+		s.Devices = append(s.Devices, dev)
+	}
 	for _, u := range rec.HostConfig.Ulimits {
 		r, _ := launch.RlimitNumber(u.Name)
 		if r == unix.RLIMIT_NOFILE {

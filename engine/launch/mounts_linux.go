@@ -81,6 +81,9 @@ func mountSpecial(spec *Spec) error {
 			if err := makeDevNodes(dst); err != nil {
 				return err
 			}
+			if err := makeDevices(spec.Rootfs, spec.Devices); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -151,6 +154,29 @@ func makeDevNodes(dev string) error {
 		return fmt.Errorf("create /dev/console: %w", err)
 	}
 	unix.Close(fd)
+	return nil
+}
+
+// makeDevices makes the nodes of devs, resolved inside rootfs, with their
+// parent directories.
+func makeDevices(rootfs string, devs []Device) error {
+	old := unix.Umask(0)
+	defer unix.Umask(old)
+	for _, d := range devs {
+		dst, err := secureJoin(rootfs, d.Path)
+		if err != nil {
+			return fmt.Errorf("create device %s: %w", d.Path, err)
+		}
+		if err := os.MkdirAll(path.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("create device %s: %w", d.Path, err)
+		}
+		if err := unix.Mknod(dst, d.Mode, int(unix.Mkdev(d.Major, d.Minor))); err != nil {
+			return fmt.Errorf("create device %s: %w", d.Path, err)
+		}
+		if err := unix.Chown(dst, int(d.UID), int(d.GID)); err != nil {
+			return fmt.Errorf("create device %s: %w", d.Path, err)
+		}
+	}
 	return nil
 }
 

@@ -61,6 +61,17 @@ type Spec struct {
 	Rlimits []Rlimit
 	// ShmSize is the size of /dev/shm in bytes; 0 means 64 MiB.
 	ShmSize int64
+	// Devices are made in /dev besides the standard nodes.
+	Devices []Device
+}
+
+// Device is a host device node made in the container's /dev (--device).
+type Device struct {
+	// Path is where the node goes in the container.
+	Path         string
+	Mode         uint32 // type and permission bits, as the host's node has them
+	Major, Minor uint32
+	UID, GID     uint32
 }
 
 // Mount is one mount made inside the rootfs before pivot_root.
