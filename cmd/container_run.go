@@ -46,6 +46,9 @@ type createFlags struct {
 	shmSize     string
 	ulimits     []string
 	devices     []string
+	pidMode     string
+	ipcMode     string
+	utsMode     string
 	health      healthFlags
 	restart     string
 	logOpts     []string
@@ -86,6 +89,9 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.shmSize, "shm-size", "", "size of /dev/shm (e.g. 128m; default 64m)")
 	fs.StringArrayVar(&f.ulimits, "ulimit", nil, "ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)")
 	fs.StringArrayVar(&f.devices, "device", nil, "add a host device to the container (HOST[:CONTAINER[:PERMISSIONS]])")
+	fs.StringVar(&f.pidMode, "pid", "", "PID namespace to use (host)")
+	fs.StringVar(&f.ipcMode, "ipc", "", "IPC mode to use (host, private, shareable)")
+	fs.StringVar(&f.utsMode, "uts", "", "UTS namespace to use (host)")
 	f.health.register(fs)
 	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
 	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "log rotation: max-size=SIZE (e.g. 10m), max-file=N")
@@ -122,6 +128,9 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		DNSOptions:  f.dnsOptions,
 		Ulimits:     f.ulimits,
 		Devices:     f.devices,
+		PidMode:     f.pidMode,
+		IpcMode:     f.ipcMode,
+		UTSMode:     f.utsMode,
 		Restart:     f.restart,
 		LogOpts:     f.logOpts,
 		AutoRemove:  f.rm,

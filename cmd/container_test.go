@@ -198,6 +198,32 @@ func TestContainerIsolation(t *testing.T) {
 			t.Errorf("a device node made without --device: %q", out)
 		}
 	})
+	t.Run("host namespaces", func(t *testing.T) {
+		init, err := os.ReadFile("/proc/1/comm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out := b.ok("run", "--rm", "--pid", "host", "bb", "sh", "-c", "echo $$; cat /proc/1/comm"); strings.HasPrefix(out, "1\n") || !strings.HasSuffix(out, "\n"+string(init)) {
+			t.Errorf("--pid host: %q, want a PID other than 1 and the host's init %q", out, init)
+		}
+		ipc, _ := os.Readlink("/proc/self/ns/ipc")
+		if out := b.ok("run", "--rm", "--ipc", "host", "bb", "readlink", "/proc/self/ns/ipc"); out != ipc+"\n" {
+			t.Errorf("--ipc host: %q, want the host's %s", out, ipc)
+		}
+		host, _ := os.Hostname()
+		if out := b.ok("run", "--rm", "--uts", "host", "bb", "hostname"); out != host+"\n" {
+			t.Errorf("--uts host: %q, want %q", out, host)
+		}
+		// Without a PID namespace of its own, what the process leaves
+		// behind goes with it.
+		b.ok("run", "--rm", "--pid", "host", "bb", "sh", "-c", "sleep 12345 & true")
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, p := range procs {
+			if b, _ := os.ReadFile(p); string(b) == "sleep\x0012345\x00" {
+				t.Errorf("a process the container left behind still runs: %s", p)
+			}
+		}
+	})
 	t.Run("add-host host-gateway", func(t *testing.T) {
 		out := b.ok("run", "--rm", "--add-host", "host.docker.internal:host-gateway", "bb", "grep", "host.docker.internal", "/etc/hosts")
 		gw := strings.TrimSpace(b.ok("network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"))
@@ -284,6 +310,8 @@ func TestContainerExitCodes(t *testing.T) {
 			{"--shm-size", "lots", "invalid size"},
 			{"--device", "/dev/nosuch", `adding custom device "/dev/nosuch": no such file or directory`},
 			{"--device", "/etc/passwd", "not a device node"},
+			{"--pid", "container:other", "sharing another container's namespace is not supported"},
+			{"--ipc", "none", `invalid --ipc mode "none"`},
 		} {
 			code, _, errs := b.run("", "run", "--rm", tc.flag, tc.value, "bb", "true")
 			if code != 125 || !strings.Contains(errs, tc.want) {

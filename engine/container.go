@@ -113,6 +113,9 @@ type CreateOptions struct {
 	Ulimits []string
 	// Devices are --device HOST[:CONTAINER[:PERMISSIONS]] settings.
 	Devices []string
+	// PidMode, IpcMode and UTSMode are "host" to keep the container in
+	// the host's PID, IPC or UTS namespace (--pid, --ipc, --uts).
+	PidMode, IpcMode, UTSMode string
 	// Healthcheck's non-zero fields replace the image's HEALTHCHECK ones
 	// (--health-cmd is Test ["CMD-SHELL", CMD]); NoHealthcheck disables
 	// the image's.
@@ -194,7 +197,7 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = id[:12]
-		if host.NetworkMode == "host" {
+		if host.NetworkMode == "host" || host.UTSMode == "host" {
 			if h, err := os.Hostname(); err == nil {
 				cfg.Hostname = h
 			}
@@ -399,6 +402,9 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	if shm == 0 {
 		shm = 64 << 20 // docker's default, and inspect shows it as docker's does
 	}
+	if err := checkNamespaceModes(o); err != nil {
+		return c, HostConfig{}, err
+	}
 	var devices []DeviceMapping
 	for _, s := range o.Devices {
 		d, err := parseDevice(s)
@@ -443,6 +449,9 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		ShmSize:         shm,
 		Ulimits:         ulimits,
 		Devices:         devices,
+		PidMode:         o.PidMode,
+		IpcMode:         o.IpcMode,
+		UTSMode:         o.UTSMode,
 		ReadonlyRootfs:  o.ReadOnly,
 		Memory:          o.Memory,
 		NanoCpus:        o.NanoCPUs,

@@ -212,3 +212,23 @@ func deviceRule(dev launch.Device, perms string) cgroups.DeviceRule {
 	}
 	return cgroups.DeviceRule{Type: t, Major: int64(dev.Major), Minor: int64(dev.Minor), Access: perms}
 }
+
+// checkNamespaceModes accepts the --pid, --ipc and --uts modes berth has:
+// the container's own namespace (empty; "private" or "shareable" for
+// IPC, which are the same here) or the host's.
+func checkNamespaceModes(o CreateOptions) error {
+	for _, m := range []struct{ flag, mode string }{{"pid", o.PidMode}, {"ipc", o.IpcMode}, {"uts", o.UTSMode}} {
+		switch {
+		case m.mode == "" || m.mode == "host":
+		case m.flag == "ipc" && (m.mode == "private" || m.mode == "shareable"):
+		case strings.HasPrefix(m.mode, "container:"):
+			return invalidf("--%s %s: sharing another container's namespace is not supported; use host or leave it out", m.flag, m.mode)
+		default:
+			return invalidf("invalid --%s mode %q: want host", m.flag, m.mode)
+		}
+	}
+	if o.UTSMode == "host" && o.Hostname != "" {
+		return invalidf("conflicting options: hostname and the UTS mode")
+	}
+	return nil
+}

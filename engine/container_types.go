@@ -86,6 +86,9 @@ type HostConfig struct {
 	ShmSize         int64
 	Ulimits         []Ulimit
 	Devices         []DeviceMapping
+	PidMode         string
+	IpcMode         string
+	UTSMode         string
 	ReadonlyRootfs  bool
 	Tmpfs           map[string]string `json:",omitempty"`
 	Memory          int64

@@ -540,6 +540,11 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	}
 	ws, werr := reap(pid)
 	stopHealth()
+	if m.rec.HostConfig.PidMode == "host" && cg != nil {
+		// No PID namespace ends with the process: what it left behind
+		// goes now, as runc does it.
+		cg.KillAll(ctx, syscall.SIGKILL)
+	}
 	wg.Wait()
 	m.hub.setInput(nil, false)
 	if master != nil {

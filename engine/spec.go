@@ -88,6 +88,9 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		Seccomp:    seccompConfined(rec.HostConfig),
 		NoFile:     1 << 20,
 		ShmSize:    rec.HostConfig.ShmSize,
+		HostPID:    rec.HostConfig.PidMode == "host",
+		HostIPC:    rec.HostConfig.IpcMode == "host",
+		HostUTS:    rec.HostConfig.UTSMode == "host",
 	}
 	for _, d := range rec.HostConfig.Devices {
 		dev, err := hostDevice(d)

@@ -62,16 +62,19 @@ func mountSpecial(spec *Spec) error {
 	if err := makeDir(spec.Rootfs, "/proc"); err != nil {
 		return err
 	}
-	mounts := []struct {
+	type special struct {
 		dest, fstype string
 		flags        uintptr
 		data         string
-	}{
+	}
+	mounts := []special{
 		{"/dev", "tmpfs", unix.MS_NOSUID | unix.MS_STRICTATIME, "mode=755,size=65536k"},
 		{"/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
-		{"/dev/shm", "tmpfs", nsd, "mode=1777,size=" + shmSize(spec.ShmSize)},
-		{"/dev/mqueue", "mqueue", nsd, ""},
 	}
+	if !spec.HostIPC {
+		mounts = append(mounts, special{"/dev/shm", "tmpfs", nsd, "mode=1777,size=" + shmSize(spec.ShmSize)})
+	}
+	mounts = append(mounts, special{"/dev/mqueue", "mqueue", nsd, ""})
 	for _, m := range mounts {
 		dst, err := mountAt(spec.Rootfs, m.dest, m.fstype, m.flags, m.data)
 		if err != nil {
@@ -85,6 +88,10 @@ func mountSpecial(spec *Spec) error {
 				return err
 			}
 		}
+	}
+	if spec.HostIPC {
+		// The host's shared memory, as its IPC namespace is.
+		return mountInto(spec.Rootfs, Mount{Type: "bind", Source: "/dev/shm", Dest: "/dev/shm"})
 	}
 	return nil
 }

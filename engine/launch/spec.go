@@ -63,6 +63,9 @@ type Spec struct {
 	ShmSize int64
 	// Devices are made in /dev besides the standard nodes.
 	Devices []Device
+	// HostPID, HostIPC and HostUTS keep the process in the host's PID,
+	// IPC (and /dev/shm) and UTS namespaces (--pid, --ipc, --uts host).
+	HostPID, HostIPC, HostUTS bool
 }
 
 // Device is a host device node made in the container's /dev (--device).

@@ -121,6 +121,9 @@ func (t *Thread) Start(spec *Spec, env Env) (*Process, error) {
 }
 
 func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
+	if err := joinHostNamespaces(spec); err != nil {
+		return nil, err
+	}
 	if err := mountRootfs(spec); err != nil {
 		return nil, err
 	}
@@ -197,8 +200,10 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 			return fail(fmt.Errorf("remount rootfs read-only: %w", err))
 		}
 	}
-	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
-		return fail(fmt.Errorf("set hostname: %w", err))
+	if !spec.HostUTS {
+		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+			return fail(fmt.Errorf("set hostname: %w", err))
+		}
 	}
 	u, err := ResolveUser(spec.User)
 	if err != nil {
@@ -225,13 +230,17 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 	if cg.Dir != nil {
 		into = int(cg.Dir.Fd())
 	}
+	var newPID uintptr = unix.CLONE_NEWPID
+	if spec.HostPID {
+		newPID = 0
+	}
 	prog := b.program(into < 0)
-	pid, cf, err := prog.start(unix.CLONE_NEWPID, into)
+	pid, cf, err := prog.start(newPID, into)
 	if err != nil && into >= 0 {
 		// The kernel would not clone into the cgroup: the process joins
 		// it through cgroup.procs.
 		prog = b.program(true)
-		pid, cf, err = prog.start(unix.CLONE_NEWPID, -1)
+		pid, cf, err = prog.start(newPID, -1)
 	}
 	if err != nil {
 		return fail(fmt.Errorf("start container process: %w", err))
@@ -444,6 +453,31 @@ func execError(name string, err error) error {
 		return &ExitError{127, fmt.Errorf("exec: %q: %w", name, err)}
 	}
 	return &ExitError{126, fmt.Errorf("exec: %q: %w", name, err)}
+}
+
+// joinHostNamespaces moves the thread, which Prepare gave new IPC and UTS
+// namespaces, back into the host's for HostIPC and HostUTS: those of the
+// monitor's main thread, still the host's.
+func joinHostNamespaces(spec *Spec) error {
+	for _, ns := range []struct {
+		host bool
+		name string
+		flag int
+	}{{spec.HostIPC, "ipc", unix.CLONE_NEWIPC}, {spec.HostUTS, "uts", unix.CLONE_NEWUTS}} {
+		if !ns.host {
+			continue
+		}
+		fd, err := unix.Open("/proc/self/ns/"+ns.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("join the host's %s namespace: %w", ns.name, err)
+		}
+		err = unix.Setns(fd, ns.flag)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("join the host's %s namespace: %w", ns.name, err)
+		}
+	}
+	return nil
 }
 
 // MountFilesystem mounts spec's root filesystem and its bind mounts
