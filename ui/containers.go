@@ -126,10 +126,19 @@ func stateOrder(state string) int64 {
 }
 
 // stateText is the STATE cell: the state, with the exit code for exited
-// containers, and its style.
+// containers, and its style; a running container with a health check
+// shows its health instead.
 func stateText(s engine.ContainerSummary, st *Styles) (string, lipgloss.Style) {
 	switch s.State {
 	case engine.StateRunning:
+		switch s.Health {
+		case engine.HealthHealthy:
+			return "● healthy", st.Running
+		case engine.HealthUnhealthy:
+			return "● unhealthy", st.Error
+		case engine.HealthStarting:
+			return "● starting", st.Paused
+		}
 		return "● running", st.Running
 	case engine.StatePaused:
 		return "‖ paused", st.Paused

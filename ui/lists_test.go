@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/themes"
 )
 
 // statusLine returns the status line of the screen (above the footer).
@@ -199,4 +200,23 @@ func TestVolumeInspectNamesUsers(t *testing.T) {
 			t.Errorf("inspect of pgdata does not name its user:\n%s", h.screen())
 		}
 	})
+}
+
+func TestStateShowsHealth(t *testing.T) {
+	th, _ := themes.Builtin(themes.Default)
+	st := NewStyles(th, true)
+	for _, tc := range []struct {
+		s    engine.ContainerSummary
+		want string
+	}{
+		{engine.ContainerSummary{State: engine.StateRunning, Health: "none"}, "● running"},
+		{engine.ContainerSummary{State: engine.StateRunning, Health: engine.HealthHealthy}, "● healthy"},
+		{engine.ContainerSummary{State: engine.StateRunning, Health: engine.HealthUnhealthy}, "● unhealthy"},
+		{engine.ContainerSummary{State: engine.StateRunning, Health: engine.HealthStarting}, "● starting"},
+		{engine.ContainerSummary{State: engine.StateExited, ExitCode: 1, Health: engine.HealthUnhealthy}, "✗ exited 1"},
+	} {
+		if got, _ := stateText(tc.s, &st); got != tc.want {
+			t.Errorf("state of %s/%s = %q, want %q", tc.s.State, tc.s.Health, got, tc.want)
+		}
+	}
 }
