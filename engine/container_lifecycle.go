@@ -509,19 +509,12 @@ type RemoveOptions struct {
 // Volumes its anonymous volumes. A running container gives a *StateError
 // unless Force, which kills it first.
 func (e *Engine) Remove(ctx context.Context, ref string, o RemoveOptions) error {
-	id, err := e.ResolveContainer(ctx, ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := e.lockContainer(id)
+	rec, unlock, err := e.lockedRecord(ctx, ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	rec, err := e.readRecord(id)
-	if err != nil {
-		return err
-	}
+	id := rec.ID
 	st, err := e.readState(id)
 	if err != nil {
 		return err

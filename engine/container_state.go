@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -161,6 +162,23 @@ func (e *Engine) tryMonitorLock(id string) (unlock func(), ok bool, err error) {
 
 // lockContainer takes the lock that serializes changes to container id
 // between processes.
+// lockedRecord resolves container ref, takes its lock and reads its
+// record; the caller releases the lock with unlock.
+func (e *Engine) lockedRecord(ctx context.Context, ref string) (rec *containerRecord, unlock func(), err error) {
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if unlock, err = e.lockContainer(id); err != nil {
+		return nil, nil, err
+	}
+	if rec, err = e.readRecord(id); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return rec, unlock, nil
+}
+
 func (e *Engine) lockContainer(id string) (func(), error) {
 	unlock, err := e.st.LockContainer(id)
 	if errors.Is(err, store.ErrNotFound) {

@@ -25,19 +25,12 @@ type UpdateOptions struct {
 // a new restart policy applies from the container's next exit. A
 // container removed on exit (--rm) keeps its policy ("no").
 func (e *Engine) Update(ctx context.Context, ref string, o UpdateOptions) error {
-	id, err := e.ResolveContainer(ctx, ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := e.lockContainer(id)
+	rec, unlock, err := e.lockedRecord(ctx, ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	rec, err := e.readRecord(id)
-	if err != nil {
-		return err
-	}
+	id := rec.ID
 	h := &rec.HostConfig
 	if o.Memory != nil {
 		if m := *o.Memory; m < 0 || (m > 0 && m < 6<<20) {
