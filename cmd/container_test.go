@@ -224,6 +224,24 @@ func TestContainerIsolation(t *testing.T) {
 			}
 		}
 	})
+	t.Run("another container's namespaces", func(t *testing.T) {
+		id := strings.TrimSpace(b.ok("run", "-d", "--name", "nsowner", "bb", "sleep", "300"))
+		t.Cleanup(func() { b.run("", "rm", "-f", id) })
+		if out := b.ok("run", "--rm", "--pid", "container:nsowner", "bb", "ps", "-o", "pid,args"); !strings.Contains(out, "1 sleep 300") {
+			t.Errorf("--pid container: ps shows\n%s\nwant the other container's process as PID 1", out)
+		}
+		ipc := b.ok("exec", id, "readlink", "/proc/self/ns/ipc")
+		if out := b.ok("run", "--rm", "--ipc", "container:nsowner", "bb", "sh", "-c", "readlink /proc/self/ns/ipc; echo shared > /dev/shm/from-peer"); out != ipc {
+			t.Errorf("--ipc container: namespace %q, want the other container's %q", out, ipc)
+		}
+		if out := b.ok("exec", id, "cat", "/dev/shm/from-peer"); out != "shared\n" {
+			t.Errorf("--ipc container: /dev/shm not shared: %q", out)
+		}
+		b.ok("stop", "-t", "0", id)
+		if code, _, errs := b.run("", "run", "--rm", "--pid", "container:nsowner", "bb", "true"); code != 125 || !strings.Contains(errs, "it is not running") {
+			t.Errorf("--pid of a stopped container = %d %q", code, errs)
+		}
+	})
 	t.Run("add-host host-gateway", func(t *testing.T) {
 		out := b.ok("run", "--rm", "--add-host", "host.docker.internal:host-gateway", "bb", "grep", "host.docker.internal", "/etc/hosts")
 		gw := strings.TrimSpace(b.ok("network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"))
@@ -310,7 +328,8 @@ func TestContainerExitCodes(t *testing.T) {
 			{"--shm-size", "lots", "invalid size"},
 			{"--device", "/dev/nosuch", `adding custom device "/dev/nosuch": no such file or directory`},
 			{"--device", "/etc/passwd", "not a device node"},
-			{"--pid", "container:other", "sharing another container's namespace is not supported"},
+			{"--pid", "container:nosuch", "no such container: nosuch"},
+			{"--uts", "container:other", `invalid --uts mode "container:other": want host`},
 			{"--ipc", "none", `invalid --ipc mode "none"`},
 		} {
 			code, _, errs := b.run("", "run", "--rm", tc.flag, tc.value, "bb", "true")

@@ -186,6 +186,15 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 	if _, err := e.networkFor(host.NetworkMode); err != nil {
 		return err
 	}
+	for _, mode := range []*string{&host.PidMode, &host.IpcMode} {
+		if ref, ok := strings.CutPrefix(*mode, "container:"); ok {
+			target, err := e.ResolveContainer(ctx, ref)
+			if err != nil {
+				return err
+			}
+			*mode = "container:" + target
+		}
+	}
 	if len(o.NetworkAliases) > 0 {
 		if m := host.NetworkMode; m == DefaultBridge || m == "host" || m == "none" {
 			return netInvalid("network-scoped alias is supported only for containers in user defined networks")

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -215,20 +216,42 @@ func deviceRule(dev launch.Device, perms string) cgroups.DeviceRule {
 
 // checkNamespaceModes accepts the --pid, --ipc and --uts modes berth has:
 // the container's own namespace (empty; "private" or "shareable" for
-// IPC, which are the same here) or the host's.
+// IPC, which are the same here), the host's, or for PID and IPC another
+// container's ("container:NAME", resolved when the container starts).
 func checkNamespaceModes(o CreateOptions) error {
 	for _, m := range []struct{ flag, mode string }{{"pid", o.PidMode}, {"ipc", o.IpcMode}, {"uts", o.UTSMode}} {
 		switch {
 		case m.mode == "" || m.mode == "host":
 		case m.flag == "ipc" && (m.mode == "private" || m.mode == "shareable"):
-		case strings.HasPrefix(m.mode, "container:"):
-			return invalidf("--%s %s: sharing another container's namespace is not supported; use host or leave it out", m.flag, m.mode)
+		case m.flag != "uts" && strings.HasPrefix(m.mode, "container:") && len(m.mode) > len("container:"):
 		default:
-			return invalidf("invalid --%s mode %q: want host", m.flag, m.mode)
+			return invalidf("invalid --%s mode %q: want host%s", m.flag, m.mode, map[bool]string{true: "", false: " or container:NAME"}[m.flag == "uts"])
 		}
 	}
 	if o.UTSMode == "host" && o.Hostname != "" {
 		return invalidf("conflicting options: hostname and the UTS mode")
 	}
 	return nil
+}
+
+// sharedNamespace returns the PID of the init of the running container
+// whose namespace mode ("container:NAME") asks to share, for flag (pid or
+// ipc); 0 for any other mode.
+func (e *Engine) sharedNamespace(ctx context.Context, flag, mode string) (int, error) {
+	ref, ok := strings.CutPrefix(mode, "container:")
+	if !ok {
+		return 0, nil
+	}
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return 0, err
+	}
+	st, err := e.readState(id)
+	if err != nil {
+		return 0, err
+	}
+	if st.Status != StateRunning && st.Status != StatePaused || st.Pid <= 0 {
+		return 0, invalidf("cannot join the %s namespace of %s: it is not running", strings.ToUpper(flag), ref)
+	}
+	return st.Pid, nil
 }

@@ -540,9 +540,9 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	}
 	ws, werr := reap(pid)
 	stopHealth()
-	if m.rec.HostConfig.PidMode == "host" && cg != nil {
-		// No PID namespace ends with the process: what it left behind
-		// goes now, as runc does it.
+	if m.rec.HostConfig.PidMode != "" && cg != nil {
+		// No PID namespace of its own ends with the process: what it
+		// left behind goes now, as runc does it.
 		cg.KillAll(ctx, syscall.SIGKILL)
 	}
 	wg.Wait()

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path"
@@ -91,6 +92,12 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		HostPID:    rec.HostConfig.PidMode == "host",
 		HostIPC:    rec.HostConfig.IpcMode == "host",
 		HostUTS:    rec.HostConfig.UTSMode == "host",
+	}
+	if s.PIDOf, err = e.sharedNamespace(context.Background(), "pid", rec.HostConfig.PidMode); err != nil {
+		return nil, err
+	}
+	if s.IPCOf, err = e.sharedNamespace(context.Background(), "ipc", rec.HostConfig.IpcMode); err != nil {
+		return nil, err
 	}
 	for _, d := range rec.HostConfig.Devices {
 		dev, err := hostDevice(d)

@@ -53,11 +53,49 @@ func shmSize(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
+// sharedShm returns, detached, a copy of the /dev/shm mount of process
+// pid (IPCOf), which lives in another mount namespace: the thread goes
+// into that namespace for the copy and comes back. It returns -1 when
+// there is none to share.
+func sharedShm(pid int) (int, error) {
+	if pid <= 0 {
+		return -1, nil
+	}
+	own, err := unix.Open("/proc/thread-self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("share /dev/shm: %w", err)
+	}
+	defer unix.Close(own)
+	theirs, err := unix.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("share /dev/shm: %w", err)
+	}
+	defer unix.Close(theirs)
+	if err := unix.Setns(theirs, unix.CLONE_NEWNS); err != nil {
+		return -1, fmt.Errorf("share /dev/shm: %w", err)
+	}
+	fd, err := unix.OpenTree(unix.AT_FDCWD, "/dev/shm", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if berr := unix.Setns(own, unix.CLONE_NEWNS); berr != nil {
+		// The thread cannot build this container from there.
+		if err == nil {
+			unix.Close(fd)
+		}
+		return -1, fmt.Errorf("share /dev/shm: come back from the other container: %w", berr)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("share /dev/shm: %w", err)
+	}
+	return fd, nil
+}
+
 // mountSpecial makes the /proc mount point (the process mounts /proc
 // itself, from inside its PID namespace) and mounts /dev (tmpfs with the
 // standard nodes), /dev/pts (its own devpts instance), /dev/shm and
 // /dev/mqueue (of the thread's new IPC namespace).
-func mountSpecial(spec *Spec) error {
+func mountSpecial(spec *Spec, shm int) error {
+	if shm >= 0 {
+		defer unix.Close(shm)
+	}
 	const nsd = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	if err := makeDir(spec.Rootfs, "/proc"); err != nil {
 		return err
@@ -71,7 +109,7 @@ func mountSpecial(spec *Spec) error {
 		{"/dev", "tmpfs", unix.MS_NOSUID | unix.MS_STRICTATIME, "mode=755,size=65536k"},
 		{"/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
 	}
-	if !spec.HostIPC {
+	if !spec.HostIPC && shm < 0 {
 		mounts = append(mounts, special{"/dev/shm", "tmpfs", nsd, "mode=1777,size=" + shmSize(spec.ShmSize)})
 	}
 	mounts = append(mounts, special{"/dev/mqueue", "mqueue", nsd, ""})
@@ -89,9 +127,22 @@ func mountSpecial(spec *Spec) error {
 			}
 		}
 	}
-	if spec.HostIPC {
+	switch {
+	case spec.HostIPC:
 		// The host's shared memory, as its IPC namespace is.
 		return mountInto(spec.Rootfs, Mount{Type: "bind", Source: "/dev/shm", Dest: "/dev/shm"})
+	case shm >= 0:
+		// The other container's, as its IPC namespace is.
+		dst, err := secureJoin(spec.Rootfs, "/dev/shm")
+		if err == nil {
+			err = os.MkdirAll(dst, 0o755)
+		}
+		if err == nil {
+			err = unix.MoveMount(shm, "", unix.AT_FDCWD, dst, unix.MOVE_MOUNT_F_EMPTY_PATH)
+		}
+		if err != nil {
+			return fmt.Errorf("mount the shared /dev/shm: %w", err)
+		}
 	}
 	return nil
 }

@@ -66,6 +66,10 @@ type Spec struct {
 	// HostPID, HostIPC and HostUTS keep the process in the host's PID,
 	// IPC (and /dev/shm) and UTS namespaces (--pid, --ipc, --uts host).
 	HostPID, HostIPC, HostUTS bool
+	// PIDOf and IPCOf, if not 0, are processes whose PID and IPC (and
+	// /dev/shm) namespaces the process joins (--pid, --ipc
+	// container:NAME).
+	PIDOf, IPCOf int
 }
 
 // Device is a host device node made in the container's /dev (--device).

@@ -121,13 +121,20 @@ func (t *Thread) Start(spec *Spec, env Env) (*Process, error) {
 }
 
 func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
-	if err := joinHostNamespaces(spec); err != nil {
+	if err := joinNamespaces(spec); err != nil {
+		return nil, err
+	}
+	shm, err := sharedShm(spec.IPCOf)
+	if err != nil {
 		return nil, err
 	}
 	if err := mountRootfs(spec); err != nil {
+		if shm >= 0 {
+			unix.Close(shm)
+		}
 		return nil, err
 	}
-	if err := mountSpecial(spec); err != nil {
+	if err := mountSpecial(spec, shm); err != nil {
 		return nil, err
 	}
 	ns, err := env.Net()
@@ -231,7 +238,7 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 		into = int(cg.Dir.Fd())
 	}
 	var newPID uintptr = unix.CLONE_NEWPID
-	if spec.HostPID {
+	if spec.HostPID || spec.PIDOf > 0 {
 		newPID = 0
 	}
 	prog := b.program(into < 0)
@@ -455,26 +462,34 @@ func execError(name string, err error) error {
 	return &ExitError{126, fmt.Errorf("exec: %q: %w", name, err)}
 }
 
-// joinHostNamespaces moves the thread, which Prepare gave new IPC and UTS
-// namespaces, back into the host's for HostIPC and HostUTS: those of the
-// monitor's main thread, still the host's.
-func joinHostNamespaces(spec *Spec) error {
+// joinNamespaces moves the thread, which Prepare gave new IPC and UTS
+// namespaces, into the host's for HostIPC and HostUTS (those of the
+// monitor's main thread, still the host's) or into another process's
+// for IPCOf; with PIDOf, the process it forks is born in that process's
+// PID namespace.
+func joinNamespaces(spec *Spec) error {
 	for _, ns := range []struct {
-		host bool
+		join bool
+		path string
 		name string
 		flag int
-	}{{spec.HostIPC, "ipc", unix.CLONE_NEWIPC}, {spec.HostUTS, "uts", unix.CLONE_NEWUTS}} {
-		if !ns.host {
+	}{
+		{spec.HostIPC, "/proc/self/ns/ipc", "ipc", unix.CLONE_NEWIPC},
+		{spec.IPCOf > 0, fmt.Sprintf("/proc/%d/ns/ipc", spec.IPCOf), "ipc", unix.CLONE_NEWIPC},
+		{spec.HostUTS, "/proc/self/ns/uts", "uts", unix.CLONE_NEWUTS},
+		{spec.PIDOf > 0, fmt.Sprintf("/proc/%d/ns/pid", spec.PIDOf), "pid", unix.CLONE_NEWPID},
+	} {
+		if !ns.join {
 			continue
 		}
-		fd, err := unix.Open("/proc/self/ns/"+ns.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(ns.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("join the host's %s namespace: %w", ns.name, err)
+			return fmt.Errorf("join the %s namespace %s: %w", ns.name, ns.path, err)
 		}
 		err = unix.Setns(fd, ns.flag)
 		unix.Close(fd)
 		if err != nil {
-			return fmt.Errorf("join the host's %s namespace: %w", ns.name, err)
+			return fmt.Errorf("join the %s namespace %s: %w", ns.name, ns.path, err)
 		}
 	}
 	return nil
