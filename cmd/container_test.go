@@ -237,9 +237,18 @@ func TestContainerIsolation(t *testing.T) {
 		if out := b.ok("exec", id, "cat", "/dev/shm/from-peer"); out != "shared\n" {
 			t.Errorf("--ipc container: /dev/shm not shared: %q", out)
 		}
+		mac := b.ok("exec", id, "cat", "/sys/class/net/eth0/address")
+		if out := b.ok("run", "--rm", "--network", "container:nsowner", "bb", "sh", "-c", "cat /sys/class/net/eth0/address; hostname"); out != mac+id[:12]+"\n" {
+			t.Errorf("--network container: %q, want the other container's interface %q and hostname", out, mac)
+		}
+		if code, _, errs := b.run("", "run", "--rm", "--network", "container:nsowner", "-p", "8080:80", "bb", "true"); code != 125 || !strings.Contains(errs, "conflicting options: port publishing and the network mode") {
+			t.Errorf("--network container: with -p = %d %q", code, errs)
+		}
 		b.ok("stop", "-t", "0", id)
-		if code, _, errs := b.run("", "run", "--rm", "--pid", "container:nsowner", "bb", "true"); code != 125 || !strings.Contains(errs, "it is not running") {
-			t.Errorf("--pid of a stopped container = %d %q", code, errs)
+		for _, flag := range []string{"--pid", "--network"} {
+			if code, _, errs := b.run("", "run", "--rm", flag, "container:nsowner", "bb", "true"); code != 125 || !strings.Contains(errs, "it is not running") {
+				t.Errorf("%s of a stopped container = %d %q", flag, code, errs)
+			}
 		}
 	})
 	t.Run("add-host host-gateway", func(t *testing.T) {

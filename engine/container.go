@@ -183,6 +183,13 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 	if len(full) == 0 {
 		return fmt.Errorf("create container: %w: no command specified", ErrInvalid)
 	}
+	var netOwner *containerRecord
+	if ref, ok := strings.CutPrefix(host.NetworkMode, "container:"); ok {
+		if netOwner, err = e.netOwner(ctx, ref, o); err != nil {
+			return err
+		}
+		host.NetworkMode = "container:" + netOwner.ID
+	}
 	if _, err := e.networkFor(host.NetworkMode); err != nil {
 		return err
 	}
@@ -203,6 +210,9 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 	mounts, err := parseMounts(o.Volumes, o.Tmpfs, cfg.Volumes)
 	if err != nil {
 		return err
+	}
+	if netOwner != nil {
+		cfg.Hostname = netOwner.Config.Hostname
 	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = id[:12]
@@ -645,6 +655,20 @@ func (e *Engine) writeContainerFiles(rec *containerRecord) error {
 		if b, err := os.ReadFile("/etc/hosts"); err == nil {
 			hosts = string(b)
 		}
+	}
+	if owner, ok := strings.CutPrefix(rec.HostConfig.NetworkMode, "container:"); ok {
+		// The network's files are the other container's.
+		op := e.st.Container(owner)
+		for dst, src := range map[string]string{p.Hosts: op.Hosts, p.ResolvConf: op.ResolvConf} {
+			b, err := os.ReadFile(src)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(dst, b, 0o644); err != nil {
+				return err
+			}
+		}
+		return os.WriteFile(p.Hostname, []byte(rec.Config.Hostname+"\n"), 0o644)
 	}
 	gateway := ""
 	if slices.ContainsFunc(rec.HostConfig.ExtraHosts, func(h string) bool { return strings.HasSuffix(h, ":"+hostGateway) }) {

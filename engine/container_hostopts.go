@@ -255,3 +255,28 @@ func (e *Engine) sharedNamespace(ctx context.Context, flag, mode string) (int, e
 	}
 	return st.Pid, nil
 }
+
+// netOwner returns the record of container ref, whose network namespace a
+// container created with o joins (--network container:NAME), refusing
+// the options docker refuses with that mode.
+func (e *Engine) netOwner(ctx context.Context, ref string, o CreateOptions) (*containerRecord, error) {
+	for _, c := range []struct {
+		set  bool
+		what string
+	}{
+		{o.Hostname != "", "hostname"},
+		{len(o.PortBindings) > 0 || o.PublishAllPorts, "port publishing"},
+		{len(o.NetworkAliases) > 0, "network aliases"},
+		{len(o.DNS) > 0 || len(o.DNSSearch) > 0 || len(o.DNSOptions) > 0, "dns"},
+		{len(o.ExtraHosts) > 0, "custom host-to-IP mapping"},
+	} {
+		if c.set {
+			return nil, invalidf("conflicting options: %s and the network mode", c.what)
+		}
+	}
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return e.readRecord(id)
+}

@@ -1,6 +1,11 @@
 package engine
 
-import "context"
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+)
 
 // containerNetwork wires a container's network namespace. The monitor
 // calls Attach once per start, once the container's new network namespace
@@ -38,10 +43,43 @@ func (e *Engine) networkFor(mode string) (containerNetwork, error) {
 	case "host":
 		return hostNetwork{}, nil
 	}
+	if id, ok := strings.CutPrefix(mode, "container:"); ok {
+		return sharedNetwork{e: e, id: id}, nil
+	}
 	if n, ok := e.extraNetwork(mode); ok {
 		return n, nil
 	}
 	return nil, notFoundf("network %s not found", mode)
+}
+
+// sharedNetwork is --network container:ID: the container joins the
+// network namespace of container ID, which must be running, and shares
+// its hosts and resolv.conf.
+type sharedNetwork struct {
+	e  *Engine
+	id string
+}
+
+func (sharedNetwork) NewNamespace() bool                                          { return false }
+func (sharedNetwork) Attach(context.Context, *containerRecord, int, string) error { return nil }
+func (sharedNetwork) Detach(context.Context, *containerRecord) error              { return nil }
+func (sharedNetwork) Release(context.Context, *containerRecord) error             { return nil }
+
+// Join opens the network namespace of the other container's process.
+func (n sharedNetwork) Join() (*os.File, error) {
+	st, err := n.e.readState(n.id)
+	if err != nil {
+		return nil, err
+	}
+	if !active(st.Status) || st.Pid <= 0 {
+		return nil, invalidf("cannot join the network of container %s: it is not running", n.id[:12])
+	}
+	return os.Open("/proc/" + strconv.Itoa(st.Pid) + "/ns/net")
+}
+
+// networkJoiner is a network that joins an existing namespace.
+type networkJoiner interface {
+	Join() (*os.File, error)
 }
 
 // noneNetwork is --network none: a new namespace with only lo, which

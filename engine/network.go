@@ -1193,9 +1193,13 @@ func networkSettings(db *store.NetworkDB, rec *containerRecord, pid int) Network
 			ns.Ports[k] = append(ns.Ports[k], PortBinding{HostIP: m.HostIP, HostPort: strconv.Itoa(int(m.HostPort))})
 		}
 	}
-	switch mode := rec.HostConfig.NetworkMode; mode {
-	case "host", "none":
+	switch mode := rec.HostConfig.NetworkMode; {
+	case mode == "host" || mode == "none":
 		ns.Networks[mode] = EndpointSettings{NetworkID: networkID(db, mode)}
+		return ns
+	case strings.HasPrefix(mode, "container:"):
+		// The other container's network; docker lists none here.
+		ns.SandboxKey = ""
 		return ns
 	}
 	for name, s := range endpointSettings(db, rec.ID) {

@@ -196,6 +196,8 @@ type startEnv struct {
 	filesErr   error
 	attachDone chan struct{}
 	attachErr  error
+	// joined is another container's network namespace the run joined.
+	joined *os.File
 }
 
 // startEnv starts making the environment of one run of m's container on
@@ -242,6 +244,11 @@ func (m *monitor) startEnv(ctx context.Context, pre *prestarted, t *launchThread
 		s.attachErr = m.net.Attach(ctx, m.rec, os.Getpid(), path)
 	}()
 	s.Net = func() (*os.File, error) {
+		if j, ok := m.net.(networkJoiner); ok {
+			f, err := j.Join()
+			s.joined = f
+			return f, err
+		}
 		if !m.net.NewNamespace() {
 			return nil, nil
 		}
@@ -274,7 +281,7 @@ func (m *monitor) startEnv(ctx context.Context, pre *prestarted, t *launchThread
 func (s *startEnv) wait(m *monitor) {
 	<-s.attachDone
 	<-s.cgDone
-	for _, f := range append(s.cgFiles.Tasks, s.cgFiles.Dir, s.cgFiles.Procs) {
+	for _, f := range append(s.cgFiles.Tasks, s.cgFiles.Dir, s.cgFiles.Procs, s.joined) {
 		if f != nil {
 			f.Close()
 		}
