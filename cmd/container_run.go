@@ -33,7 +33,9 @@ type createFlags struct {
 	tmpfs       []string
 	readOnly    bool
 	memory      string
+	memorySwap  string
 	cpus        string
+	cpuShares   int64
 	pidsLimit   int64
 	capAdd      []string
 	capDrop     []string
@@ -76,7 +78,9 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs directory (DST[:OPTIONS])")
 	fs.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem as read only")
 	fs.StringVarP(&f.memory, "memory", "m", "", "memory limit (e.g. 64m, 1g)")
+	fs.StringVar(&f.memorySwap, "memory-swap", "", "swap limit equal to memory plus swap: -1 to enable unlimited swap")
 	fs.StringVar(&f.cpus, "cpus", "", "number of CPUs (e.g. 0.5)")
+	fs.Int64VarP(&f.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
 	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "tune container pids limit (-1 for unlimited)")
 	fs.StringArrayVar(&f.capAdd, "cap-add", nil, "add Linux capabilities")
 	fs.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop Linux capabilities")
@@ -172,6 +176,12 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 			return o, fmt.Errorf("invalid argument %q for \"--shm-size\" flag: invalid size", f.shmSize)
 		}
 	}
+	if f.memorySwap != "" {
+		if o.MemorySwap, err = parseSwap(f.memorySwap); err != nil {
+			return o, err
+		}
+	}
+	o.CPUShares = f.cpuShares
 	if f.cpus != "" {
 		v, err := strconv.ParseFloat(f.cpus, 64)
 		if err != nil || v < 0 {
@@ -195,6 +205,18 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		}
 	}
 	return o, nil
+}
+
+// parseSwap reads --memory-swap: a size, or -1 for unlimited swap.
+func parseSwap(s string) (int64, error) {
+	if s == "-1" {
+		return -1, nil
+	}
+	n, err := parseBytes(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid argument %q for \"--memory-swap\" flag: %w", s, err)
+	}
+	return n, nil
 }
 
 // healthFlags are docker run's health check flags.

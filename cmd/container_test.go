@@ -420,6 +420,20 @@ func TestContainerLimits(t *testing.T) {
 		}
 		b.ok("rm", "-f", id)
 	})
+	t.Run("cpu shares and swap", func(t *testing.T) {
+		if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.shares"); err != nil {
+			t.Skip("no cgroup v1 cpu hierarchy on this host")
+		}
+		out := b.ok("run", "--rm", "-m", "64m", "--memory-swap", "128m", "-c", "512", "bb", "sh", "-c",
+			"cat /sys/fs/cgroup/cpu/cpu.shares; cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || echo 134217728")
+		if out != "512\n134217728\n" {
+			t.Errorf("cpu.shares and memory+swap limit = %q, want 512 and 128MiB", out)
+		}
+		code, _, errs := b.run("", "run", "--rm", "-m", "64m", "--memory-swap", "32m", "bb", "true")
+		if code != 125 || !strings.Contains(errs, "below memory limit") {
+			t.Errorf("--memory-swap below --memory = %d %q", code, errs)
+		}
+	})
 	t.Run("health check", func(t *testing.T) {
 		id := strings.TrimSpace(b.ok("run", "-d", "--health-cmd", "echo probing; test -f /tmp/ok", "--health-interval", "100ms", "--health-retries", "2", "bb", "sleep", "300"))
 		t.Cleanup(func() { b.run("", "rm", "-f", id) })

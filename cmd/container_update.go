@@ -12,8 +12,8 @@ import (
 // updateCmd is docker update: new limits and restart policy for
 // containers, running or not.
 func updateCmd(a *app) *cobra.Command {
-	var memory, cpus, restart string
-	var pidsLimit int64
+	var memory, memorySwap, cpus, restart string
+	var pidsLimit, cpuShares int64
 	c := &cobra.Command{
 		Use:   "update [OPTIONS] CONTAINER [CONTAINER...]",
 		Short: "Update configuration of one or more containers",
@@ -27,6 +27,16 @@ func updateCmd(a *app) *cobra.Command {
 					return &ExitError{Code: 1, Err: fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %w", memory, err)}
 				}
 				o.Memory = &m
+			}
+			if flags.Changed("memory-swap") {
+				m, err := parseSwap(memorySwap)
+				if err != nil {
+					return &ExitError{Code: 1, Err: err}
+				}
+				o.MemorySwap = &m
+			}
+			if flags.Changed("cpu-shares") {
+				o.CPUShares = &cpuShares
 			}
 			if flags.Changed("cpus") {
 				v, err := strconv.ParseFloat(cpus, 64)
@@ -55,7 +65,9 @@ func updateCmd(a *app) *cobra.Command {
 		},
 	}
 	c.Flags().StringVarP(&memory, "memory", "m", "", "memory limit (e.g. 64m, 1g; 0 for none)")
+	c.Flags().StringVar(&memorySwap, "memory-swap", "", "swap limit equal to memory plus swap: -1 to enable unlimited swap")
 	c.Flags().StringVar(&cpus, "cpus", "", "number of CPUs (0 for no limit)")
+	c.Flags().Int64VarP(&cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
 	c.Flags().Int64Var(&pidsLimit, "pids-limit", 0, "tune container pids limit (-1 for unlimited)")
 	c.Flags().StringVar(&restart, "restart", "", "restart policy to apply when a container exits")
 	return c

@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/berth-dev/berth/engine/cgroups"
 	"github.com/berth-dev/berth/engine/logfile"
 	"github.com/berth-dev/berth/engine/spawn"
 	"github.com/berth-dev/berth/store"
@@ -92,9 +93,14 @@ type CreateOptions struct {
 	ReadOnly bool
 	// Memory is the memory limit in bytes; 0 means none.
 	Memory int64
+	// MemorySwap limits memory plus swap (--memory-swap): 0 means twice
+	// Memory, -1 unlimited.
+	MemorySwap int64
 	// NanoCPUs is the CPU limit in billionths of a CPU (--cpus 1.5 is
 	// 1.5e9); 0 means none.
 	NanoCPUs int64
+	// CPUShares is the relative CPU weight (--cpu-shares); 0 means 1024.
+	CPUShares int64
 	// PidsLimit limits processes; 0 means none.
 	PidsLimit  int64
 	CapAdd     []string
@@ -446,6 +452,10 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	if o.NanoCPUs < 0 {
 		return c, HostConfig{}, invalidf("invalid --cpus")
 	}
+	res := cgroups.Resources{MemoryLimit: o.Memory, MemorySwap: o.MemorySwap, CPUShares: o.CPUShares, CPUQuota: float64(o.NanoCPUs) / 1e9}
+	if err := res.Validate(); err != nil {
+		return c, HostConfig{}, invalidf("%v", err)
+	}
 	logConfig, err := parseLogOpts(o.LogOpts)
 	if err != nil {
 		return c, HostConfig{}, err
@@ -473,6 +483,8 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		UTSMode:         o.UTSMode,
 		ReadonlyRootfs:  o.ReadOnly,
 		Memory:          o.Memory,
+		MemorySwap:      o.MemorySwap,
+		CpuShares:       o.CPUShares,
 		NanoCpus:        o.NanoCPUs,
 		LogConfig:       logConfig,
 	}

@@ -92,6 +92,8 @@ type HostConfig struct {
 	ReadonlyRootfs  bool
 	Tmpfs           map[string]string `json:",omitempty"`
 	Memory          int64
+	MemorySwap      int64
+	CpuShares       int64
 	NanoCpus        int64 `json:"NanoCpus"`
 	PidsLimit       *int64
 	LogConfig       LogConfig

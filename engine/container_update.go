@@ -12,6 +12,11 @@ import (
 type UpdateOptions struct {
 	// Memory is the memory limit in bytes; 0 removes it.
 	Memory *int64
+	// MemorySwap limits memory plus swap; 0 means twice Memory, -1
+	// unlimited.
+	MemorySwap *int64
+	// CPUShares is the relative CPU weight; 0 means 1024.
+	CPUShares *int64
 	// NanoCPUs is the CPU limit in billionths of a CPU; 0 removes it.
 	NanoCPUs *int64
 	// PidsLimit limits processes; 0 or -1 removes the limit.
@@ -38,6 +43,12 @@ func (e *Engine) Update(ctx context.Context, ref string, o UpdateOptions) error 
 		}
 		h.Memory = *o.Memory
 	}
+	if o.MemorySwap != nil {
+		h.MemorySwap = *o.MemorySwap
+	}
+	if o.CPUShares != nil {
+		h.CpuShares = *o.CPUShares
+	}
 	if o.NanoCPUs != nil {
 		if *o.NanoCPUs < 0 {
 			return invalidf("invalid --cpus")
@@ -57,6 +68,9 @@ func (e *Engine) Update(ctx context.Context, ref string, o UpdateOptions) error 
 		if h.RestartPolicy, err = parseRestartPolicy(*o.Restart); err != nil {
 			return err
 		}
+	}
+	if err := rec.resources().Validate(); err != nil {
+		return invalidf("%v", err)
 	}
 	if err := e.st.WriteContainerConfig(id, rec); err != nil {
 		return fmt.Errorf("update container %s: %w", id[:12], err)

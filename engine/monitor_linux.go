@@ -405,6 +405,8 @@ func (m *monitor) writeState() {
 func (r *containerRecord) resources() cgroups.Resources {
 	res := cgroups.Resources{
 		MemoryLimit: r.HostConfig.Memory,
+		MemorySwap:  r.HostConfig.MemorySwap,
+		CPUShares:   r.HostConfig.CpuShares,
 		CPUQuota:    float64(r.HostConfig.NanoCpus) / 1e9,
 	}
 	if r.HostConfig.PidsLimit != nil {
