@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,6 +31,7 @@ type createFlags struct {
 	entrypoint  string
 	hostname    string
 	volumes     []string
+	mounts      []string
 	tmpfs       []string
 	readOnly    bool
 	memory      string
@@ -75,6 +77,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.entrypoint, "entrypoint", "", "overwrite the default ENTRYPOINT of the image")
 	fs.StringVarP(&f.hostname, "hostname", "h", "", "container host name")
 	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a volume (SRC:DST[:ro], NAME:DST[:ro], DST)")
+	fs.StringArrayVar(&f.mounts, "mount", nil, "attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...[,readonly])")
 	fs.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs directory (DST[:OPTIONS])")
 	fs.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem as read only")
 	fs.StringVarP(&f.memory, "memory", "m", "", "memory limit (e.g. 64m, 1g)")
@@ -171,6 +174,18 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		return o, err
 	}
 	o.NoHealthcheck = f.health.none
+	for _, m := range f.mounts {
+		vol, tmpfs, err := mountFlag(m)
+		if err != nil {
+			return o, err
+		}
+		if vol != "" {
+			o.Volumes = append(o.Volumes, vol)
+		}
+		if tmpfs != "" {
+			o.Tmpfs = append(o.Tmpfs, tmpfs)
+		}
+	}
 	if f.shmSize != "" {
 		if o.ShmSize, err = parseBytes(f.shmSize); err != nil || o.ShmSize == 0 {
 			return o, fmt.Errorf("invalid argument %q for \"--shm-size\" flag: invalid size", f.shmSize)
@@ -205,6 +220,78 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		}
 	}
 	return o, nil
+}
+
+// mountFlag turns docker's --mount type=bind|volume|tmpfs,... into the
+// -v or --tmpfs spec it stands for.
+func mountFlag(spec string) (volume, tmpfs string, err error) {
+	bad := func(why string) (string, string, error) {
+		return "", "", fmt.Errorf("invalid argument %q for \"--mount\" flag: %s", spec, why)
+	}
+	typ, src, dst := "volume", "", ""
+	var mode, tmpfsOpts []string
+	for _, field := range strings.Split(spec, ",") {
+		k, v, hasValue := strings.Cut(field, "=")
+		switch strings.ToLower(k) {
+		case "type":
+			typ = v
+		case "source", "src":
+			src = v
+		case "target", "destination", "dst":
+			dst = v
+		case "readonly", "ro":
+			if !hasValue || v == "true" || v == "1" {
+				mode = append(mode, "ro")
+			} else if v != "false" && v != "0" {
+				return bad("readonly takes true or false")
+			}
+		case "volume-nocopy":
+			if !hasValue || v == "true" || v == "1" {
+				mode = append(mode, "nocopy")
+			}
+		case "bind-propagation":
+			mode = append(mode, v)
+		case "tmpfs-size":
+			tmpfsOpts = append(tmpfsOpts, "size="+v)
+		case "tmpfs-mode":
+			tmpfsOpts = append(tmpfsOpts, "mode="+v)
+		default:
+			return bad("unknown option " + k)
+		}
+	}
+	if dst == "" {
+		return bad("target is required")
+	}
+	switch typ {
+	case "bind", "volume":
+		if typ == "bind" && src == "" {
+			return bad("source is required for a bind mount")
+		}
+		if (typ == "bind") != strings.HasPrefix(src, "/") && src != "" {
+			return bad("a bind mount's source is an absolute path, a volume's a name")
+		}
+		v := dst
+		if src != "" {
+			v = src + ":" + dst
+		}
+		if len(mode) > 0 {
+			v += ":" + strings.Join(mode, ",")
+		}
+		return v, "", nil
+	case "tmpfs":
+		if src != "" {
+			return bad("a tmpfs mount takes no source")
+		}
+		if slices.Contains(mode, "ro") {
+			tmpfsOpts = append(tmpfsOpts, "ro")
+		}
+		t := dst
+		if len(tmpfsOpts) > 0 {
+			t += ":" + strings.Join(tmpfsOpts, ",")
+		}
+		return "", t, nil
+	}
+	return bad("unknown type " + typ)
 }
 
 // parseSwap reads --memory-swap: a size, or -1 for unlimited swap.

@@ -158,6 +158,7 @@ func TestContainerIsolation(t *testing.T) {
 		{"fds closed", nil, []string{"sh", "-c", "ls /proc/self/fd | wc -l"}, "4\n"},
 		{"read-only rootfs", []string{"--read-only"}, []string{"sh", "-c", "touch /x 2>/dev/null && echo writable || echo read-only"}, "read-only\n"},
 		{"tmpfs", []string{"--tmpfs", "/scratch"}, []string{"sh", "-c", "grep -c ' /scratch ' /proc/mounts"}, "1\n"},
+		{"--mount tmpfs", []string{"--mount", "type=tmpfs,target=/scratch,tmpfs-size=1m"}, []string{"sh", "-c", "grep ' /scratch ' /proc/mounts | grep -o 'size=[0-9]*k'"}, "size=1024k\n"},
 		{"memory limit in /sys/fs/cgroup", []string{"-m", "64m"}, []string{"sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"}, "67108864\n"},
 		{"/sys/fs/cgroup read-only", nil, []string{"sh", "-c", "mkdir /sys/fs/cgroup/x 2>/dev/null && echo writable || echo read-only"}, "read-only\n"},
 		{"add-host", []string{"--add-host", "db:10.0.0.5"}, []string{"sh", "-c", "grep db /etc/hosts"}, "10.0.0.5\tdb\n"},

@@ -86,3 +86,27 @@ func TestInspectTemplateNumbers(t *testing.T) {
 		t.Errorf("template output = %q, want large integers whole and comparable", got)
 	}
 }
+
+func TestMountFlag(t *testing.T) {
+	for _, tc := range []struct{ in, volume, tmpfs string }{
+		{"type=bind,source=/srv/data,target=/data", "/srv/data:/data", ""},
+		{"type=bind,src=/srv,dst=/srv,readonly", "/srv:/srv:ro", ""},
+		{"type=volume,source=cache,target=/cache,volume-nocopy", "cache:/cache:nocopy", ""},
+		{"target=/anon", "/anon", ""},
+		{"type=volume,src=v,dst=/v,readonly=true", "v:/v:ro", ""},
+		{"type=tmpfs,target=/scratch,tmpfs-size=1m,tmpfs-mode=1777", "", "/scratch:size=1m,mode=1777"},
+	} {
+		v, tm, err := mountFlag(tc.in)
+		if err != nil || v != tc.volume || tm != tc.tmpfs {
+			t.Errorf("mountFlag(%q) = %q, %q, %v; want %q, %q", tc.in, v, tm, err, tc.volume, tc.tmpfs)
+		}
+	}
+	for _, bad := range []string{
+		"type=bind,target=/x", "type=bind,src=name,dst=/x", "type=volume,src=/abs,dst=/x",
+		"type=tmpfs,src=x,dst=/x", "type=nfs,dst=/x", "src=v", "type=volume,dst=/x,colour=blue",
+	} {
+		if _, _, err := mountFlag(bad); err == nil {
+			t.Errorf("mountFlag(%q) accepted", bad)
+		}
+	}
+}
