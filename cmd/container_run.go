@@ -33,6 +33,7 @@ type createFlags struct {
 	volumes     []string
 	mounts      []string
 	tmpfs       []string
+	cidfile     string
 	readOnly    bool
 	memory      string
 	memorySwap  string
@@ -77,6 +78,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.entrypoint, "entrypoint", "", "overwrite the default ENTRYPOINT of the image")
 	fs.StringVarP(&f.hostname, "hostname", "h", "", "container host name")
 	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a volume (SRC:DST[:ro], NAME:DST[:ro], DST)")
+	fs.StringVar(&f.cidfile, "cidfile", "", "write the container ID to the file")
 	fs.StringArrayVar(&f.mounts, "mount", nil, "attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...[,readonly])")
 	fs.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs directory (DST[:OPTIONS])")
 	fs.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem as read only")
@@ -174,6 +176,11 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		return o, err
 	}
 	o.NoHealthcheck = f.health.none
+	if f.cidfile != "" {
+		if _, err := os.Stat(f.cidfile); err == nil {
+			return o, fmt.Errorf("container ID file found, make sure the other container isn't running or delete %s", f.cidfile)
+		}
+	}
 	for _, m := range f.mounts {
 		vol, tmpfs, err := mountFlag(m)
 		if err != nil {
@@ -220,6 +227,23 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		}
 	}
 	return o, nil
+}
+
+// writeCID writes container id to the --cidfile file, if any, which must
+// not exist.
+func (f *createFlags) writeCID(id string) error {
+	if f.cidfile == "" {
+		return nil
+	}
+	cf, err := os.OpenFile(f.cidfile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("write the container ID file: %w", err)
+	}
+	_, err = cf.WriteString(id)
+	if cerr := cf.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // mountFlag turns docker's --mount type=bind|volume|tmpfs,... into the
@@ -438,6 +462,9 @@ func createCmd(a *app) *cobra.Command {
 			if err != nil {
 				return engineError(err)
 			}
+			if err := f.writeCID(id); err != nil {
+				return engineError(err)
+			}
 			fmt.Fprintln(a.io.Out, id)
 			return nil
 		},
@@ -504,6 +531,12 @@ func runCmd(a *app) *cobra.Command {
 			ctx := c.Context()
 			id, conn, err := eng.RunForked(ctx, o, forked, !detach)
 			if err != nil {
+				return engineError(err)
+			}
+			if err := f.writeCID(id); err != nil {
+				if conn != nil {
+					conn.Close()
+				}
 				return engineError(err)
 			}
 			if detach {

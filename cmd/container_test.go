@@ -329,6 +329,17 @@ func TestContainerExitCodes(t *testing.T) {
 			t.Errorf("run --image-is-not-a-flag = %d %q, want 125 and unknown flag", code, errs)
 		}
 	})
+	t.Run("cidfile", func(t *testing.T) {
+		cid := filepath.Join(t.TempDir(), "cid")
+		out := strings.TrimSpace(b.ok("run", "-d", "--cidfile", cid, "bb", "true"))
+		if got, _ := os.ReadFile(cid); string(got) != out {
+			t.Errorf("--cidfile holds %q, want the container's ID %q", got, out)
+		}
+		b.ok("rm", "-f", out)
+		if code, _, errs := b.run("", "run", "--rm", "--cidfile", cid, "bb", "true"); code != 125 || !strings.Contains(errs, "container ID file found") {
+			t.Errorf("--cidfile of an existing file = %d %q", code, errs)
+		}
+	})
 	t.Run("bad host options", func(t *testing.T) {
 		for _, tc := range []struct{ flag, value, want string }{
 			{"--ulimit", "nofile=200:100", "soft limit must be less than or equal to hard limit"},
