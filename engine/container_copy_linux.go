@@ -126,10 +126,7 @@ func (r containerRoot) resolve(p string, follow bool) (*os.File, string, error) 
 		if base == "" {
 			base = "."
 		}
-		fd, err := unix.Openat2(int(r.root.Fd()), "."+dir, &unix.OpenHow{
-			Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
-			Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-		})
+		fd, err := archive.OpenInRoot(int(r.root.Fd()), "."+dir, unix.O_PATH|unix.O_DIRECTORY)
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			return nil, "", notFound
 		}

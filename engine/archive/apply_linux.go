@@ -141,10 +141,15 @@ func (u *unpacker) close() {
 // openIn opens p (relative to the root) with every symlink resolved inside the
 // root, as if the root were "/".
 func (u *unpacker) openIn(p string, flags int) (int, error) {
-	return openInRoot(u.root, p, flags)
+	return OpenInRoot(u.root, p, flags)
 }
 
-func openInRoot(root int, p string, flags int) (int, error) {
+// OpenInRoot opens p relative to the directory root with openat2
+// RESOLVE_IN_ROOT: every symbolic link and ".." resolves as if root were
+// "/", and nothing outside it is reached. It tries again when the kernel
+// cannot vouch for a ".." because something was renamed or mounted
+// meanwhile (EAGAIN), as the system call's manual says to.
+func OpenInRoot(root int, p string, flags int) (int, error) {
 	how := unix.OpenHow{
 		Flags:   uint64(flags | unix.O_CLOEXEC),
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,

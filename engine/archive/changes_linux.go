@@ -145,7 +145,7 @@ func Changes(upper string, lowers []string) ([]Change, error) {
 // symlinks in the parent path within that root and not following the final
 // component. It reports false when nothing is there.
 func lstatIn(root int, p string, st *unix.Stat_t) (bool, error) {
-	fd, err := openInRoot(root, strings.TrimPrefix(p, "/"), unix.O_PATH|unix.O_NOFOLLOW)
+	fd, err := OpenInRoot(root, strings.TrimPrefix(p, "/"), unix.O_PATH|unix.O_NOFOLLOW)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 		return false, nil
 	}
