@@ -161,7 +161,7 @@ func TestContainerIsolation(t *testing.T) {
 		{"--mount tmpfs", []string{"--mount", "type=tmpfs,target=/scratch,tmpfs-size=1m"}, []string{"sh", "-c", "grep ' /scratch ' /proc/mounts | grep -o 'size=[0-9]*k'"}, "size=1024k\n"},
 		{"memory limit in /sys/fs/cgroup", []string{"-m", "64m"}, []string{"sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"}, "67108864\n"},
 		{"/sys/fs/cgroup read-only", nil, []string{"sh", "-c", "mkdir /sys/fs/cgroup/x 2>/dev/null && echo writable || echo read-only"}, "read-only\n"},
-		{"add-host", []string{"--add-host", "db:10.0.0.5"}, []string{"sh", "-c", "grep db /etc/hosts"}, "10.0.0.5\tdb\n"},
+		{"add-host", []string{"--add-host", "mydb:10.0.0.5"}, []string{"sh", "-c", "grep mydb /etc/hosts"}, "10.0.0.5\tmydb\n"},
 		{"dns", []string{"--dns", "192.0.2.1", "--dns-search", "example.com"}, []string{"sh", "-c", "grep -E '^(nameserver|search)' /etc/resolv.conf"}, "nameserver 192.0.2.1\nsearch example.com\n"},
 		{"shm-size", []string{"--shm-size", "1m"}, []string{"sh", "-c", "grep ' /dev/shm ' /proc/mounts | grep -o 'size=[0-9]*k'"}, "size=1024k\n"},
 		{"ulimit", []string{"--ulimit", "nofile=100:200"}, []string{"sh", "-c", "ulimit -n; ulimit -Hn"}, "100\n200\n"},
