@@ -240,7 +240,7 @@ func TestParseUlimit(t *testing.T) {
 			t.Errorf("parseUlimit(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"nofile", "nofile=x", "nofile=1:y", "nofile=2:1", "nosuch=1", "nofile=-2"} {
+	for _, bad := range []string{"nofile", "nofile=x", "nofile=1:y", "nofile=2:1", "nosuch=1", "nofile=-2", "nofile=-1:100"} {
 		if _, err := parseUlimit(bad); !errors.Is(err, ErrInvalid) {
 			t.Errorf("parseUlimit(%q) error = %v, want ErrInvalid", bad, err)
 		}

@@ -46,11 +46,12 @@ func parseUlimit(s string) (Ulimit, error) {
 			return Ulimit{}, invalidf("invalid ulimit hard value %q in %s", hard, s)
 		}
 	}
-	if u.Soft > u.Hard {
-		return Ulimit{}, invalidf("ulimit soft limit must be less than or equal to hard limit: %d > %d", u.Soft, u.Hard)
-	}
-	if u.Soft < -1 {
+	if u.Soft < -1 || u.Hard < -1 {
 		return Ulimit{}, invalidf("invalid ulimit value in %s", s)
+	}
+	// -1 is unlimited, above any other value.
+	if uint64(u.Soft) > uint64(u.Hard) {
+		return Ulimit{}, invalidf("ulimit soft limit must be less than or equal to hard limit: %d > %d", u.Soft, u.Hard)
 	}
 	return u, nil
 }
