@@ -34,6 +34,7 @@ type createFlags struct {
 	mounts      []string
 	tmpfs       []string
 	cidfile     string
+	pull        string
 	readOnly    bool
 	memory      string
 	memorySwap  string
@@ -79,6 +80,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.hostname, "hostname", "h", "", "container host name")
 	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a volume (SRC:DST[:ro], NAME:DST[:ro], DST)")
 	fs.StringVar(&f.cidfile, "cidfile", "", "write the container ID to the file")
+	fs.StringVar(&f.pull, "pull", "missing", `pull image before running ("always", "missing", "never")`)
 	fs.StringArrayVar(&f.mounts, "mount", nil, "attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...[,readonly])")
 	fs.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs directory (DST[:OPTIONS])")
 	fs.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem as read only")
@@ -176,6 +178,11 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		return o, err
 	}
 	o.NoHealthcheck = f.health.none
+	switch f.pull {
+	case "always", "missing", "never":
+	default:
+		return o, fmt.Errorf("invalid pull option: %q: must be one of \"always\", \"missing\" or \"never\"", f.pull)
+	}
 	if f.cidfile != "" {
 		if _, err := os.Stat(f.cidfile); err == nil {
 			return o, fmt.Errorf("container ID file found, make sure the other container isn't running or delete %s", f.cidfile)
@@ -227,6 +234,36 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		}
 	}
 	return o, nil
+}
+
+// pullFirst pulls image before the container is made, with --pull
+// always.
+func (f *createFlags) pullFirst(c *cobra.Command, a *app, eng *engine.Engine, image string) error {
+	if f.pull != "always" {
+		return nil
+	}
+	return runPull(c, eng, image, "", false, a.io.Err)
+}
+
+// pullMissing pulls image after the creation of a container failed with
+// err, when err says the image is missing and --pull allows it, as
+// docker run does: it reports true if it pulled, and the creation is to
+// be tried again. The image is not looked up beforehand: a run of an
+// image already here does not pay for it.
+func (f *createFlags) pullMissing(c *cobra.Command, a *app, eng *engine.Engine, image string, err error) (bool, error) {
+	var nf *engine.ImageNotFoundError
+	if f.pull != "missing" || !errors.As(err, &nf) {
+		return false, err
+	}
+	ref := image
+	if r, perr := engine.ParseImageRef(image); perr == nil {
+		ref = r.String()
+	}
+	fmt.Fprintf(a.io.Err, "Unable to find image '%s' locally\n", ref)
+	if err := runPull(c, eng, image, "", false, a.io.Err); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // writeCID writes container id to the --cidfile file, if any, which must
@@ -458,7 +495,15 @@ func createCmd(a *app) *cobra.Command {
 			if err != nil {
 				return engineError(err)
 			}
+			if err := f.pullFirst(c, a, eng, o.Image); err != nil {
+				return engineError(err)
+			}
 			id, err := eng.Create(c.Context(), o)
+			if pulled, perr := f.pullMissing(c, a, eng, o.Image, err); pulled {
+				id, err = eng.Create(c.Context(), o)
+			} else if perr != nil {
+				err = perr
+			}
 			if err != nil {
 				return engineError(err)
 			}
@@ -529,7 +574,19 @@ func runCmd(a *app) *cobra.Command {
 				return engineError(err)
 			}
 			ctx := c.Context()
+			if err := f.pullFirst(c, a, eng, o.Image); err != nil {
+				return engineError(err)
+			}
 			id, conn, err := eng.RunForked(ctx, o, forked, !detach)
+			if pulled, perr := f.pullMissing(c, a, eng, o.Image, err); pulled {
+				// The monitor forked for the first try went with it.
+				if forked, err = engine.ForkMonitor(); err != nil {
+					return engineError(err)
+				}
+				id, conn, err = eng.RunForked(ctx, o, forked, !detach)
+			} else if perr != nil {
+				err = perr
+			}
 			if err != nil {
 				return engineError(err)
 			}

@@ -366,9 +366,15 @@ func TestContainerExitCodes(t *testing.T) {
 		}
 	})
 	t.Run("no such image", func(t *testing.T) {
-		code, _, errs := b.run("", "run", "nosuch")
+		code, _, errs := b.run("", "run", "--pull", "never", "nosuch")
 		if code != 125 || !strings.Contains(errs, "no such image") {
-			t.Errorf("run nosuch = %d %q, want 125 and no such image", code, errs)
+			t.Errorf("run --pull never nosuch = %d %q, want 125 and no such image", code, errs)
+		}
+		// Without --pull never, run tries the registry first, which
+		// has no such image or cannot be reached: 125 all the same.
+		code, _, errs = b.run("", "run", "nosuch.invalid/none")
+		if code != 125 || !strings.Contains(errs, "Unable to find image 'nosuch.invalid/none:latest' locally") || !strings.Contains(errs, "Error: ") {
+			t.Errorf("run of an image in no registry = %d %q, want 125 and the failed pull", code, errs)
 		}
 	})
 	t.Run("sigkill 137", func(t *testing.T) {

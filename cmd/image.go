@@ -54,7 +54,7 @@ func pullCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runPull(c, a, eng, args[0], platform, quiet)
+			return runPull(c, eng, args[0], platform, quiet, a.io.Out)
 		},
 	}
 	c.Flags().StringVar(&platform, "platform", "", "pull the image for this platform (os/arch[/variant])")
@@ -62,10 +62,9 @@ func pullCmd(a *app) *cobra.Command {
 	return c
 }
 
-// runPull pulls ref, showing progress as docker does: redrawn bars on a
-// terminal, one line per layer state change otherwise.
-func runPull(c *cobra.Command, a *app, eng *engine.Engine, ref, platform string, quiet bool) error {
-	out := a.io.Out
+// runPull pulls ref, showing progress on out as docker does: redrawn bars
+// on a terminal, one line per layer state change otherwise.
+func runPull(c *cobra.Command, eng *engine.Engine, ref, platform string, quiet bool, out io.Writer) error {
 	r, err := engine.ParseImageRef(ref)
 	if err != nil {
 		return err
