@@ -52,6 +52,7 @@ type createFlags struct {
 	shmSize     string
 	ulimits     []string
 	devices     []string
+	sysctls     []string
 	pidMode     string
 	ipcMode     string
 	utsMode     string
@@ -100,6 +101,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.shmSize, "shm-size", "", "size of /dev/shm (e.g. 128m; default 64m)")
 	fs.StringArrayVar(&f.ulimits, "ulimit", nil, "ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)")
 	fs.StringArrayVar(&f.devices, "device", nil, "add a host device to the container (HOST[:CONTAINER[:PERMISSIONS]])")
+	fs.StringArrayVar(&f.sysctls, "sysctl", nil, "sysctl options (KEY=VALUE)")
 	fs.StringVar(&f.pidMode, "pid", "", "PID namespace to use (host)")
 	fs.StringVar(&f.ipcMode, "ipc", "", "IPC mode to use (host, private, shareable)")
 	fs.StringVar(&f.utsMode, "uts", "", "UTS namespace to use (host)")
@@ -139,6 +141,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		DNSOptions:  f.dnsOptions,
 		Ulimits:     f.ulimits,
 		Devices:     f.devices,
+		Sysctls:     f.sysctls,
 		PidMode:     f.pidMode,
 		IpcMode:     f.ipcMode,
 		UTSMode:     f.utsMode,

@@ -165,6 +165,7 @@ func TestContainerIsolation(t *testing.T) {
 		{"dns", []string{"--dns", "192.0.2.1", "--dns-search", "example.com"}, []string{"sh", "-c", "grep -E '^(nameserver|search)' /etc/resolv.conf"}, "nameserver 192.0.2.1\nsearch example.com\n"},
 		{"shm-size", []string{"--shm-size", "1m"}, []string{"sh", "-c", "grep ' /dev/shm ' /proc/mounts | grep -o 'size=[0-9]*k'"}, "size=1024k\n"},
 		{"ulimit", []string{"--ulimit", "nofile=100:200"}, []string{"sh", "-c", "ulimit -n; ulimit -Hn"}, "100\n200\n"},
+		{"sysctl", []string{"--sysctl", "net.core.somaxconn=1234", "--sysctl", "kernel.shmmni=1000"}, []string{"sh", "-c", "cat /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmni"}, "1234\n1000\n"},
 		{"seccomp filter", nil, []string{"sh", "-c", "grep Seccomp: /proc/self/status"}, "Seccomp:\t2\n"},
 		{"no user namespaces", nil, []string{"sh", "-c", "unshare -U true 2>&1 || echo refused"}, "unshare: unshare(0x10000000): Operation not permitted\nrefused\n"},
 		{"seccomp unconfined", []string{"--security-opt", "seccomp=unconfined"}, []string{"sh", "-c", "grep Seccomp: /proc/self/status"}, "Seccomp:\t0\n"},
@@ -352,6 +353,7 @@ func TestContainerExitCodes(t *testing.T) {
 			{"--pid", "container:nosuch", "no such container: nosuch"},
 			{"--uts", "container:other", `invalid --uts mode "container:other": want host`},
 			{"--ipc", "none", `invalid --ipc mode "none"`},
+			{"--sysctl", "vm.swappiness=1", `sysctl "vm.swappiness" is not allowed`},
 		} {
 			code, _, errs := b.run("", "run", "--rm", tc.flag, tc.value, "bb", "true")
 			if code != 125 || !strings.Contains(errs, tc.want) {

@@ -119,6 +119,8 @@ type CreateOptions struct {
 	Ulimits []string
 	// Devices are --device HOST[:CONTAINER[:PERMISSIONS]] settings.
 	Devices []string
+	// Sysctls are --sysctl KEY=VALUE kernel settings.
+	Sysctls []string
 	// PidMode, IpcMode and UTSMode are "host" to keep the container in
 	// the host's PID, IPC or UTS namespace (--pid, --ipc, --uts).
 	PidMode, IpcMode, UTSMode string
@@ -430,6 +432,10 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	if err := checkNamespaceModes(o); err != nil {
 		return c, HostConfig{}, err
 	}
+	sysctls, err := parseSysctls(o.Sysctls, o.NetworkMode, o.IpcMode, o.UTSMode)
+	if err != nil {
+		return c, HostConfig{}, err
+	}
 	var devices []DeviceMapping
 	for _, s := range o.Devices {
 		d, err := parseDevice(s)
@@ -481,6 +487,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		PidMode:         o.PidMode,
 		IpcMode:         o.IpcMode,
 		UTSMode:         o.UTSMode,
+		Sysctls:         sysctls,
 		ReadonlyRootfs:  o.ReadOnly,
 		Memory:          o.Memory,
 		MemorySwap:      o.MemorySwap,

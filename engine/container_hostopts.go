@@ -281,3 +281,38 @@ func (e *Engine) netOwner(ctx context.Context, ref string, o CreateOptions) (*co
 	}
 	return e.readRecord(id)
 }
+
+// parseSysctls reads --sysctl KEY=VALUE settings, taking only those of a
+// namespace the container has of its own, as docker does: IPC
+// (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*), UTS
+// (kernel.domainname) and network (net.*).
+func parseSysctls(kvs []string, network, ipc, uts string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || strings.ContainsAny(k, "/ ") || strings.Contains(k, "..") {
+			return nil, invalidf("invalid sysctl %q: want KEY=VALUE", kv)
+		}
+		var own bool
+		switch {
+		case strings.HasPrefix(k, "net."):
+			own = network != "host" && !strings.HasPrefix(network, "container:")
+		case k == "kernel.msgmax", k == "kernel.msgmnb", k == "kernel.msgmni", k == "kernel.sem",
+			k == "kernel.shmall", k == "kernel.shmmax", k == "kernel.shmmni", k == "kernel.shm_rmid_forced",
+			strings.HasPrefix(k, "fs.mqueue."):
+			own = ipc == "" || ipc == "private" || ipc == "shareable"
+		case k == "kernel.domainname":
+			own = uts == ""
+		default:
+			return nil, invalidf("sysctl %q is not allowed: only those of the container's own network, IPC or UTS namespace are", k)
+		}
+		if !own {
+			return nil, invalidf("sysctl %q is not allowed: the container shares that namespace", k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}

@@ -89,6 +89,7 @@ type HostConfig struct {
 	PidMode         string
 	IpcMode         string
 	UTSMode         string
+	Sysctls         map[string]string `json:",omitempty"`
 	ReadonlyRootfs  bool
 	Tmpfs           map[string]string `json:",omitempty"`
 	Memory          int64

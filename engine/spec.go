@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -98,6 +99,9 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 	}
 	if s.IPCOf, err = e.sharedNamespace(context.Background(), "ipc", rec.HostConfig.IpcMode); err != nil {
 		return nil, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(rec.HostConfig.Sysctls)) {
+		s.Sysctls = append(s.Sysctls, k+"="+rec.HostConfig.Sysctls[k])
 	}
 	for _, d := range rec.HostConfig.Devices {
 		dev, err := hostDevice(d)

@@ -66,6 +66,9 @@ type Spec struct {
 	// HostPID, HostIPC and HostUTS keep the process in the host's PID,
 	// IPC (and /dev/shm) and UTS namespaces (--pid, --ipc, --uts host).
 	HostPID, HostIPC, HostUTS bool
+	// Sysctls are KEY=VALUE kernel settings of the container's
+	// namespaces (--sysctl), written before it starts.
+	Sysctls []string
 	// PIDOf and IPCOf, if not 0, are processes whose PID and IPC (and
 	// /dev/shm) namespaces the process joins (--pid, --ipc
 	// container:NAME).

@@ -149,6 +149,9 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 	if err := mountSys(spec); err != nil {
 		return nil, err
 	}
+	if err := writeSysctls(spec.Sysctls); err != nil {
+		return nil, err
+	}
 	if err := env.Sources(); err != nil {
 		return nil, err
 	}
@@ -460,6 +463,20 @@ func execError(name string, err error) error {
 		return &ExitError{127, fmt.Errorf("exec: %q: %w", name, err)}
 	}
 	return &ExitError{126, fmt.Errorf("exec: %q: %w", name, err)}
+}
+
+// writeSysctls writes the kernel settings kvs (KEY=VALUE) through the
+// host's /proc/sys, still in view: what it shows and changes are those of
+// the thread's namespaces, the container's by now.
+func writeSysctls(kvs []string) error {
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		p := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
+		if err := os.WriteFile(p, []byte(v), 0); err != nil {
+			return fmt.Errorf("set sysctl %s: %w", k, err)
+		}
+	}
+	return nil
 }
 
 // joinNamespaces moves the thread, which Prepare gave new IPC and UTS
