@@ -39,7 +39,8 @@ type Env struct {
 	Sources func() error
 	// Ready returns the container's cgroup once everything the process
 	// needs before it runs (its cgroup and limits, its network) is set.
-	// Start calls it once, just before the fork.
+	// Start calls it just before the fork, and for a spec with Sysctls
+	// also before it writes them; it answers the same each time.
 	Ready func() (Cgroup, error)
 	// Net returns the network namespace the process joins (NewNetNS),
 	// or nil to keep the host's. Start calls it once, before it mounts
@@ -149,8 +150,15 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 	if err := mountSys(spec); err != nil {
 		return nil, err
 	}
-	if err := writeSysctls(spec.Sysctls); err != nil {
-		return nil, err
+	if len(spec.Sysctls) > 0 {
+		// A setting of an interface needs it there: the network is
+		// wired first.
+		if _, err := env.Ready(); err != nil {
+			return nil, err
+		}
+		if err := writeSysctls(spec.Sysctls); err != nil {
+			return nil, err
+		}
 	}
 	if err := env.Sources(); err != nil {
 		return nil, err
