@@ -53,6 +53,7 @@ type createFlags struct {
 	ulimits     []string
 	devices     []string
 	sysctls     []string
+	groupAdd    []string
 	pidMode     string
 	ipcMode     string
 	utsMode     string
@@ -102,6 +103,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.ulimits, "ulimit", nil, "ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)")
 	fs.StringArrayVar(&f.devices, "device", nil, "add a host device to the container (HOST[:CONTAINER[:PERMISSIONS]])")
 	fs.StringArrayVar(&f.sysctls, "sysctl", nil, "sysctl options (KEY=VALUE)")
+	fs.StringArrayVar(&f.groupAdd, "group-add", nil, "add additional groups to join")
 	fs.StringVar(&f.pidMode, "pid", "", "PID namespace to use (host)")
 	fs.StringVar(&f.ipcMode, "ipc", "", "IPC mode to use (host, private, shareable)")
 	fs.StringVar(&f.utsMode, "uts", "", "UTS namespace to use (host)")
@@ -142,6 +144,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		Ulimits:     f.ulimits,
 		Devices:     f.devices,
 		Sysctls:     f.sysctls,
+		GroupAdd:    f.groupAdd,
 		PidMode:     f.pidMode,
 		IpcMode:     f.ipcMode,
 		UTSMode:     f.utsMode,

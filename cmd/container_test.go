@@ -167,6 +167,7 @@ func TestContainerIsolation(t *testing.T) {
 		{"ulimit", []string{"--ulimit", "nofile=100:200"}, []string{"sh", "-c", "ulimit -n; ulimit -Hn"}, "100\n200\n"},
 		{"sysctl", []string{"--sysctl", "net.core.somaxconn=1234", "--sysctl", "kernel.shmmni=1000", "--sysctl", "net.ipv4.conf.eth0.rp_filter=2"},
 			[]string{"sh", "-c", "cat /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmni /proc/sys/net/ipv4/conf/eth0/rp_filter"}, "1234\n1000\n2\n"},
+		{"group-add", []string{"--group-add", "1234", "--group-add", "nobody"}, []string{"sh", "-c", "grep Groups /proc/self/status"}, "Groups:\t1234 65534 \n"},
 		{"seccomp filter", nil, []string{"sh", "-c", "grep Seccomp: /proc/self/status"}, "Seccomp:\t2\n"},
 		{"no user namespaces", nil, []string{"sh", "-c", "unshare -U true 2>&1 || echo refused"}, "unshare: unshare(0x10000000): Operation not permitted\nrefused\n"},
 		{"seccomp unconfined", []string{"--security-opt", "seccomp=unconfined"}, []string{"sh", "-c", "grep Seccomp: /proc/self/status"}, "Seccomp:\t0\n"},

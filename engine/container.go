@@ -121,6 +121,8 @@ type CreateOptions struct {
 	Devices []string
 	// Sysctls are --sysctl KEY=VALUE kernel settings.
 	Sysctls []string
+	// GroupAdd are --group-add supplementary groups (names or GIDs).
+	GroupAdd []string
 	// PidMode, IpcMode and UTSMode are "host" to keep the container in
 	// the host's PID, IPC or UTS namespace (--pid, --ipc, --uts).
 	PidMode, IpcMode, UTSMode string
@@ -488,6 +490,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		IpcMode:         o.IpcMode,
 		UTSMode:         o.UTSMode,
 		Sysctls:         sysctls,
+		GroupAdd:        o.GroupAdd,
 		ReadonlyRootfs:  o.ReadOnly,
 		Memory:          o.Memory,
 		MemorySwap:      o.MemorySwap,

@@ -90,6 +90,7 @@ type HostConfig struct {
 	IpcMode         string
 	UTSMode         string
 	Sysctls         map[string]string `json:",omitempty"`
+	GroupAdd        []string
 	ReadonlyRootfs  bool
 	Tmpfs           map[string]string `json:",omitempty"`
 	Memory          int64

@@ -247,9 +247,11 @@ type execProcSpec struct {
 	privileged bool
 	// seccomp runs the process under the container's seccomp filter.
 	seccomp bool
-	tty     bool
-	size    pty.Size
-	files   [3]*os.File
+	// groupAdd are the container's --group-add groups.
+	groupAdd []string
+	tty      bool
+	size     pty.Size
+	files    [3]*os.File
 }
 
 // execSpec resolves the process's environment, user, working directory and
@@ -274,6 +276,7 @@ func (e *Engine) execSpec(rec *containerRecord, o ExecOptions) (*execProcSpec, e
 		caps:       caps,
 		privileged: privileged,
 		seccomp:    !o.Privileged && seccompConfined(rec.HostConfig),
+		groupAdd:   rec.HostConfig.GroupAdd,
 	}
 	if o.User != "" {
 		s.user = o.User
@@ -310,6 +313,9 @@ func (s *execProcSpec) start() (*os.Process, *os.File, error) {
 	}
 	// From here on, paths resolve inside the container.
 	u, err := launch.ResolveUser(s.user)
+	if err == nil {
+		err = launch.AddGroups(&u, s.groupAdd)
+	}
 	if err != nil {
 		return nil, nil, &ExecError{Code: 126, Err: err}
 	}

@@ -90,6 +90,7 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		Seccomp:    seccompConfined(rec.HostConfig),
 		NoFile:     1 << 20,
 		ShmSize:    rec.HostConfig.ShmSize,
+		GroupAdd:   rec.HostConfig.GroupAdd,
 		HostPID:    rec.HostConfig.PidMode == "host",
 		HostIPC:    rec.HostConfig.IpcMode == "host",
 		HostUTS:    rec.HostConfig.UTSMode == "host",

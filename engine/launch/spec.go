@@ -66,6 +66,9 @@ type Spec struct {
 	// HostPID, HostIPC and HostUTS keep the process in the host's PID,
 	// IPC (and /dev/shm) and UTS namespaces (--pid, --ipc, --uts host).
 	HostPID, HostIPC, HostUTS bool
+	// GroupAdd are supplementary groups the process gets besides its
+	// user's (--group-add).
+	GroupAdd []string
 	// Sysctls are KEY=VALUE kernel settings of the container's
 	// namespaces (--sysctl), written before it starts.
 	Sysctls []string

@@ -224,6 +224,9 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 		}
 	}
 	u, err := ResolveUser(spec.User)
+	if err == nil {
+		err = AddGroups(&u, spec.GroupAdd)
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,6 +96,31 @@ func ResolveUser(spec string) (User, error) {
 	}
 	sort.Ints(u.Groups)
 	return u, nil
+}
+
+// AddGroups adds the groups names (names in /etc/group, or numbers) to
+// u's supplementary groups, as docker's --group-add does.
+func AddGroups(u *User, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	groups := readColonFile("/etc/group")
+	for _, n := range names {
+		gid := -1
+		if e := findEntry(groups, n); e != nil {
+			gid, _ = strconv.Atoi(e[2])
+		} else if v, err := strconv.Atoi(n); err == nil && v >= 0 {
+			gid = v
+		}
+		if gid < 0 {
+			return fmt.Errorf("unable to find group %s: no matching entries in group file", n)
+		}
+		if gid != u.GID && !slices.Contains(u.Groups, gid) {
+			u.Groups = append(u.Groups, gid)
+		}
+	}
+	sort.Ints(u.Groups)
+	return nil
 }
 
 // readColonFile parses a passwd or group file into its fields; a missing

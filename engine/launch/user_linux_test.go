@@ -83,3 +83,16 @@ func TestTmpfsOptions(t *testing.T) {
 		t.Errorf("flags = %#x, want %#x", flags, want)
 	}
 }
+
+func TestAddGroups(t *testing.T) {
+	u := User{UID: 1000, GID: 100, Groups: []int{20}}
+	if err := AddGroups(&u, []string{"12345", "100", "20", "root"}); err != nil {
+		t.Fatalf("AddGroups: %v", err)
+	}
+	if want := []int{0, 20, 12345}; !slices.Equal(u.Groups, want) {
+		t.Errorf("groups = %v, want %v: the primary group and duplicates left out", u.Groups, want)
+	}
+	if err := AddGroups(&u, []string{"no-such-group-here"}); err == nil {
+		t.Error("an unknown group name was taken")
+	}
+}
