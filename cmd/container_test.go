@@ -197,6 +197,9 @@ func TestContainerIsolation(t *testing.T) {
 		if out != "read\n" || code == 0 {
 			t.Errorf("with --device /dev/fuse:/dev/f:r: %d %q, want the read only", code, out)
 		}
+		if out := b.ok("run", "--rm", "--privileged", "bb", "sh", "-c", "exec 3<>/dev/fuse && echo opened"); out != "opened\n" {
+			t.Errorf("a privileged container has no usable /dev/fuse: %q", out)
+		}
 		// Without it, even a node made inside cannot be opened.
 		if out := b.ok("run", "--rm", "bb", "sh", "-c", "mknod /tmp/f c 10 229; (exec 3<>/tmp/f) 2>/dev/null && echo opened || echo refused"); out != "refused\n" {
 			t.Errorf("a device node made without --device: %q", out)

@@ -3,8 +3,10 @@ package launch
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -122,7 +124,11 @@ func mountSpecial(spec *Spec, shm int) error {
 			if err := makeDevNodes(dst); err != nil {
 				return err
 			}
-			if err := makeDevices(spec.Rootfs, spec.Devices); err != nil {
+			devs := spec.Devices
+			if spec.Privileged {
+				devs = append(hostDevices(), devs...)
+			}
+			if err := makeDevices(spec.Rootfs, devs); err != nil {
 				return err
 			}
 		}
@@ -215,6 +221,35 @@ func makeDevNodes(dev string) error {
 	return nil
 }
 
+// hostDevices lists the host's device nodes a privileged container gets
+// besides the standard ones, as docker's does: every character and block
+// device under /dev but the terminals of the host's devpts and those in
+// the directories the container has its own of (shm, mqueue).
+func hostDevices() []Device {
+	var devs []Device
+	filepath.WalkDir("/dev", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		switch p {
+		case "/dev/pts", "/dev/shm", "/dev/mqueue":
+			return filepath.SkipDir
+		case "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/console", "/dev/ptmx":
+			return nil
+		}
+		if d.Type()&(fs.ModeDevice|fs.ModeCharDevice) == 0 {
+			return nil
+		}
+		var st unix.Stat_t
+		if unix.Lstat(p, &st) != nil {
+			return nil
+		}
+		devs = append(devs, Device{Path: p, Mode: st.Mode, Major: unix.Major(st.Rdev), Minor: unix.Minor(st.Rdev), UID: st.Uid, GID: st.Gid})
+		return nil
+	})
+	return devs
+}
+
 // makeDevices makes the nodes of devs, resolved inside rootfs, with their
 // parent directories.
 func makeDevices(rootfs string, devs []Device) error {
@@ -229,6 +264,10 @@ func makeDevices(rootfs string, devs []Device) error {
 			return fmt.Errorf("create device %s: %w", d.Path, err)
 		}
 		if err := unix.Mknod(dst, d.Mode, int(unix.Mkdev(d.Major, d.Minor))); err != nil {
+			if errors.Is(err, unix.EEXIST) {
+				// Asked for twice (--device on a privileged container).
+				continue
+			}
 			return fmt.Errorf("create device %s: %w", d.Path, err)
 		}
 		if err := unix.Chown(dst, int(d.UID), int(d.GID)); err != nil {
