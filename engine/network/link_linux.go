@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -287,7 +288,8 @@ func ipNet(p netip.Prefix) *net.IPNet {
 
 // ProcStart returns the start time of process pid (field 22 of
 // /proc/PID/stat, in clock ticks since boot), which tells a live process
-// from a later one that reused its PID.
+// from a later one that reused its PID. A process that has exited and
+// waits to be reaped (a zombie) gives ESRCH: it holds nothing any more.
 func ProcStart(pid int) (uint64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -301,6 +303,9 @@ func ProcStart(pid int) (uint64, error) {
 	f := strings.Fields(s[i+1:])
 	if len(f) < 20 {
 		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	if f[0] == "Z" || f[0] == "X" {
+		return 0, syscall.ESRCH
 	}
 	var v uint64
 	if _, err := fmt.Sscan(f[19], &v); err != nil {

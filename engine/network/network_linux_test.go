@@ -521,3 +521,27 @@ func TestOutboundNAT(t *testing.T) {
 		t.Errorf("outside saw the connection from %s, want the host's %s (masqueraded, not the container's %s)", got, hostIP, ip)
 	}
 }
+
+func TestProcStartOfAZombie(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	// Not waited for: once it exits it stays a zombie.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+		if err == nil && strings.Contains(string(b), ") Z ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the child never exited")
+		}
+	}
+	if _, err := ProcStart(cmd.Process.Pid); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("ProcStart of a zombie = %v, want ESRCH", err)
+	}
+	if _, err := ProcStart(os.Getpid()); err != nil {
+		t.Errorf("ProcStart of this process: %v", err)
+	}
+}
