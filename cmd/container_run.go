@@ -61,6 +61,9 @@ type createFlags struct {
 	restart     string
 	logOpts     []string
 	labels      []string
+	labelFiles  []string
+	expose      []string
+	domainname  string
 	network     string
 	interactive bool
 	tty         bool
@@ -111,6 +114,9 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
 	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "log rotation: max-size=SIZE (e.g. 10m), max-file=N")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set meta data on a container (KEY=VALUE)")
+	fs.StringArrayVar(&f.labelFiles, "label-file", nil, "read in a line delimited file of labels")
+	fs.StringArrayVar(&f.expose, "expose", nil, "expose a port or a range of ports (PORT[-PORT][/PROTO])")
+	fs.StringVar(&f.domainname, "domainname", "", "container NIS domain name")
 	fs.StringVar(&f.network, "network", "", "connect a container to a network: bridge (default), none, host or a network's name")
 	fs.StringArrayVar(&f.aliases, "network-alias", nil, "add a network-scoped alias for the container")
 	addPublishFlags(fs, &f.publish)
@@ -232,13 +238,23 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		o.Env = append(o.Env, env...)
 	}
 	o.Env = append(o.Env, resolveEnv(f.env)...)
-	if len(f.labels) > 0 {
+	labels := f.labels
+	for _, file := range f.labelFiles {
+		lines, err := readLineFile("label", file)
+		if err != nil {
+			return o, err
+		}
+		labels = append(lines, labels...)
+	}
+	if len(labels) > 0 {
 		o.Labels = map[string]string{}
-		for _, l := range f.labels {
+		for _, l := range labels {
 			k, v, _ := strings.Cut(l, "=")
 			o.Labels[k] = v
 		}
 	}
+	o.Expose = f.expose
+	o.Domainname = f.domainname
 	return o, nil
 }
 
@@ -425,9 +441,19 @@ func resolveEnv(in []string) []string {
 // readEnvFile reads docker's --env-file format: KEY=VALUE or KEY lines,
 // # comments and blank lines ignored.
 func readEnvFile(path string) ([]string, error) {
+	lines, err := readLineFile("env", path)
+	if err != nil {
+		return nil, err
+	}
+	return resolveEnv(lines), nil
+}
+
+// readLineFile reads the lines of an env or label file (what), but for
+// empty ones and comments.
+func readLineFile(what, path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open env file: %w", err)
+		return nil, fmt.Errorf("open %s file: %w", what, err)
 	}
 	defer f.Close()
 	var lines []string
@@ -440,9 +466,9 @@ func readEnvFile(path string) ([]string, error) {
 		lines = append(lines, line)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read env file %s: %w", path, err)
+		return nil, fmt.Errorf("read %s file %s: %w", what, path, err)
 	}
-	return resolveEnv(lines), nil
+	return lines, nil
 }
 
 // parseBytes parses docker's memory sizes: 512, 64k, 64m, 1g (powers of

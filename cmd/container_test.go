@@ -168,6 +168,7 @@ func TestContainerIsolation(t *testing.T) {
 		{"sysctl", []string{"--sysctl", "net.core.somaxconn=1234", "--sysctl", "kernel.shmmni=1000", "--sysctl", "net.ipv4.conf.eth0.rp_filter=2"},
 			[]string{"sh", "-c", "cat /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmni /proc/sys/net/ipv4/conf/eth0/rp_filter"}, "1234\n1000\n2\n"},
 		{"group-add", []string{"--group-add", "1234", "--group-add", "nobody"}, []string{"sh", "-c", "grep Groups /proc/self/status"}, "Groups:\t1234 65534 \n"},
+		{"domainname", []string{"--domainname", "example.org"}, []string{"cat", "/proc/sys/kernel/domainname"}, "example.org\n"},
 		{"seccomp filter", nil, []string{"sh", "-c", "grep Seccomp: /proc/self/status"}, "Seccomp:\t2\n"},
 		{"no user namespaces", nil, []string{"sh", "-c", "unshare -U true 2>&1 || echo refused"}, "unshare: unshare(0x10000000): Operation not permitted\nrefused\n"},
 		{"seccomp unconfined", []string{"--security-opt", "seccomp=unconfined"}, []string{"sh", "-c", "grep Seccomp: /proc/self/status"}, "Seccomp:\t0\n"},
@@ -335,6 +336,18 @@ func TestContainerExitCodes(t *testing.T) {
 			t.Errorf("run --image-is-not-a-flag = %d %q, want 125 and unknown flag", code, errs)
 		}
 	})
+	t.Run("labels from a file and exposed ports", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "labels")
+		if err := os.WriteFile(file, []byte("team=core\n# a comment\nowner=ops\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		id := strings.TrimSpace(b.ok("create", "--label-file", file, "-l", "owner=me", "--expose", "8000-8001", "--expose", "53/udp", "bb", "true"))
+		t.Cleanup(func() { b.run("", "rm", id) })
+		out := b.ok("inspect", "-f", "{{json .Config.Labels}} {{json .Config.ExposedPorts}}", id)
+		if want := `{"owner":"me","team":"core"} {"53/udp":{},"8000/tcp":{},"8001/tcp":{}}` + "\n"; out != want {
+			t.Errorf("labels and exposed ports = %s, want %s (-l over the file)", out, want)
+		}
+	})
 	t.Run("cidfile", func(t *testing.T) {
 		cid := filepath.Join(t.TempDir(), "cid")
 		out := strings.TrimSpace(b.ok("run", "-d", "--cidfile", cid, "bb", "true"))
@@ -359,6 +372,7 @@ func TestContainerExitCodes(t *testing.T) {
 			{"--uts", "container:other", `invalid --uts mode "container:other": want host`},
 			{"--ipc", "none", `invalid --ipc mode "none"`},
 			{"--sysctl", "vm.swappiness=1", `sysctl "vm.swappiness" is not allowed`},
+			{"--expose", "80/xyz", "invalid proto: xyz"},
 		} {
 			code, _, errs := b.run("", "run", "--rm", tc.flag, tc.value, "bb", "true")
 			if code != 125 || !strings.Contains(errs, tc.want) {

@@ -123,6 +123,10 @@ type CreateOptions struct {
 	Sysctls []string
 	// GroupAdd are --group-add supplementary groups (names or GIDs).
 	GroupAdd []string
+	// Expose are --expose ports: PORT[-PORT][/PROTO].
+	Expose []string
+	// Domainname is the container's NIS domain name (--domainname).
+	Domainname string
 	// PidMode, IpcMode and UTSMode are "host" to keep the container in
 	// the host's PID, IPC or UTS namespace (--pid, --ipc, --uts).
 	PidMode, IpcMode, UTSMode string
@@ -393,12 +397,20 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 			c.ExposedPorts[p] = struct{}{}
 		}
 	}
+	exposed, err := exposedPorts(o.Expose)
+	if err != nil {
+		return c, HostConfig{}, err
+	}
 	for p := range o.PortBindings {
+		exposed = append(exposed, p)
+	}
+	for _, p := range exposed {
 		if c.ExposedPorts == nil {
 			c.ExposedPorts = map[string]struct{}{}
 		}
 		c.ExposedPorts[p] = struct{}{}
 	}
+	c.Domainname = o.Domainname
 	if len(ic.Volumes) > 0 {
 		c.Volumes = map[string]struct{}{}
 		for v := range ic.Volumes {

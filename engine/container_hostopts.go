@@ -316,3 +316,32 @@ func parseSysctls(kvs []string, network, ipc, uts string) (map[string]string, er
 	}
 	return out, nil
 }
+
+// exposedPorts expands --expose PORT[-PORT][/PROTO] into docker's
+// "PORT/PROTO" keys.
+func exposedPorts(specs []string) ([]string, error) {
+	var out []string
+	for _, spec := range specs {
+		ports, proto, _ := strings.Cut(spec, "/")
+		if proto == "" {
+			proto = "tcp"
+		}
+		if proto != "tcp" && proto != "udp" && proto != "sctp" {
+			return nil, invalidf("invalid proto: %s", proto)
+		}
+		lo, hi, isRange := strings.Cut(ports, "-")
+		first, err1 := strconv.ParseUint(lo, 10, 16)
+		last := first
+		var err2 error
+		if isRange {
+			last, err2 = strconv.ParseUint(hi, 10, 16)
+		}
+		if err1 != nil || err2 != nil || first == 0 || last < first {
+			return nil, invalidf("invalid range format for --expose: %s", spec)
+		}
+		for p := first; p <= last; p++ {
+			out = append(out, strconv.FormatUint(p, 10)+"/"+proto)
+		}
+	}
+	return out, nil
+}

@@ -80,6 +80,7 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		Cwd:        rec.Config.WorkingDir,
 		User:       rec.Config.User,
 		Hostname:   rec.Config.Hostname,
+		Domainname: rec.Config.Domainname,
 		Tty:        rec.Config.Tty,
 		TtySize:    [2]uint16{uint16(rec.HostConfig.ConsoleSize[0]), uint16(rec.HostConfig.ConsoleSize[1])},
 		CgroupNS:   cgroupNSAvailable(),

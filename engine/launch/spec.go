@@ -40,7 +40,9 @@ type Spec struct {
 	Cwd      string
 	User     string
 	Hostname string
-	Tty      bool
+	// Domainname is the NIS domain name, if any.
+	Domainname string
+	Tty        bool
 	// TtySize is the rows and columns the terminal starts with (0: unset).
 	TtySize  [2]uint16
 	CgroupNS bool

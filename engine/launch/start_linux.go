@@ -222,6 +222,11 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
 			return fail(fmt.Errorf("set hostname: %w", err))
 		}
+		if spec.Domainname != "" {
+			if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+				return fail(fmt.Errorf("set domain name: %w", err))
+			}
+		}
 	}
 	u, err := ResolveUser(spec.User)
 	if err == nil {
