@@ -372,7 +372,7 @@ func TestContainerExitCodes(t *testing.T) {
 			{"--uts", "container:other", `invalid --uts mode "container:other": want host`},
 			{"--ipc", "none", `invalid --ipc mode "none"`},
 			{"--sysctl", "vm.swappiness=1", `sysctl "vm.swappiness" is not allowed`},
-			{"--expose", "80/xyz", "invalid proto: xyz"},
+			{"--expose", "80/xyz", `invalid --expose: invalid port specification: "80/xyz"`},
 		} {
 			code, _, errs := b.run("", "run", "--rm", tc.flag, tc.value, "bb", "true")
 			if code != 125 || !strings.Contains(errs, tc.want) {

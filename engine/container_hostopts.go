@@ -14,6 +14,7 @@ import (
 
 	"github.com/berth-dev/berth/engine/cgroups"
 	"github.com/berth-dev/berth/engine/launch"
+	"github.com/berth-dev/berth/engine/network"
 	"github.com/berth-dev/berth/store"
 )
 
@@ -320,28 +321,13 @@ func parseSysctls(kvs []string, network, ipc, uts string) (map[string]string, er
 // exposedPorts expands --expose PORT[-PORT][/PROTO] into docker's
 // "PORT/PROTO" keys.
 func exposedPorts(specs []string) ([]string, error) {
-	var out []string
-	for _, spec := range specs {
-		ports, proto, _ := strings.Cut(spec, "/")
-		if proto == "" {
-			proto = "tcp"
-		}
-		if proto != "tcp" && proto != "udp" && proto != "sctp" {
-			return nil, invalidf("invalid proto: %s", proto)
-		}
-		lo, hi, isRange := strings.Cut(ports, "-")
-		first, err1 := strconv.ParseUint(lo, 10, 16)
-		last := first
-		var err2 error
-		if isRange {
-			last, err2 = strconv.ParseUint(hi, 10, 16)
-		}
-		if err1 != nil || err2 != nil || first == 0 || last < first {
-			return nil, invalidf("invalid range format for --expose: %s", spec)
-		}
-		for p := first; p <= last; p++ {
-			out = append(out, strconv.FormatUint(p, 10)+"/"+proto)
-		}
+	ps, err := network.ParseExposed(specs)
+	if err != nil {
+		return nil, invalidf("invalid --expose: %v", err)
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = strconv.Itoa(int(p.ContainerPort)) + "/" + p.Proto
 	}
 	return out, nil
 }
