@@ -40,6 +40,9 @@ func prestart(id string) *prestarted {
 	go func() {
 		c, err := cgroups.Prepare(id)
 		cg <- cgroupResult{c, err}
+		// The layout of /sys/fs/cgroup the start mounts (launchSpec) is
+		// read meanwhile too.
+		cgroupfsLayout()
 	}()
 	p.cg = cg
 	return p
