@@ -74,6 +74,9 @@ type Thread struct{}
 func Prepare() (*Thread, error) {
 	// Read while the host's /proc is still in view.
 	LastCap()
+	// Built now, while the container is still being created, not in
+	// the start (SeccompFilter).
+	sysArches()
 	// CLONE_FS gives the thread its own root and working directory, which
 	// pivot_root then moves into the container.
 	if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC); err != nil {
