@@ -18,10 +18,10 @@ import (
 )
 
 // imageCommands returns the image subcommands: the top-level docker
-// aliases (pull, images, rmi, tag, history, save, load, import) and the
+// aliases (pull, push, images, rmi, tag, history, save, load, import) and the
 // `image` group.
 func imageCommands(a *app) []command {
-	return []command{of(a, "image", imageGroup), of(a, "pull", pullCmd), of(a, "images", imagesCmd), of(a, "rmi", rmiCmd),
+	return []command{of(a, "image", imageGroup), of(a, "pull", pullCmd), of(a, "push", pushCmd), of(a, "images", imagesCmd), of(a, "rmi", rmiCmd),
 		of(a, "tag", tagCmd), of(a, "history", historyCmd), of(a, "save", saveCmd), of(a, "load", loadCmd), of(a, "import", importCmd)}
 }
 
@@ -37,7 +37,7 @@ func imageGroup(a *app) *cobra.Command {
 	ls.Use, ls.Aliases = "ls [OPTIONS] [REPOSITORY[:TAG]]", []string{"list"}
 	rm := rmiCmd(a)
 	rm.Use, rm.Aliases = "rm [OPTIONS] IMAGE [IMAGE...]", []string{"remove", "rmi"}
-	group.AddCommand(ls, rm, pullCmd(a), tagCmd(a), historyCmd(a), saveCmd(a), loadCmd(a), importCmd(a),
+	group.AddCommand(ls, rm, pullCmd(a), pushCmd(a), tagCmd(a), historyCmd(a), saveCmd(a), loadCmd(a), importCmd(a),
 		typedInspectCmd(a, "image", "images"), imagePruneCmd(a))
 	return group
 }
@@ -58,6 +58,43 @@ func pullCmd(a *app) *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&platform, "platform", "", "pull the image for this platform (os/arch[/variant])")
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the image reference")
+	return c
+}
+
+func pushCmd(a *app) *cobra.Command {
+	var quiet bool
+	c := &cobra.Command{
+		Use:   "push [OPTIONS] NAME[:TAG]",
+		Short: "Upload an image to a registry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			r, err := engine.ParseImageRef(args[0])
+			if err != nil {
+				return err
+			}
+			out := a.io.Out
+			var progress func(blob, state string)
+			if !quiet {
+				fmt.Fprintf(out, "The push refers to repository [%s]\n", r.Name)
+				progress = func(blob, state string) { fmt.Fprintf(out, "%s: %s\n", blob, state) }
+			}
+			res, err := eng.Push(c.Context(), args[0], progress)
+			if err != nil {
+				return err
+			}
+			if quiet {
+				fmt.Fprintln(out, r.String())
+				return nil
+			}
+			fmt.Fprintf(out, "%s: digest: %s size: %d\n", res.Tag, res.Digest, res.Size)
+			return nil
+		},
+	}
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the image reference")
 	return c
 }

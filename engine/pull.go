@@ -59,6 +59,8 @@ type PullProgress struct {
 // RegistryError is a registry's refusal of a request, such as an unknown
 // manifest (wrapping ErrNotFound) or missing credentials.
 type RegistryError struct {
+	// Op is what was refused: "pull" or "push".
+	Op string
 	// Ref is the reference as the user gave it.
 	Ref string
 	// Status is the HTTP status code.
@@ -70,11 +72,13 @@ type RegistryError struct {
 func (e *RegistryError) Error() string {
 	switch e.Status {
 	case http.StatusNotFound:
-		return fmt.Sprintf("manifest for %s not found: %s", e.Ref, e.Message)
+		if e.Op == "pull" {
+			return fmt.Sprintf("manifest for %s not found: %s", e.Ref, e.Message)
+		}
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return fmt.Sprintf("pull access denied for %s: %s", e.Ref, e.Message)
+		return fmt.Sprintf("%s access denied for %s: %s", e.Op, e.Ref, e.Message)
 	}
-	return fmt.Sprintf("pull %s: registry said %d: %s", e.Ref, e.Status, e.Message)
+	return fmt.Sprintf("%s %s: registry said %d: %s", e.Op, e.Ref, e.Status, e.Message)
 }
 
 // Unwrap returns ErrNotFound for a 404 and nothing else otherwise.
@@ -85,9 +89,9 @@ func (e *RegistryError) Unwrap() error {
 	return nil
 }
 
-// registryError turns go-containerregistry's transport errors into one
-// clear line.
-func registryError(ref string, err error) error {
+// registryError turns go-containerregistry's transport errors in op
+// ("pull" or "push") of ref into one clear line.
+func registryError(op, ref string, err error) error {
 	var te *transport.Error
 	if !errors.As(err, &te) {
 		host := ref
@@ -96,13 +100,13 @@ func registryError(ref string, err error) error {
 		}
 		var dns *net.DNSError
 		if errors.As(err, &dns) {
-			return fmt.Errorf("pull %s: cannot resolve registry host %s: %w", ref, host, dns)
+			return fmt.Errorf("%s %s: cannot resolve registry host %s: %w", op, ref, host, dns)
 		}
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			return fmt.Errorf("pull %s: cannot reach registry %s: %w", ref, host, op.Err)
+		var dial *net.OpError
+		if errors.As(err, &dial) && dial.Op == "dial" {
+			return fmt.Errorf("%s %s: cannot reach registry %s: %w", op, ref, host, dial.Err)
 		}
-		return fmt.Errorf("pull %s: %w", ref, err)
+		return fmt.Errorf("%s %s: %w", op, ref, err)
 	}
 	msg := http.StatusText(te.StatusCode)
 	if len(te.Errors) > 0 {
@@ -124,7 +128,7 @@ func registryError(ref string, err error) error {
 			}
 		}
 	}
-	return &RegistryError{Ref: ref, Status: te.StatusCode, Message: msg}
+	return &RegistryError{Op: op, Ref: ref, Status: te.StatusCode, Message: msg}
 }
 
 // hostPlatform is this machine's platform, the default of a pull.
@@ -301,23 +305,23 @@ func (e *Engine) Pull(ctx context.Context, ref string, opts PullOptions) (ImageS
 	}
 	reg, err := e.dialRegistry(ctx, rref)
 	if err != nil {
-		return ImageSummary{}, registryError(r.Familiar(), err)
+		return ImageSummary{}, registryError("pull", r.Familiar(), err)
 	}
 	ropts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(reg.tr), remote.WithPlatform(platform)}
 	desc, err := remote.Get(rref, ropts...)
 	if err != nil {
-		return ImageSummary{}, registryError(r.Familiar(), err)
+		return ImageSummary{}, registryError("pull", r.Familiar(), err)
 	}
 	img, err := desc.Image()
 	if err != nil {
 		if desc.MediaType.IsIndex() {
 			return ImageSummary{}, fmt.Errorf("pull %s: %w: no image for platform %s in the index", r.Familiar(), ErrNotFound, platform)
 		}
-		return ImageSummary{}, registryError(r.Familiar(), err)
+		return ImageSummary{}, registryError("pull", r.Familiar(), err)
 	}
 	rawManifest, err := img.RawManifest()
 	if err != nil {
-		return ImageSummary{}, registryError(r.Familiar(), err)
+		return ImageSummary{}, registryError("pull", r.Familiar(), err)
 	}
 	mf, err := v1.ParseManifest(bytesReader(rawManifest))
 	if err != nil {
