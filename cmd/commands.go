@@ -28,6 +28,7 @@ func commands(a *app) []command {
 	cs = append(cs, containerCommands(a)...)
 	cs = append(cs, networkCommands(a)...)
 	cs = append(cs, execCommands(a)...)
+	cs = append(cs, loginCommands(a)...)
 	return cs
 }
 

@@ -535,6 +535,22 @@ func RegistryWith(t testing.TB, wrap func(http.Handler) http.Handler) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
+// BasicAuth wraps a registry's handler (RegistryWith) so that it serves
+// only requests that carry user and password, and asks for them as
+// registries do otherwise.
+func BasicAuth(user, password string) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+				w.Header().Set("WWW-Authenticate", `Basic realm="berth-test"`)
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+}
+
 // Push uploads img to host as ref ("repo:tag" or "repo") and returns the
 // manifest digest.
 func Push(t testing.TB, host, ref string, img v1.Image) v1.Hash {
