@@ -29,6 +29,7 @@ func commands(a *app) []command {
 	cs = append(cs, networkCommands(a)...)
 	cs = append(cs, execCommands(a)...)
 	cs = append(cs, loginCommands(a)...)
+	cs = append(cs, buildCommands(a)...)
 	return cs
 }
 
