@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -86,8 +87,7 @@ func (a *app) promptLogin(user string) (string, string, error) {
 		}
 		user = strings.TrimSpace(line)
 	}
-	fmt.Fprint(a.io.Out, "Password: ")
-	b, err := term.ReadPassword(int(in.Fd()))
+	b, err := readPassword(int(in.Fd()), func() { fmt.Fprint(a.io.Out, "Password: ") })
 	fmt.Fprintln(a.io.Out)
 	if err != nil {
 		return "", "", fmt.Errorf("read the password: %w", err)
@@ -120,5 +120,40 @@ func logoutCmd(a *app) *cobra.Command {
 			fmt.Fprintf(a.io.Out, "Removing login credentials for %s\n", key)
 			return nil
 		},
+	}
+}
+
+// readPassword reads a line from terminal fd without echoing it. The echo
+// is off before prompt is shown, so that nothing typed after the prompt
+// is echoed.
+func readPassword(fd int, prompt func()) ([]byte, error) {
+	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return nil, err
+	}
+	t := *old
+	t.Lflag &^= unix.ECHO
+	t.Lflag |= unix.ICANON | unix.ISIG
+	t.Iflag |= unix.ICRNL
+	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &t); err != nil {
+		return nil, err
+	}
+	defer unix.IoctlSetTermios(fd, unix.TCSETS, old)
+	prompt()
+	var line []byte
+	buf := make([]byte, 1)
+	for {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case n == 1 && buf[0] == '\n':
+			return line, nil
+		case n == 1:
+			line = append(line, buf[0])
+		case err == unix.EINTR:
+		case err != nil:
+			return nil, err
+		default: // the end of the input
+			return line, nil
+		}
 	}
 }
