@@ -13,20 +13,55 @@ import (
 )
 
 func buildCommands(a *app) []command {
-	return []command{of(a, "build", buildCmd)}
+	return []command{of(a, "build", buildCmd), of(a, "builder", builderCmd)}
+}
+
+// builderCmd is the builder group: the build cache.
+func builderCmd(a *app) *cobra.Command {
+	group := &cobra.Command{
+		Use:   "builder",
+		Short: "Manage the build cache",
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return c.Help() },
+	}
+	var force bool
+	prune := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove the build cache",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			eng, err := a.engine()
+			if err != nil {
+				return err
+			}
+			if !force && !confirm(a, "WARNING! This will remove all build cache.\nAre you sure you want to continue? [y/N] ") {
+				return nil
+			}
+			rep, err := eng.PruneBuildCache(c.Context())
+			if err != nil {
+				return err
+			}
+			printDeleted(a.io.Out, "build cache objects", rep.Deleted)
+			fmt.Fprintf(a.io.Out, "Total reclaimed space: %s\n", humanBytes(rep.SpaceReclaimed))
+			return nil
+		},
+	}
+	prune.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	group.AddCommand(prune)
+	return group
 }
 
 func buildCmd(a *app) *cobra.Command {
 	var o engine.BuildOptions
 	var args []string
-	var quiet, noCache bool
+	var quiet bool
 	c := &cobra.Command{
 		Use:   "build [OPTIONS] PATH",
 		Short: "Build an image from a Dockerfile",
 		Long: `Build an image from the Dockerfile in PATH (or -f), with PATH as the build
-context. Every step runs: berth keeps no build cache (--no-cache is accepted
-and changes nothing). The images of the steps are removed at the end; only
-the result stays.`,
+context. A step already made with the same instruction, variables, files
+and steps before it is taken from the build cache (intermediate images,
+listed by images -a, removed by builder prune) unless --no-cache.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, pos []string) error {
 			eng, err := a.engine()
@@ -70,6 +105,6 @@ the result stays.`,
 	f.StringVar(&o.Target, "target", "", "build the stage of this name and stop")
 	f.StringVar(&o.NetworkMode, "network", "", "network of the RUN steps: bridge (default), host, none or a network's name")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the image ID")
-	f.BoolVar(&noCache, "no-cache", false, "accepted for docker's sake: berth keeps no build cache")
+	f.BoolVar(&o.NoCache, "no-cache", false, "run every step, though the build cache has it")
 	return c
 }

@@ -3,6 +3,7 @@ package cmd
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -75,12 +76,55 @@ CMD ["/opt/app/built.txt"]
 	if hist := b.ok("history", "--no-trunc", "demo:1"); !strings.Contains(hist, "#(nop) COPY --from=build /app /opt/app") || !strings.Contains(hist, "#(nop) EXPOSE 8080") {
 		t.Errorf("history:\n%s", hist)
 	}
-	// Only the result stays: no step image, no step container.
+	// The steps' images are build cache, listed only with -a; no step
+	// container stays.
 	if imgs := b.ok("images", "-q"); strings.Count(imgs, "\n") != 2 {
 		t.Errorf("images after the build:\n%s", imgs)
 	}
+	if imgs := b.ok("images", "-aq"); strings.Count(imgs, "\n") != 14 {
+		t.Errorf("images -a after the build lists no build cache:\n%s", imgs)
+	}
 	if ps := b.ok("ps", "-aq"); ps != "" {
 		t.Errorf("containers left by the build: %q", ps)
+	}
+	if df := b.ok("system", "df"); !regexp.MustCompile(`(?m)^Build Cache\s+12\s`).MatchString(df) {
+		t.Errorf("system df does not count the build cache:\n%s", df)
+	}
+
+	// Built again: every step comes from the cache, and so does the result.
+	id1 := b.ok("image", "inspect", "-f", "{{.Id}}", "demo:1")
+	again := b.ok("build", "-t", "demo:1", "--build-arg", "GREETING=hello", ctx)
+	if n := strings.Count(again, " ---> Using cache\n"); n != 13 || strings.Contains(again, "Running in") {
+		t.Errorf("a second build used the cache %d times, want 13:\n%s", n, again)
+	}
+	if id2 := b.ok("image", "inspect", "-f", "{{.Id}}", "demo:1"); id2 != id1 {
+		t.Errorf("the rebuilt image is %s, was %s", id2, id1)
+	}
+	// A changed file: the steps from its COPY on run again, and the new
+	// file is in the image. Another build-arg value: its RUN runs again.
+	writeFiles(t, ctx, map[string]string{"src/sub/b.txt": "gamma\n"})
+	changed := b.ok("build", "-t", "demo:1", "--build-arg", "GREETING=hello", ctx)
+	if n := strings.Count(changed, " ---> Using cache\n"); n != 2 {
+		t.Errorf("after a change the build used the cache %d times, want 2 (ENV, WORKDIR):\n%s", n, changed)
+	}
+	if got := b.ok("run", "--rm", "--entrypoint", "cat", "demo:1", "/opt/app/sub/b.txt"); got != "gamma\n" {
+		t.Errorf("the changed file in the image: %q", got)
+	}
+	if out := b.ok("build", "--build-arg", "GREETING=bye", "-t", "bye:1", ctx); !strings.Contains(out, "Running in") || b.ok("run", "--rm", "bye:1") != "bye from /app\n" {
+		t.Errorf("a new build-arg value did not run its RUN again:\n%s", out)
+	}
+	if out := b.ok("build", "--no-cache", "-t", "demo:1", "--build-arg", "GREETING=hello", ctx); strings.Contains(out, "Using cache") {
+		t.Errorf("build --no-cache used the cache:\n%s", out)
+	}
+	pruned := b.ok("builder", "prune", "-f")
+	if !strings.HasPrefix(pruned, "Deleted build cache objects:\n") || !strings.Contains(pruned, "Total reclaimed space: ") {
+		t.Errorf("builder prune printed:\n%s", pruned)
+	}
+	if all, listed := b.ok("images", "-aq"), b.ok("images", "-q"); all != listed {
+		t.Errorf("images -a after builder prune:\n%s\nimages:\n%s", all, listed)
+	}
+	if got := b.ok("run", "--rm", "demo:1"); got != "hello from /app\n" {
+		t.Errorf("the image after builder prune ran %q", got)
 	}
 
 	// --target stops at the first stage; -q prints the ID only.
@@ -89,7 +133,7 @@ CMD ["/opt/app/built.txt"]
 		t.Errorf("build --target build -q printed %q", id)
 	}
 
-	// Bad input: one line naming the problem, nothing left behind.
+	// Bad input: one line naming the problem, no container left behind.
 	bad := t.TempDir()
 	for _, tc := range []struct{ dockerfile, want string }{
 		{"FROM bb\nRUN echo start; exit 3\n", "the command '/bin/sh -c echo start; exit 3' returned a non-zero code: 3"},
@@ -112,8 +156,8 @@ CMD ["/opt/app/built.txt"]
 	if code, _, errs := b.run("", "build", filepath.Join(bad, "none")); code != 1 || !strings.Contains(errs, "not a directory") {
 		t.Errorf("build of a missing context = %d %q", code, errs)
 	}
-	if imgs := b.ok("images", "-q"); strings.Count(imgs, "\n") != 3 {
-		t.Errorf("the failed builds left images:\n%s", imgs)
+	if imgs := b.ok("images", "-q", "--filter", "reference=bad"); imgs != "" {
+		t.Errorf("the failed builds named an image:\n%s", imgs)
 	}
 	if ps := b.ok("ps", "-aq"); ps != "" {
 		t.Errorf("the failed builds left containers: %q", ps)

@@ -74,6 +74,7 @@ func systemPruneCmd(a *app) *cobra.Command {
 				} else {
 					q += "  - all dangling images\n"
 				}
+				q += "  - all build cache\n"
 				if !confirm(a, q+"\nAre you sure you want to continue? [y/N] ") {
 					return nil
 				}
@@ -105,7 +106,12 @@ func systemPruneCmd(a *app) *cobra.Command {
 				deleted[i] = "deleted: " + d
 			}
 			printDeleted(a.io.Out, "Images", deleted)
-			total := containers.SpaceReclaimed + vols.SpaceReclaimed + images.SpaceReclaimed
+			cache, err := eng.PruneBuildCache(ctx)
+			if err != nil {
+				return err
+			}
+			printDeleted(a.io.Out, "build cache objects", cache.Deleted)
+			total := containers.SpaceReclaimed + vols.SpaceReclaimed + images.SpaceReclaimed + cache.SpaceReclaimed
 			fmt.Fprintf(a.io.Out, "Total reclaimed space: %s\n", humanBytes(total))
 			return nil
 		},

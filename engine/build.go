@@ -40,6 +40,8 @@ type BuildOptions struct {
 	Target string
 	// NetworkMode is the network RUN steps use; "" is the default bridge.
 	NetworkMode string
+	// NoCache runs every step, though the steps still fill the cache.
+	NoCache bool
 	// Out hears the steps and what RUN steps print.
 	Out io.Writer
 }
@@ -50,9 +52,14 @@ type BuildOptions struct {
 // ADD from the context (honouring .dockerignore; ADD unpacks local tar
 // archives; --from=STAGE|IMAGE, --chown, --chmod), and ENV, ARG, LABEL,
 // EXPOSE, USER, WORKDIR, VOLUME, CMD, ENTRYPOINT, SHELL, STOPSIGNAL,
-// HEALTHCHECK, ONBUILD and MAINTAINER in the config. The images of the
-// steps are removed at the end, whether the build succeeded or not; only
-// the result stays, named by Tags.
+// HEALTHCHECK, ONBUILD and MAINTAINER in the config.
+//
+// Each step's image is kept as build cache (an intermediate image, listed
+// only with images -a), found again by a key chained from the base image
+// through every step: the instruction with its variables expanded, the
+// ARG values, and for COPY and ADD the names, modes, owners and contents
+// of what they copy (not its times). A step whose key is in the cache is
+// not run again. The result, named by Tags, is an ordinary image.
 func (e *Engine) Build(ctx context.Context, o BuildOptions) (ImageSummary, error) {
 	for _, t := range o.Tags {
 		r, err := parseReference(t)
@@ -87,12 +94,15 @@ func (e *Engine) Build(ctx context.Context, o BuildOptions) (ImageSummary, error
 	if err != nil {
 		return ImageSummary{}, err
 	}
-	b := &builder{e: e, o: o, dir: dir, ignore: ignore, out: o.Out, stages: map[string]*buildStage{}, globals: map[string]string{}, used: map[string]bool{}}
+	cache, err := e.buildCache()
+	if err != nil {
+		return ImageSummary{}, err
+	}
+	b := &builder{e: e, o: o, dir: dir, ignore: ignore, out: o.Out, stages: map[string]*buildStage{}, globals: map[string]string{}, used: map[string]bool{}, cache: cache}
 	if b.out == nil {
 		b.out = io.Discard
 	}
 	final, err := b.run(ctx, steps)
-	b.cleanup(context.WithoutCancel(ctx), final)
 	if err != nil {
 		return ImageSummary{}, err
 	}
@@ -135,16 +145,31 @@ type builder struct {
 	// globals are the ARGs declared before the first FROM.
 	globals map[string]string
 	used    map[string]bool
-	// made are the images the steps made, removed at the end but for
-	// the result.
-	made []store.Digest
+	// cache maps build cache keys to the images made for them.
+	cache map[string]store.Digest
+}
+
+// buildCache returns the build cache: the key of every image a build
+// step made.
+func (e *Engine) buildCache() (map[string]store.Digest, error) {
+	imgs, err := e.st.Images()
+	if err != nil {
+		return nil, err
+	}
+	cache := map[string]store.Digest{}
+	for _, img := range imgs {
+		if img.BuildKey != "" {
+			cache[img.BuildKey] = img.ID
+		}
+	}
+	return cache, nil
 }
 
 // buildStage is one FROM's stage.
 type buildStage struct {
 	img   store.Image    // the stage's image so far, as stored
-	cfg   *v1.ConfigFile // its config, ahead of img's while dirty
-	dirty bool
+	cfg   *v1.ConfigFile // its config, ahead of img's within a config step
+	key   string         // the build cache key of the stage so far
 	args  map[string]string
 	shell []string
 	// cmdSet is whether this stage set CMD, which ENTRYPOINT then keeps.
@@ -171,12 +196,8 @@ func (b *builder) run(ctx context.Context, steps []instruction) (store.Digest, e
 			st, err = b.from(ctx, in)
 		case "ARG":
 			err = b.arg(st, in)
-		case "RUN":
-			err = b.runStep(ctx, st, in)
-		case "COPY", "ADD":
-			err = b.copyStep(ctx, st, in)
 		default:
-			err = b.configStep(st, in)
+			err = b.step(ctx, st, in)
 		}
 		if err != nil {
 			return "", fmt.Errorf("Dockerfile line %d (%s): %w", in.line, in.cmd, err)
@@ -188,11 +209,16 @@ func (b *builder) run(ctx context.Context, steps []instruction) (store.Digest, e
 	if b.o.Target != "" && b.stage(b.o.Target) == nil {
 		return "", invalidf("target stage %q could not be found", b.o.Target)
 	}
-	if err := b.settle(st); err != nil {
-		return "", err
-	}
 	if st.img.ID == "" {
 		return "", invalidf("the Dockerfile makes an empty image: FROM scratch needs at least one step")
+	}
+	// The result is an ordinary image, though a step of an earlier build
+	// may have made it as cache.
+	if img, err := b.e.st.Image(st.img.ID); err == nil && img.Intermediate {
+		img.Intermediate = false
+		if err := b.e.st.PutImage(img); err != nil {
+			return "", err
+		}
 	}
 	fmt.Fprintf(b.out, "Successfully built %s\n", st.img.ID.Short())
 	for _, t := range b.o.Tags {
@@ -244,12 +270,10 @@ func (b *builder) from(ctx context.Context, in instruction) (*buildStage, error)
 	st := &buildStage{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
 	switch prev := b.stage(ref); {
 	case prev != nil:
-		if err := b.settle(prev); err != nil {
-			return nil, err
-		}
-		st.img, st.cfg = prev.img, prev.cfg.DeepCopy()
+		st.img, st.cfg, st.key = prev.img, prev.cfg.DeepCopy(), prev.key
 	case ref == "scratch":
 		st.cfg = &v1.ConfigFile{OS: "linux", Architecture: runtime.GOARCH, RootFS: v1.RootFS{Type: "layers"}}
+		st.key = chainKey("", "FROM scratch")
 	default:
 		img, cfg, err := b.e.LookupImage(ctx, ref)
 		if errors.Is(err, ErrNotFound) {
@@ -262,6 +286,7 @@ func (b *builder) from(ctx context.Context, in instruction) (*buildStage, error)
 			return nil, err
 		}
 		st.img, st.cfg = img, cfg.DeepCopy()
+		st.key = chainKey("", "FROM "+string(img.ID))
 	}
 	if len(words) == 3 {
 		b.stages[strings.ToLower(words[2])] = st
@@ -302,34 +327,98 @@ func (b *builder) arg(st *buildStage, in instruction) error {
 		b.globals[name] = v
 	} else {
 		st.args[name] = v
+		st.key = chainKey(st.key, "ARG "+name+"="+v)
 	}
 	return nil
 }
 
-// settle stores st's config as an image if a step changed it since the
-// stage's last image.
-func (b *builder) settle(st *buildStage) error {
-	if !st.dirty {
-		return nil
-	}
-	cfg := st.cfg.DeepCopy()
-	cfg.Created = v1.Time{Time: time.Now().UTC()}
-	img, err := b.e.writeImage(cfg, st.img.Layers)
-	if err != nil {
-		return err
-	}
-	b.made = append(b.made, img.ID)
-	st.img, st.dirty = img, false
-	return nil
+// chainKey is the build cache key of a step described by desc that
+// follows the steps whose key is prev.
+func chainKey(prev, desc string) string {
+	return store.FromBytes([]byte(prev + "\n" + desc)).Hex()
 }
 
-// adopt makes the image sum, which a step made, st's image so far.
-func (b *builder) adopt(ctx context.Context, st *buildStage, sum ImageSummary) error {
-	img, cfg, err := b.e.LookupImage(ctx, sum.ID)
+// step runs a RUN, COPY, ADD or config instruction, or takes the image it
+// made before from the build cache.
+func (b *builder) step(ctx context.Context, st *buildStage, in instruction) error {
+	desc, err := b.describe(ctx, st, in)
 	if err != nil {
 		return err
 	}
-	b.made = append(b.made, img.ID)
+	key := chainKey(st.key, desc)
+	if id, ok := b.cache[key]; ok && !b.o.NoCache {
+		if err := b.use(ctx, st, id); err == nil {
+			fmt.Fprintln(b.out, " ---> Using cache")
+			st.key = key
+			return nil
+		}
+	}
+	var id store.Digest
+	switch in.cmd {
+	case "RUN":
+		id, err = b.runStep(ctx, st, in)
+	case "COPY", "ADD":
+		id, err = b.copyStep(ctx, st, in)
+	default:
+		id, err = b.configStep(st, in)
+	}
+	if err != nil {
+		return err
+	}
+	img, err := b.e.st.Image(id)
+	if err != nil {
+		return err
+	}
+	img.BuildKey, img.Intermediate = key, true
+	if err := b.e.st.PutImage(img); err != nil {
+		return err
+	}
+	b.cache[key] = id
+	st.key = key
+	return b.use(ctx, st, id)
+}
+
+// describe returns what of step in decides its result besides the steps
+// before it: its build cache key's material. It also keeps what a step
+// leaves in the builder rather than the image (SHELL, CMD's mark), which
+// a step taken from the cache must leave too.
+func (b *builder) describe(ctx context.Context, st *buildStage, in instruction) (string, error) {
+	switch in.cmd {
+	case "RUN":
+		argv, env := b.runArgs(st, in)
+		return "RUN\x00" + strings.Join(argv, "\x00") + "\x00\x00" + strings.Join(env, "\x00"), nil
+	case "COPY", "ADD":
+		plan, err := b.planCopy(st, in)
+		if err != nil {
+			return "", err
+		}
+		sum, err := b.copySum(ctx, st, in, plan)
+		if err != nil {
+			return "", err
+		}
+		return in.cmd + "\x00" + in.text + "\x00" + sum, nil
+	case "SHELL":
+		argv, ok := jsonForm(in.args)
+		if !ok || len(argv) == 0 {
+			return "", invalidf("SHELL takes the JSON form: SHELL [\"/bin/bash\", \"-c\"]")
+		}
+		st.shell = argv
+	case "CMD":
+		st.cmdSet = true
+	}
+	args, err := expand(in.args, b.lookup(st))
+	if err != nil {
+		return "", err
+	}
+	return in.cmd + "\x00" + args + "\x00" + strings.Join(st.shell, "\x00"), nil
+}
+
+// use makes image id st's image so far.
+func (b *builder) use(ctx context.Context, st *buildStage, id store.Digest) error {
+	img, cfg, err := b.e.LookupImage(ctx, string(id))
+	if err != nil {
+		return err
+	}
 	st.img, st.cfg = img, cfg.DeepCopy()
 	return nil
 }
@@ -339,56 +428,58 @@ func history(createdBy string, empty bool) v1.History {
 	return v1.History{Created: v1.Time{Time: time.Now().UTC()}, CreatedBy: createdBy, EmptyLayer: empty, Comment: "berth build"}
 }
 
-func (b *builder) runStep(ctx context.Context, st *buildStage, in instruction) error {
-	if err := b.settle(st); err != nil {
-		return err
-	}
-	if st.img.ID == "" {
-		return invalidf("RUN needs an image with a shell: FROM scratch has none")
-	}
+// runArgs returns the command of RUN step in and the environment its
+// ARGs give it, below the image's.
+func (b *builder) runArgs(st *buildStage, in instruction) (argv, env []string) {
 	argv, ok := jsonForm(in.args)
 	if !ok {
 		argv = append(slices.Clone(st.shell), in.args)
 	}
-	// The ARGs are the step's environment, below the image's.
-	var env []string
 	for k, v := range st.args {
 		if !slices.ContainsFunc(st.cfg.Config.Env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
 			env = append(env, k+"="+v)
 		}
 	}
 	sort.Strings(env)
+	return argv, env
+}
+
+func (b *builder) runStep(ctx context.Context, st *buildStage, in instruction) (store.Digest, error) {
+	if st.img.ID == "" {
+		return "", invalidf("RUN needs an image with a shell: FROM scratch has none")
+	}
+	argv, env := b.runArgs(st, in)
 	empty := ""
 	id, err := b.e.Create(ctx, CreateOptions{Image: string(st.img.ID), Cmd: argv, Entrypoint: &empty, Env: env, NetworkMode: b.o.NetworkMode})
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer b.e.Remove(context.WithoutCancel(ctx), id, RemoveOptions{Force: true})
 	fmt.Fprintf(b.out, " ---> Running in %s\n", id[:12])
 	conn, err := b.e.StartAttach(ctx, id)
 	if err != nil {
-		return err
+		return "", err
 	}
 	code, err := pty.Attach(ctx, conn, pty.AttachOptions{Stdout: b.out, Stderr: b.out})
 	conn.Close()
 	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("run: %w", err)
+		return "", fmt.Errorf("run: %w", err)
 	}
 	if code != 0 {
-		return &BuildStepError{Command: strings.Join(argv, " "), Code: code}
+		return "", &BuildStepError{Command: strings.Join(argv, " "), Code: code}
 	}
 	if _, err := b.e.Wait(ctx, id); err != nil {
-		return err
+		return "", err
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(archive.WriteDiff(ctx, pw, b.e.st.Container(id).Upper)) }()
 	sum, err := b.e.CommitLayer(ctx, st.img, pr, st.cfg, history(strings.Join(argv, " "), false), "")
 	pr.CloseWithError(err)
 	if err != nil {
-		return err
+		return "", err
 	}
 	fmt.Fprintf(b.out, "Removing intermediate container %s\n", id[:12])
-	return b.adopt(ctx, st, sum)
+	return store.Digest(sum.ID), nil
 }
 
 // BuildStepError is a RUN step whose command failed.
@@ -401,10 +492,12 @@ func (e *BuildStepError) Error() string {
 	return fmt.Sprintf("the command '%s' returned a non-zero code: %d", e.Command, e.Code)
 }
 
-func (b *builder) configStep(st *buildStage, in instruction) error {
+// configStep applies a config instruction to st's config and stores the
+// image it makes, with the same layers.
+func (b *builder) configStep(st *buildStage, in instruction) (store.Digest, error) {
 	args, err := expand(in.args, b.lookup(st))
 	if err != nil {
-		return err
+		return "", err
 	}
 	c := &st.cfg.Config
 	switch in.cmd {
@@ -414,7 +507,7 @@ func (b *builder) configStep(st *buildStage, in instruction) error {
 			argv = append(slices.Clone(st.shell), in.args)
 		}
 		if in.cmd == "CMD" {
-			c.Cmd, st.cmdSet = argv, true
+			c.Cmd = argv
 		} else {
 			c.Entrypoint = argv
 			if !st.cmdSet {
@@ -422,11 +515,7 @@ func (b *builder) configStep(st *buildStage, in instruction) error {
 			}
 		}
 	case "SHELL":
-		argv, ok := jsonForm(in.args)
-		if !ok || len(argv) == 0 {
-			return invalidf("SHELL takes the JSON form: SHELL [\"/bin/bash\", \"-c\"]")
-		}
-		st.shell = argv
+		// describe took it: it is the builder's, not the image's.
 	case "WORKDIR":
 		if !path.IsAbs(args) {
 			args = path.Join("/", c.WorkingDir, args)
@@ -439,17 +528,22 @@ func (b *builder) configStep(st *buildStage, in instruction) error {
 	case "HEALTHCHECK":
 		hc, err := parseHealthcheck(args)
 		if err != nil {
-			return err
+			return "", err
 		}
 		c.Healthcheck = hc
 	default:
 		if err := ApplyChanges(c, []string{in.cmd + " " + args}); err != nil {
-			return err
+			return "", err
 		}
 	}
 	st.cfg.History = append(st.cfg.History, history("/bin/sh -c #(nop) "+in.text, true))
-	st.dirty = true
-	return b.settle(st)
+	cfg := st.cfg.DeepCopy()
+	cfg.Created = v1.Time{Time: time.Now().UTC()}
+	img, err := b.e.writeImage(cfg, st.img.Layers)
+	if err != nil {
+		return "", err
+	}
+	return img.ID, nil
 }
 
 // parseHealthcheck reads HEALTHCHECK's arguments: NONE, or options and
@@ -493,48 +587,84 @@ func parseHealthcheck(args string) (*v1.HealthConfig, error) {
 	return hc, nil
 }
 
-// copyStep is COPY and ADD: a layer of what they copy.
-func (b *builder) copyStep(ctx context.Context, st *buildStage, in instruction) error {
-	args := in.args
-	words, ok := jsonForm(args)
+// copyPlan is a COPY or ADD step resolved: its sources, its destination
+// (into it as a directory, or as it), and the owner and mode it gives.
+type copyPlan struct {
+	srcs    []string
+	dest    string
+	intoDir bool
+	own     *[2]int
+	mode    *int64
+}
+
+func (b *builder) planCopy(st *buildStage, in instruction) (copyPlan, error) {
+	var p copyPlan
+	words, ok := jsonForm(in.args)
 	if !ok {
-		words = strings.Fields(args)
+		words = strings.Fields(in.args)
 	}
 	if len(words) < 2 {
-		return invalidf("%s takes at least one source and a destination", in.cmd)
+		return p, invalidf("%s takes at least one source and a destination", in.cmd)
 	}
 	look := b.lookup(st)
 	for i, w := range words {
 		x, err := expand(w, look)
 		if err != nil {
-			return err
+			return p, err
 		}
 		words[i] = x
 	}
-	srcs, dest := words[:len(words)-1], words[len(words)-1]
-	intoDir := strings.HasSuffix(dest, "/") || len(srcs) > 1 || strings.ContainsAny(strings.Join(srcs, ""), "*?[")
-	if !path.IsAbs(dest) {
-		dest = path.Join("/", st.cfg.Config.WorkingDir, dest)
+	p.srcs, p.dest = words[:len(words)-1], words[len(words)-1]
+	p.intoDir = strings.HasSuffix(p.dest, "/") || len(p.srcs) > 1 || strings.ContainsAny(strings.Join(p.srcs, ""), "*?[")
+	if !path.IsAbs(p.dest) {
+		p.dest = path.Join("/", st.cfg.Config.WorkingDir, p.dest)
 	}
-	dest = path.Clean(dest)
-	own, err := b.owner(st, in.flags["chown"])
-	if err != nil {
-		return err
+	p.dest = path.Clean(p.dest)
+	var err error
+	if p.own, err = b.owner(st, in.flags["chown"]); err != nil {
+		return p, err
 	}
-	var mode *int64
 	if m := in.flags["chmod"]; m != "" {
 		v, err := strconv.ParseInt(m, 8, 32)
 		if err != nil || v < 0 || v > 0o7777 {
-			return invalidf("--chmod=%s: give an octal mode such as 0755", m)
+			return p, invalidf("--chmod=%s: give an octal mode such as 0755", m)
 		}
-		mode = &v
+		p.mode = &v
 	}
-	lw := &layerWriter{st: st, e: b.e, own: own, mode: mode, dirs: map[string]bool{}}
+	return p, nil
+}
+
+// copySum returns the digest of what step in copies: the layer it writes,
+// its times left out. With --from, the source image's ID and the paths
+// stand for it.
+func (b *builder) copySum(ctx context.Context, st *buildStage, in instruction, p copyPlan) (string, error) {
+	if from := in.flags["from"]; from != "" {
+		id, err := b.sourceImage(ctx, from)
+		return string(id), err
+	}
+	h := store.NewDigester()
+	lw := &layerWriter{st: st, e: b.e, own: p.own, mode: p.mode, dirs: map[string]bool{}, keying: true, tw: tar.NewWriter(h)}
+	if err := b.writeCopy(ctx, lw, in, p); err != nil {
+		return "", err
+	}
+	if err := lw.tw.Close(); err != nil {
+		return "", err
+	}
+	return store.FromHash(h).String(), nil
+}
+
+// copyStep is COPY and ADD: a layer of what they copy.
+func (b *builder) copyStep(ctx context.Context, st *buildStage, in instruction) (store.Digest, error) {
+	p, err := b.planCopy(st, in)
+	if err != nil {
+		return "", err
+	}
+	lw := &layerWriter{st: st, e: b.e, own: p.own, mode: p.mode, dirs: map[string]bool{}}
 	pr, pw := io.Pipe()
 	lw.tw = tar.NewWriter(pw)
 	written := make(chan error, 1)
 	go func() {
-		err := b.writeCopy(ctx, lw, in, srcs, dest, intoDir)
+		err := b.writeCopy(ctx, lw, in, p)
 		if err == nil {
 			err = lw.tw.Close()
 		}
@@ -545,19 +675,19 @@ func (b *builder) copyStep(ctx context.Context, st *buildStage, in instruction) 
 	pr.CloseWithError(err)
 	// What the copy met is the cause of a failed commit.
 	if werr := <-written; werr != nil {
-		return werr
+		return "", werr
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
-	return b.adopt(ctx, st, sum)
+	return store.Digest(sum.ID), nil
 }
 
-func (b *builder) writeCopy(ctx context.Context, lw *layerWriter, in instruction, srcs []string, dest string, intoDir bool) error {
+func (b *builder) writeCopy(ctx context.Context, lw *layerWriter, in instruction, p copyPlan) error {
 	if from := in.flags["from"]; from != "" {
-		return b.copyFrom(ctx, lw, from, srcs, dest, intoDir)
+		return b.copyFrom(ctx, lw, from, p)
 	}
-	for _, src := range srcs {
+	for _, src := range p.srcs {
 		if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
 			return invalidf("%s from a URL is not supported: download it in a RUN step", in.cmd)
 		}
@@ -580,17 +710,17 @@ func (b *builder) writeCopy(ctx context.Context, lw *layerWriter, in instruction
 			}
 			switch {
 			case fi.IsDir():
-				if err := b.copyDir(lw, m, dest); err != nil {
+				if err := b.copyDir(lw, m, p.dest); err != nil {
 					return err
 				}
 			case in.cmd == "ADD" && isArchive(m):
-				if err := lw.unpack(m, dest); err != nil {
+				if err := lw.unpack(m, p.dest); err != nil {
 					return fmt.Errorf("ADD %s: %w", src, err)
 				}
 			default:
-				target := dest
-				if intoDir {
-					target = path.Join(dest, filepath.Base(m))
+				target := p.dest
+				if p.intoDir {
+					target = path.Join(p.dest, filepath.Base(m))
 				}
 				if err := lw.addFile(m, fi, target); err != nil {
 					return err
@@ -635,27 +765,36 @@ func (b *builder) copyDir(lw *layerWriter, dir, dest string) error {
 }
 
 // copyFrom copies srcs out of the filesystem of a stage or an image.
-func (b *builder) copyFrom(ctx context.Context, lw *layerWriter, from string, srcs []string, dest string, intoDir bool) error {
-	ref := from
+// sourceImage returns the image of COPY --from=from: a stage's so far, or
+// an image, pulled if missing.
+func (b *builder) sourceImage(ctx context.Context, from string) (store.Digest, error) {
 	if st := b.stage(from); st != nil {
-		if err := b.settle(st); err != nil {
-			return err
-		}
 		if st.img.ID == "" {
-			return invalidf("--from=%s: the stage has no files", from)
+			return "", invalidf("--from=%s: the stage has no files", from)
 		}
-		ref = string(st.img.ID)
-	} else if _, _, err := b.e.LookupImage(ctx, ref); errors.Is(err, ErrNotFound) {
-		if _, err := b.e.Pull(ctx, ref, PullOptions{}); err != nil {
-			return err
+		return st.img.ID, nil
+	}
+	img, _, err := b.e.LookupImage(ctx, from)
+	if errors.Is(err, ErrNotFound) {
+		fmt.Fprintf(b.out, "Pulling %s\n", from)
+		if _, err = b.e.Pull(ctx, from, PullOptions{}); err == nil {
+			img, _, err = b.e.LookupImage(ctx, from)
 		}
 	}
-	id, err := b.e.Create(ctx, CreateOptions{Image: ref, Cmd: []string{"true"}, NetworkMode: "none"})
+	return img.ID, err
+}
+
+func (b *builder) copyFrom(ctx context.Context, lw *layerWriter, from string, p copyPlan) error {
+	ref, err := b.sourceImage(ctx, from)
+	if err != nil {
+		return err
+	}
+	id, err := b.e.Create(ctx, CreateOptions{Image: string(ref), Cmd: []string{"true"}, NetworkMode: "none"})
 	if err != nil {
 		return err
 	}
 	defer b.e.Remove(context.WithoutCancel(ctx), id, RemoveOptions{Force: true})
-	for _, src := range srcs {
+	for _, src := range p.srcs {
 		if strings.ContainsAny(src, "*?[") {
 			return invalidf("--from=%s: wildcards are not supported in %s", from, src)
 		}
@@ -663,7 +802,7 @@ func (b *builder) copyFrom(ctx context.Context, lw *layerWriter, from string, sr
 		if err := b.e.CopyFrom(ctx, id, path.Join("/", src), "top", false, &buf); err != nil {
 			return fmt.Errorf("--from=%s: %w", from, err)
 		}
-		if err := lw.reroot(&buf, dest, intoDir, path.Base(path.Join("/", src))); err != nil {
+		if err := lw.reroot(&buf, p.dest, p.intoDir, path.Base(path.Join("/", src))); err != nil {
 			return err
 		}
 	}
@@ -764,6 +903,16 @@ type layerWriter struct {
 	own  *[2]int
 	mode *int64
 	dirs map[string]bool // directories already written
+	// keying writes the tar for the build cache key: without times.
+	keying bool
+}
+
+// header writes hdr, its times dropped when keying.
+func (lw *layerWriter) header(hdr *tar.Header) error {
+	if lw.keying {
+		hdr.ModTime, hdr.AccessTime, hdr.ChangeTime = time.Time{}, time.Time{}, time.Time{}
+	}
+	return lw.tw.WriteHeader(hdr)
 }
 
 // parents writes the directories above target that this layer has not
@@ -787,7 +936,7 @@ func (lw *layerWriter) parents(target string) error {
 				}
 			}
 		}
-		if err := lw.tw.WriteHeader(hdr); err != nil {
+		if err := lw.header(hdr); err != nil {
 			return err
 		}
 	}
@@ -822,7 +971,7 @@ func (lw *layerWriter) addFile(p string, fi fs.FileInfo, target string) error {
 	if lw.mode != nil && hdr.Typeflag != tar.TypeSymlink {
 		hdr.Mode = *lw.mode
 	}
-	if err := lw.tw.WriteHeader(hdr); err != nil {
+	if err := lw.header(hdr); err != nil {
 		return err
 	}
 	if hdr.Typeflag != tar.TypeReg {
@@ -941,18 +1090,9 @@ func (lw *layerWriter) copyEntry(r io.Reader, hdr *tar.Header, target, root stri
 	if lw.mode != nil && h.Typeflag != tar.TypeSymlink {
 		h.Mode = *lw.mode
 	}
-	if err := lw.tw.WriteHeader(&h); err != nil {
+	if err := lw.header(&h); err != nil {
 		return err
 	}
 	_, err := io.Copy(lw.tw, r)
 	return err
-}
-
-// cleanup removes the images the steps made, but keep.
-func (b *builder) cleanup(ctx context.Context, keep store.Digest) {
-	for i := len(b.made) - 1; i >= 0; i-- {
-		if id := b.made[i]; id != keep {
-			b.e.RemoveImage(ctx, string(id), false)
-		}
-	}
 }

@@ -249,8 +249,24 @@ func (e *Engine) resolveForRemove(ref string) (store.Digest, string, error) {
 
 // PruneImages removes dangling images (without tags) or, with all, every
 // image no container uses, then collects the layers and blobs they
-// leave unused.
+// leave unused. The build cache (intermediate images) goes only with all.
 func (e *Engine) PruneImages(ctx context.Context, all bool) (PruneReport, error) {
+	return e.pruneImages(ctx, "prune images", func(img store.Image, tagged bool) bool {
+		return all || !tagged && !img.Intermediate
+	})
+}
+
+// PruneBuildCache removes the build cache: the intermediate images of
+// builds that no tag names, then the layers and blobs they leave unused.
+func (e *Engine) PruneBuildCache(ctx context.Context) (PruneReport, error) {
+	return e.pruneImages(ctx, "prune build cache", func(img store.Image, tagged bool) bool {
+		return img.Intermediate && !tagged
+	})
+}
+
+// pruneImages removes the images no container uses that pick chooses
+// (tagged tells whether a tag names the image).
+func (e *Engine) pruneImages(ctx context.Context, what string, pick func(img store.Image, tagged bool) bool) (PruneReport, error) {
 	var rep PruneReport
 	imgs, err := e.st.Images()
 	if err != nil {
@@ -270,7 +286,7 @@ func (e *Engine) PruneImages(ctx context.Context, all bool) (PruneReport, error)
 			continue
 		}
 		tags, _ := namesOf(refs, img.ID)
-		if len(tags) > 0 && !all {
+		if !pick(img, len(tags) > 0) {
 			continue
 		}
 		victims = append(victims, img.ID)
@@ -286,19 +302,19 @@ func (e *Engine) PruneImages(ctx context.Context, all bool) (PruneReport, error)
 			}
 			return nil
 		}); err != nil {
-			return rep, fmt.Errorf("prune images: %w", err)
+			return rep, fmt.Errorf("%s: %w", what, err)
 		}
 	}
 	for _, id := range victims {
 		if err := e.st.DeleteImage(id); err != nil {
-			return rep, fmt.Errorf("prune images: %w", err)
+			return rep, fmt.Errorf("%s: %w", what, err)
 		}
 		rep.Deleted = append(rep.Deleted, string(id))
 		e.emit("image", "delete", string(id), nil)
 	}
 	res, err := e.gc(true)
 	if err != nil {
-		return rep, fmt.Errorf("prune images: %w", err)
+		return rep, fmt.Errorf("%s: %w", what, err)
 	}
 	for _, l := range res.layers {
 		rep.Deleted = append(rep.Deleted, string(l))

@@ -52,8 +52,8 @@ type ImageSummary struct {
 
 // ListImagesOptions selects the images Images returns.
 type ListImagesOptions struct {
-	// All includes intermediate images. berth keeps no build parents, so
-	// it changes nothing yet; docker's flag is accepted.
+	// All includes intermediate images: the build cache's, which no tag
+	// names.
 	All bool
 	// Filters are docker's image filters: "dangling=true|false",
 	// "reference=PATTERN" (glob on name or name:tag), "label=KEY[=VALUE]",
@@ -236,6 +236,9 @@ func (e *Engine) Images(ctx context.Context, opts ListImagesOptions) ([]ImageSum
 	out := make([]ImageSummary, 0, len(imgs))
 	for _, img := range imgs {
 		s := ix.summary(img, len(users[img.ID]))
+		if img.Intermediate && s.Dangling && !opts.All {
+			continue
+		}
 		if !e.match(f, &s, img) {
 			continue
 		}

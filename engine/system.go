@@ -77,7 +77,8 @@ type diskState struct {
 // shared between images counted once; active = used by a container,
 // reclaimable = layers only unused images hold), containers (their
 // writable layers; active = running), volumes (active = mounted by a
-// container) and the build cache (berth keeps none).
+// container) and the build cache (the layers only its intermediate
+// images hold; all of it reclaimable).
 func (e *Engine) DiskUsage(ctx context.Context) (DiskUsage, error) {
 	var du DiskUsage
 	imgs, err := e.Images(ctx, ListImagesOptions{})
@@ -108,6 +109,28 @@ func (e *Engine) DiskUsage(ctx context.Context) (DiskUsage, error) {
 			}
 		}
 	}
+	all, err := e.Images(ctx, ListImagesOptions{All: true})
+	if err != nil {
+		return du, err
+	}
+	cacheLayers := map[store.Digest]bool{}
+	for _, s := range all {
+		if _, listed := chains[s.ID]; listed {
+			continue
+		}
+		rec, err := e.st.Image(store.Digest(s.ID))
+		if err != nil {
+			continue
+		}
+		du.BuildCache.Total++
+		for _, c := range rec.ChainIDs() {
+			if usedBy[c] == 0 && !cacheLayers[c] {
+				cacheLayers[c] = true
+				du.BuildCache.Size += layerSize[c]
+			}
+		}
+	}
+	du.BuildCache.Reclaimable = du.BuildCache.Size
 	du.Images.Total = len(imgs)
 	for c := range usedBy {
 		du.Images.Size += layerSize[c]

@@ -23,6 +23,12 @@ type Image struct {
 	Created time.Time `json:"created"`
 	// Added is when the image was stored.
 	Added time.Time `json:"added"`
+	// BuildKey is the build cache key of the build step that made the
+	// image, if a build did.
+	BuildKey string `json:"buildKey,omitempty"`
+	// Intermediate marks an image a build step made on the way to the
+	// build's result: part of the build cache, not listed by default.
+	Intermediate bool `json:"intermediate,omitempty"`
 }
 
 // ImageLayer is one layer of an image: its compressed blob and what it
