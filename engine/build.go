@@ -388,15 +388,15 @@ func (b *builder) describe(ctx context.Context, st *buildStage, in instruction) 
 		argv, env := b.runArgs(st, in)
 		return "RUN\x00" + strings.Join(argv, "\x00") + "\x00\x00" + strings.Join(env, "\x00"), nil
 	case "COPY", "ADD":
-		plan, err := b.planCopy(st, in)
+		p, err := b.planCopy(st, in)
 		if err != nil {
 			return "", err
 		}
-		sum, err := b.copySum(ctx, st, in, plan)
+		sum, err := b.copySum(ctx, st, in, p)
 		if err != nil {
 			return "", err
 		}
-		return in.cmd + "\x00" + in.text + "\x00" + sum, nil
+		return fmt.Sprintf("%s\x00%s\x00%s\x00%s", in.cmd, in.text, p, sum), nil
 	case "SHELL":
 		argv, ok := jsonForm(in.args)
 		if !ok || len(argv) == 0 {
@@ -595,6 +595,18 @@ type copyPlan struct {
 	intoDir bool
 	own     *[2]int
 	mode    *int64
+}
+
+// String describes p for the build cache key.
+func (p copyPlan) String() string {
+	own, mode := "-", "-"
+	if p.own != nil {
+		own = fmt.Sprint(*p.own)
+	}
+	if p.mode != nil {
+		mode = strconv.FormatInt(*p.mode, 8)
+	}
+	return fmt.Sprintf("%q %s %v %s %s", p.srcs, p.dest, p.intoDir, own, mode)
 }
 
 func (b *builder) planCopy(st *buildStage, in instruction) (copyPlan, error) {
