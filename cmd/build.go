@@ -56,10 +56,11 @@ func buildCmd(a *app) *cobra.Command {
 	var args []string
 	var quiet bool
 	c := &cobra.Command{
-		Use:   "build [OPTIONS] PATH",
+		Use:   "build [OPTIONS] PATH | -",
 		Short: "Build an image from a Dockerfile",
-		Long: `Build an image from the Dockerfile in PATH (or -f), with PATH as the build
-context. A step already made with the same instruction, variables, files
+		Long: `Build an image from the Dockerfile in PATH (or -f; "-f -" reads it from
+standard input), with PATH as the build context. PATH "-" reads the
+Dockerfile from standard input and builds without a context. A step already made with the same instruction, variables, files
 and steps before it is taken from the build cache (intermediate images,
 listed by images -a, removed by builder prune) unless --no-cache.`,
 		Args: cobra.ExactArgs(1),
@@ -69,7 +70,22 @@ listed by images -a, removed by builder prune) unless --no-cache.`,
 				return err
 			}
 			o.ContextDir = pos[0]
-			if o.Dockerfile != "" && !filepath.IsAbs(o.Dockerfile) {
+			if o.ContextDir == "-" || o.Dockerfile == "-" {
+				// The Dockerfile comes on standard input; with PATH "-"
+				// there is no context (COPY and ADD have nothing to read).
+				if o.DockerfileText, err = io.ReadAll(a.io.In); err != nil {
+					return fmt.Errorf("read the Dockerfile from standard input: %w", err)
+				}
+				if o.ContextDir == "-" {
+					empty, err := os.MkdirTemp("", "berth-build-")
+					if err != nil {
+						return err
+					}
+					defer os.RemoveAll(empty)
+					o.ContextDir = empty
+				}
+			}
+			if o.Dockerfile != "" && o.Dockerfile != "-" && !filepath.IsAbs(o.Dockerfile) {
 				if _, err := os.Stat(o.Dockerfile); err != nil {
 					o.Dockerfile = filepath.Join(o.ContextDir, o.Dockerfile)
 				}
@@ -100,7 +116,7 @@ listed by images -a, removed by builder prune) unless --no-cache.`,
 	}
 	f := c.Flags()
 	f.StringArrayVarP(&o.Tags, "tag", "t", nil, "name the image (REPO[:TAG]); repeatable")
-	f.StringVarP(&o.Dockerfile, "file", "f", "", "the Dockerfile (default PATH/Dockerfile)")
+	f.StringVarP(&o.Dockerfile, "file", "f", "", `the Dockerfile (default PATH/Dockerfile; "-" for standard input)`)
 	f.StringArrayVar(&args, "build-arg", nil, "set a build-time variable (KEY=VALUE, or KEY to take it from the environment)")
 	f.StringVar(&o.Target, "target", "", "build the stage of this name and stop")
 	f.StringVar(&o.NetworkMode, "network", "", "network of the RUN steps: bridge (default), host, none or a network's name")

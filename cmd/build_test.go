@@ -133,6 +133,18 @@ CMD ["/opt/app/built.txt"]
 		t.Errorf("build --target build -q printed %q", id)
 	}
 
+	// The Dockerfile on standard input: with the context (-f -) and
+	// without one (PATH -).
+	if code, _, errs := b.run("FROM bb\nCOPY src/a.txt /a.txt\nCMD [\"cat\", \"/a.txt\"]\n", "build", "-t", "stdin:1", "-f", "-", ctx); code != 0 || b.ok("run", "--rm", "stdin:1") != "alpha\n" {
+		t.Errorf("build -f - = %d %q", code, errs)
+	}
+	if code, _, errs := b.run("FROM bb\nRUN echo none > /n\n", "build", "-t", "stdin:2", "-"); code != 0 || b.ok("run", "--rm", "stdin:2", "cat", "/n") != "none\n" {
+		t.Errorf("build - = %d %q", code, errs)
+	}
+	if code, _, errs := b.run("FROM bb\nCOPY x /x\n", "build", "-"); code != 1 || !strings.Contains(errs, "file not found in build context") {
+		t.Errorf("COPY in a build without a context = %d %q", code, errs)
+	}
+
 	// Bad input: one line naming the problem, no container left behind.
 	bad := t.TempDir()
 	for _, tc := range []struct{ dockerfile, want string }{

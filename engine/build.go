@@ -32,6 +32,9 @@ type BuildOptions struct {
 	ContextDir string
 	// Dockerfile is the Dockerfile's path; "" is ContextDir/Dockerfile.
 	Dockerfile string
+	// DockerfileText, if not nil, is the Dockerfile itself (read from
+	// standard input), in place of Dockerfile.
+	DockerfileText []byte
 	// Tags name the built image.
 	Tags []string
 	// BuildArgs are --build-arg values for the Dockerfile's ARGs.
@@ -77,16 +80,17 @@ func (e *Engine) Build(ctx context.Context, o BuildOptions) (ImageSummary, error
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return ImageSummary{}, invalidf("build context %s: not a directory", o.ContextDir)
 	}
-	df := o.Dockerfile
-	if df == "" {
-		df = filepath.Join(dir, "Dockerfile")
+	text := o.DockerfileText
+	if text == nil {
+		df := o.Dockerfile
+		if df == "" {
+			df = filepath.Join(dir, "Dockerfile")
+		}
+		if text, err = os.ReadFile(df); err != nil {
+			return ImageSummary{}, invalidf("cannot read the Dockerfile: %v", err)
+		}
 	}
-	f, err := os.Open(df)
-	if err != nil {
-		return ImageSummary{}, invalidf("cannot read the Dockerfile: %v", err)
-	}
-	steps, err := parseDockerfile(f)
-	f.Close()
+	steps, err := parseDockerfile(bytes.NewReader(text))
 	if err != nil {
 		return ImageSummary{}, err
 	}
