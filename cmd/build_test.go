@@ -155,12 +155,16 @@ CMD ["/opt/app/built.txt"]
 		{"RUN true\n", "RUN before the first FROM"},
 		{"FROM bb\nRUN <<EOF\necho x\nEOF\n", "here-documents"},
 		{"", "the Dockerfile is empty"},
+		{"ARG X=1\n", "the Dockerfile has no FROM"},
 	} {
 		writeFiles(t, bad, map[string]string{"Dockerfile": tc.dockerfile})
 		code, _, errs := b.run("", "build", "-t", "bad:1", bad)
 		if code != 1 || !strings.Contains(errs, tc.want) || strings.Count(errs, "\n") != 1 {
 			t.Errorf("build of %q = %d %q, want 1 and one line with %q", tc.dockerfile, code, errs, tc.want)
 		}
+	}
+	if code, _, errs := b.run("", "build", "--target", "nope", ctx); code != 1 || !strings.Contains(errs, `target stage "nope" could not be found`) {
+		t.Errorf("build --target nope = %d %q", code, errs)
 	}
 	if code, _, errs := b.run("", "build", "-t", "Bad//Tag", ctx); code != 1 || !strings.Contains(errs, "invalid reference format") {
 		t.Errorf("build -t Bad//Tag = %d %q", code, errs)

@@ -210,6 +210,9 @@ func (b *builder) run(ctx context.Context, steps []instruction) (store.Digest, e
 			fmt.Fprintf(b.out, " ---> %s\n", st.img.ID.Short())
 		}
 	}
+	if st == nil {
+		return "", invalidf("the Dockerfile has no FROM: it needs one to start from")
+	}
 	if b.o.Target != "" && b.stage(b.o.Target) == nil {
 		return "", invalidf("target stage %q could not be found", b.o.Target)
 	}
