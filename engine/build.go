@@ -938,12 +938,12 @@ func (lw *layerWriter) header(hdr *tar.Header) error {
 // written yet, as the image has them (so that an existing directory keeps
 // its mode and owner), else as new directories of root's.
 func (lw *layerWriter) parents(target string) error {
-	var missing []string
+	var pending []string
 	for d := path.Dir(target); d != "/" && !lw.dirs[d]; d = path.Dir(d) {
-		missing = append(missing, d)
+		pending = append(pending, d)
 	}
-	for i := len(missing) - 1; i >= 0; i-- {
-		d := missing[i]
+	for i := len(pending) - 1; i >= 0; i-- {
+		d := pending[i]
 		lw.dirs[d] = true
 		hdr := &tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(d, "/") + "/", Mode: 0o755, ModTime: time.Now()}
 		if p, ok := lw.st.findInLayers(lw.e, d); ok {
