@@ -14,7 +14,7 @@ func TestPush(t *testing.T) {
 	b := buildBerth(t)
 	host := imgtest.Registry(t)
 
-	// An image made here (import) has no manifest yet: push writes one.
+	// An image made here (import) pushes with the manifest berth wrote for it.
 	ref := host + "/made/bb:1"
 	b.ok("tag", "bb", ref)
 	out := b.ok("push", ref)

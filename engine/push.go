@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,8 +28,8 @@ type PushResult struct {
 
 // Push uploads the image named ref to its registry as the store holds
 // it: its layers (compressed), its config and its manifest, byte for
-// byte, so that its digest there is the one it had when pulled. An image
-// made here (import, commit) gets a docker manifest written for it.
+// byte, so that its digest there is the one it had when pulled (an image
+// made here has the docker manifest berth wrote for it).
 // progress, if not nil, hears of each layer: its short digest (12 hex
 // digits) and "Pushed" or "Layer already exists".
 func (e *Engine) Push(ctx context.Context, ref string, progress func(blob, state string)) (PushResult, error) {
@@ -120,34 +119,19 @@ func blobExists(ctx context.Context, client *http.Client, repo name.Repository, 
 	return false, transport.CheckError(resp, http.StatusOK, http.StatusNotFound)
 }
 
-// manifestOf returns the manifest of img as stored, or, for an image made
-// here that has none, a docker one written for it.
+// manifestOf returns the manifest of img as stored: the registry's for a
+// pulled image, the one berth wrote for an imported, committed or built
+// one.
 func (e *Engine) manifestOf(img store.Image) ([]byte, types.MediaType, error) {
-	if img.Manifest != "" {
-		b, err := e.st.ReadBlob(img.Manifest)
-		if err != nil {
-			return nil, "", err
-		}
-		mt := types.MediaType(img.ManifestMediaType)
-		if mt == "" {
-			mt = types.DockerManifestSchema2
-		}
-		return b, mt, nil
+	b, err := e.st.ReadBlob(img.Manifest)
+	if err != nil {
+		return nil, "", fmt.Errorf("push: the manifest of image %s: %w", img.ID.Short(), err)
 	}
-	size, ok := e.st.HasBlob(img.ID)
-	if !ok {
-		return nil, "", fmt.Errorf("push: the config of image %s is missing from the store; pull or build it again", img.ID.Short())
+	mt := types.MediaType(img.ManifestMediaType)
+	if mt == "" {
+		mt = types.DockerManifestSchema2
 	}
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.DockerManifestSchema2,
-		Config:        v1.Descriptor{MediaType: types.DockerConfigJSON, Size: size, Digest: mustHash(img.ID)},
-	}
-	for _, l := range img.Layers {
-		m.Layers = append(m.Layers, v1.Descriptor{MediaType: types.MediaType(l.MediaType), Size: l.Size, Digest: mustHash(l.Digest)})
-	}
-	b, err := json.Marshal(m)
-	return b, types.DockerManifestSchema2, err
+	return b, mt, nil
 }
 
 // storedBlob is a blob of the store as go-containerregistry uploads one.
