@@ -40,8 +40,8 @@ COPY src/ ./
 RUN echo "$GREETING from $APP" > built.txt && \
     test ! -e debug.log
 COPY --chown=nobody:nobody src/a.txt /home/nobody/
-COPY src/a.txt /tmp/
-RUN stat -c '%u:%g %a' /home/nobody/a.txt /tmp > owners.txt
+COPY --chown=1234 src/a.txt /tmp/
+RUN stat -c '%u:%g %a' /home/nobody/a.txt /tmp /tmp/a.txt > owners.txt
 
 FROM bb
 COPY --from=build /app /opt/app
@@ -63,7 +63,7 @@ CMD ["/opt/app/built.txt"]
 	}
 	// The chown and the directory /tmp, which the COPY's layer must not
 	// have turned into an ordinary directory.
-	if got := b.ok("run", "--rm", "demo:1", "/opt/owners.txt"); got != "65534:65534 644\n0:0 1777\n" {
+	if got := b.ok("run", "--rm", "demo:1", "/opt/owners.txt"); got != "65534:65534 644\n0:0 1777\n1234:1234 644\n" {
 		t.Errorf("owners and modes in the build stage: %q", got)
 	}
 	if got := b.ok("run", "--rm", "--entrypoint", "ls", "demo:1", "/opt/app", "/opt/app/sub"); got != "/opt/app:\na.txt\nbuilt.txt\nowners.txt\nsub\n\n/opt/app/sub:\nb.txt\n" {

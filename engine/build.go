@@ -22,6 +22,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/berth-dev/berth/engine/archive"
+	"github.com/berth-dev/berth/engine/launch"
 	"github.com/berth-dev/berth/pty"
 	"github.com/berth-dev/berth/store"
 )
@@ -828,8 +829,9 @@ func (b *builder) copyFrom(ctx context.Context, lw *layerWriter, from string, p 
 	return nil
 }
 
-// owner resolves --chown=USER[:GROUP] against the stage's /etc/passwd and
-// /etc/group; nil keeps root.
+// owner resolves --chown=USER[:GROUP] (names or numbers) against the
+// stage's /etc/passwd and /etc/group; without a group the GID is the UID,
+// as docker has it. nil keeps root.
 func (b *builder) owner(st *buildStage, chown string) (*[2]int, error) {
 	if chown == "" {
 		return nil, nil
@@ -844,61 +846,29 @@ func (b *builder) owner(st *buildStage, chown string) (*[2]int, error) {
 		if gid, err = st.lookupID(b.e, "/etc/group", group); err != nil {
 			return nil, err
 		}
-	} else if _, err := strconv.Atoi(user); err != nil {
-		gid, err = st.primaryGroup(b.e, user)
-		if err != nil {
-			return nil, err
-		}
 	}
 	return &[2]int{uid, gid}, nil
 }
 
 // lookupID returns the numeric ID of name in file (/etc/passwd or
-// /etc/group) of the stage's image; a number is its own ID.
+// /etc/group) of the stage's image, read from its topmost layer that has
+// the file; a number is its own ID.
 func (st *buildStage) lookupID(e *Engine, file, name string) (int, error) {
+	var entries [][]string
+	if p, ok := st.findInLayers(e, file); ok {
+		if data, err := os.ReadFile(p); err == nil {
+			entries = launch.ParseColonFile(data)
+		}
+	}
+	if f := launch.FindEntry(entries, name); f != nil {
+		if n, err := strconv.Atoi(f[2]); err == nil {
+			return n, nil
+		}
+	}
 	if n, err := strconv.Atoi(name); err == nil && n >= 0 {
 		return n, nil
 	}
-	for _, f := range st.readColon(e, file) {
-		if len(f) > 2 && f[0] == name {
-			if n, err := strconv.Atoi(f[2]); err == nil {
-				return n, nil
-			}
-		}
-	}
 	return 0, invalidf("--chown: no %s %q in the image's %s", strings.TrimPrefix(file, "/etc/"), name, file)
-}
-
-// primaryGroup returns the group ID of user in the image's /etc/passwd.
-func (st *buildStage) primaryGroup(e *Engine, user string) (int, error) {
-	for _, f := range st.readColon(e, "/etc/passwd") {
-		if len(f) > 3 && f[0] == user {
-			if n, err := strconv.Atoi(f[3]); err == nil {
-				return n, nil
-			}
-		}
-	}
-	return 0, invalidf("--chown: no user %q in the image's /etc/passwd", user)
-}
-
-// readColon reads a colon-separated file of the stage's image from its
-// topmost layer that has it.
-func (st *buildStage) readColon(e *Engine, file string) [][]string {
-	p, ok := st.findInLayers(e, file)
-	if !ok {
-		return nil
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return nil
-	}
-	var out [][]string
-	for _, line := range strings.Split(string(data), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, strings.Split(line, ":"))
-		}
-	}
-	return out
 }
 
 // findInLayers returns where p is in the topmost unpacked layer of the

@@ -45,13 +45,13 @@ func ResolveUser(spec string) (User, error) {
 	name := ""
 	switch {
 	case userPart == "":
-		if e := findEntry(passwd, "0"); e != nil {
+		if e := FindEntry(passwd, "0"); e != nil {
 			name, u.Home = e[0], e[5]
 		} else {
 			name = "root"
 		}
 	default:
-		e := findEntry(passwd, userPart)
+		e := FindEntry(passwd, userPart)
 		if e == nil {
 			n, err := strconv.Atoi(userPart)
 			if err != nil || n < 0 {
@@ -66,7 +66,7 @@ func ResolveUser(spec string) (User, error) {
 		u.Home = e[5]
 	}
 	if hasGroup {
-		e := findEntry(groups, groupPart)
+		e := FindEntry(groups, groupPart)
 		if e == nil {
 			n, err := strconv.Atoi(groupPart)
 			if err != nil || n < 0 {
@@ -107,7 +107,7 @@ func AddGroups(u *User, names []string) error {
 	groups := readColonFile("/etc/group")
 	for _, n := range names {
 		gid := -1
-		if e := findEntry(groups, n); e != nil {
+		if e := FindEntry(groups, n); e != nil {
 			gid, _ = strconv.Atoi(e[2])
 		} else if v, err := strconv.Atoi(n); err == nil && v >= 0 {
 			gid = v
@@ -124,12 +124,19 @@ func AddGroups(u *User, names []string) error {
 }
 
 // readColonFile parses a passwd or group file into its fields; a missing
-// file is empty.
+// or unreadable file has no entries.
 func readColonFile(path string) [][]string {
 	b, err := readFileRaw(path)
 	if err != nil {
 		return nil
 	}
+	return ParseColonFile(b)
+}
+
+// ParseColonFile parses the lines of a passwd or group file into their
+// fields (at least seven, the missing ones empty), without blank lines
+// and comments.
+func ParseColonFile(b []byte) [][]string {
 	var out [][]string
 	for line := range strings.Lines(string(b)) {
 		line = strings.TrimSpace(line)
@@ -145,8 +152,9 @@ func readColonFile(path string) [][]string {
 	return out
 }
 
-// findEntry finds a passwd or group entry by name, or else by number.
-func findEntry(entries [][]string, key string) []string {
+// FindEntry finds a passwd or group entry (ParseColonFile) by name, or
+// else by number.
+func FindEntry(entries [][]string, key string) []string {
 	for _, e := range entries {
 		if e[0] == key {
 			return e
