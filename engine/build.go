@@ -349,7 +349,7 @@ func chainKey(prev, desc string) string {
 // step runs a RUN, COPY, ADD or config instruction, or takes the image it
 // made before from the build cache.
 func (b *builder) step(ctx context.Context, st *buildStage, in instruction) error {
-	desc, err := b.describe(ctx, st, in)
+	desc, plan, err := b.describe(ctx, st, in)
 	if err != nil {
 		return err
 	}
@@ -366,7 +366,7 @@ func (b *builder) step(ctx context.Context, st *buildStage, in instruction) erro
 	case "RUN":
 		id, err = b.runStep(ctx, st, in)
 	case "COPY", "ADD":
-		id, err = b.copyStep(ctx, st, in)
+		id, err = b.copyStep(ctx, st, in, plan)
 	default:
 		id, err = b.configStep(st, in)
 	}
@@ -387,28 +387,29 @@ func (b *builder) step(ctx context.Context, st *buildStage, in instruction) erro
 }
 
 // describe returns what of step in decides its result besides the steps
-// before it: its build cache key's material. It also keeps what a step
+// before it: its build cache key's material; and for COPY and ADD, the
+// resolved step, which copyStep takes. It also keeps what a step
 // leaves in the builder rather than the image (SHELL, CMD's mark), which
 // a step taken from the cache must leave too.
-func (b *builder) describe(ctx context.Context, st *buildStage, in instruction) (string, error) {
+func (b *builder) describe(ctx context.Context, st *buildStage, in instruction) (string, copyPlan, error) {
 	switch in.cmd {
 	case "RUN":
 		argv, env := b.runArgs(st, in)
-		return "RUN\x00" + strings.Join(argv, "\x00") + "\x00\x00" + strings.Join(env, "\x00"), nil
+		return "RUN\x00" + strings.Join(argv, "\x00") + "\x00\x00" + strings.Join(env, "\x00"), copyPlan{}, nil
 	case "COPY", "ADD":
 		p, err := b.planCopy(st, in)
 		if err != nil {
-			return "", err
+			return "", p, err
 		}
 		sum, err := b.copySum(ctx, st, in, p)
 		if err != nil {
-			return "", err
+			return "", p, err
 		}
-		return fmt.Sprintf("%s\x00%s\x00%s\x00%s", in.cmd, in.text, p, sum), nil
+		return fmt.Sprintf("%s\x00%s\x00%s\x00%s", in.cmd, in.text, p, sum), p, nil
 	case "SHELL":
 		argv, ok := jsonForm(in.args)
 		if !ok || len(argv) == 0 {
-			return "", invalidf("SHELL takes the JSON form: SHELL [\"/bin/bash\", \"-c\"]")
+			return "", copyPlan{}, invalidf("SHELL takes the JSON form: SHELL [\"/bin/bash\", \"-c\"]")
 		}
 		st.shell = argv
 	case "CMD":
@@ -416,9 +417,9 @@ func (b *builder) describe(ctx context.Context, st *buildStage, in instruction) 
 	}
 	args, err := expand(in.args, b.lookup(st))
 	if err != nil {
-		return "", err
+		return "", copyPlan{}, err
 	}
-	return in.cmd + "\x00" + args + "\x00" + strings.Join(st.shell, "\x00"), nil
+	return in.cmd + "\x00" + args + "\x00" + strings.Join(st.shell, "\x00"), copyPlan{}, nil
 }
 
 // use makes image id st's image so far.
@@ -673,12 +674,8 @@ func (b *builder) copySum(ctx context.Context, st *buildStage, in instruction, p
 	return store.FromHash(h).String(), nil
 }
 
-// copyStep is COPY and ADD: a layer of what they copy.
-func (b *builder) copyStep(ctx context.Context, st *buildStage, in instruction) (store.Digest, error) {
-	p, err := b.planCopy(st, in)
-	if err != nil {
-		return "", err
-	}
+// copyStep is COPY and ADD, planned as p: a layer of what they copy.
+func (b *builder) copyStep(ctx context.Context, st *buildStage, in instruction, p copyPlan) (store.Digest, error) {
 	lw := &layerWriter{st: st, e: b.e, own: p.own, mode: p.mode, dirs: map[string]bool{}}
 	pr, pw := io.Pipe()
 	lw.tw = tar.NewWriter(pw)
