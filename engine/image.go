@@ -236,7 +236,7 @@ func (e *Engine) Images(ctx context.Context, opts ListImagesOptions) ([]ImageSum
 	out := make([]ImageSummary, 0, len(imgs))
 	for _, img := range imgs {
 		s := ix.summary(img, len(users[img.ID]))
-		if img.Intermediate && s.Dangling && !opts.All {
+		if inBuildCache(img, s) && !opts.All {
 			continue
 		}
 		if !e.match(f, &s, img) {
@@ -246,6 +246,10 @@ func (e *Engine) Images(ctx context.Context, opts ListImagesOptions) ([]ImageSum
 	}
 	return out, nil
 }
+
+// inBuildCache reports whether img (summed up as s) is only build cache:
+// an intermediate image of a build that no tag names.
+func inBuildCache(img store.Image, s ImageSummary) bool { return img.Intermediate && s.Dangling }
 
 // firstName returns the first tag of image id, or its ID.
 func firstName(ix imageIndex, id store.Digest) string {

@@ -81,7 +81,7 @@ type diskState struct {
 // images hold; all of it reclaimable).
 func (e *Engine) DiskUsage(ctx context.Context) (DiskUsage, error) {
 	var du DiskUsage
-	imgs, err := e.Images(ctx, ListImagesOptions{})
+	all, err := e.Images(ctx, ListImagesOptions{All: true})
 	if err != nil {
 		return du, err
 	}
@@ -93,14 +93,22 @@ func (e *Engine) DiskUsage(ctx context.Context) (DiskUsage, error) {
 	for _, l := range layers {
 		layerSize[l.ChainID] = l.Size
 	}
-	usedBy := map[store.Digest]int{}       // chain ID -> images using it
+	// The images images lists, and the build cache's.
+	var imgs []ImageSummary
+	var cache [][]store.Digest
+	usedBy := map[store.Digest]int{}       // chain ID -> listed images using it
 	activeLayer := map[store.Digest]bool{} // held by an image a container uses
 	chains := map[string][]store.Digest{}
-	for _, s := range imgs {
+	for _, s := range all {
 		rec, err := e.st.Image(store.Digest(s.ID))
 		if err != nil {
 			continue
 		}
+		if inBuildCache(rec, s) {
+			cache = append(cache, rec.ChainIDs())
+			continue
+		}
+		imgs = append(imgs, s)
 		chains[s.ID] = rec.ChainIDs()
 		for _, c := range chains[s.ID] {
 			usedBy[c]++
@@ -109,21 +117,10 @@ func (e *Engine) DiskUsage(ctx context.Context) (DiskUsage, error) {
 			}
 		}
 	}
-	all, err := e.Images(ctx, ListImagesOptions{All: true})
-	if err != nil {
-		return du, err
-	}
 	cacheLayers := map[store.Digest]bool{}
-	for _, s := range all {
-		if _, listed := chains[s.ID]; listed {
-			continue
-		}
-		rec, err := e.st.Image(store.Digest(s.ID))
-		if err != nil {
-			continue
-		}
+	for _, cs := range cache {
 		du.BuildCache.Total++
-		for _, c := range rec.ChainIDs() {
+		for _, c := range cs {
 			if usedBy[c] == 0 && !cacheLayers[c] {
 				cacheLayers[c] = true
 				du.BuildCache.Size += layerSize[c]
