@@ -96,7 +96,7 @@ func newInstruction(line int, s string) (instruction, error) {
 		return in, invalidf("Dockerfile line %d: unknown instruction %s", line, word)
 	}
 	rest = strings.TrimSpace(rest)
-	if strings.Contains(rest, "<<") && (in.cmd == "RUN" || in.cmd == "COPY" || in.cmd == "ADD") && heredoc(rest) {
+	if (in.cmd == "RUN" || in.cmd == "COPY" || in.cmd == "ADD") && heredoc(rest) {
 		return in, invalidf("Dockerfile line %d: here-documents (<<EOF) are not supported; put the script in a file and COPY it", line)
 	}
 	if known, ok := instructionFlags[in.cmd]; ok {
