@@ -78,10 +78,10 @@ func pushCmd(a *app) *cobra.Command {
 				return err
 			}
 			out := a.io.Out
-			var progress func(blob, state string)
+			var progress engine.PushProgress
 			if !quiet {
-				fmt.Fprintf(out, "The push refers to repository [%s]\n", r.Name)
-				progress = func(blob, state string) { fmt.Fprintf(out, "%s: %s\n", blob, state) }
+				progress.Begin = func(repo string) { fmt.Fprintf(out, "The push refers to repository [%s]\n", repo) }
+				progress.Layer = func(blob, state string) { fmt.Fprintf(out, "%s: %s\n", blob, state) }
 			}
 			res, err := eng.Push(c.Context(), args[0], progress)
 			if err != nil {

@@ -84,9 +84,13 @@ func TestPush(t *testing.T) {
 		{[]string{"push", "Bad//Ref"}, "invalid reference format"},
 		{[]string{"push", "127.0.0.1:1/x/y:1"}, "127.0.0.1:1"},
 	} {
-		code, _, errs := b.run("", tc.args...)
+		code, out, errs := b.run("", tc.args...)
 		if code != 1 || !strings.Contains(errs, tc.want) || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%v = %d %q, want 1 and one line naming %q", tc.args, code, errs, tc.want)
+		}
+		// Only a push that began says which repository it went to.
+		if began := strings.HasPrefix(tc.args[1], "127.0.0.1:1/"); began != (out != "") {
+			t.Errorf("%v printed %q", tc.args, out)
 		}
 	}
 }

@@ -19,6 +19,16 @@ import (
 	"github.com/berth-dev/berth/store"
 )
 
+// PushProgress hears how a push goes; either function may be nil.
+type PushProgress struct {
+	// Begin hears of the push's start, once the image is found: the
+	// repository it goes to, normalized (docker.io/library/busybox).
+	Begin func(repository string)
+	// Layer hears of each layer: its short digest (12 hex digits) and
+	// "Pushed" or "Layer already exists".
+	Layer func(blob, state string)
+}
+
 // PushResult is what docker push reports at its end.
 type PushResult struct {
 	Tag    string
@@ -30,9 +40,8 @@ type PushResult struct {
 // it: its layers (compressed), its config and its manifest, byte for
 // byte, so that its digest there is the one it had when pulled (an image
 // made here has the docker manifest berth wrote for it).
-// progress, if not nil, hears of each layer: its short digest (12 hex
-// digits) and "Pushed" or "Layer already exists".
-func (e *Engine) Push(ctx context.Context, ref string, progress func(blob, state string)) (PushResult, error) {
+// progress hears how it goes.
+func (e *Engine) Push(ctx context.Context, ref string, progress PushProgress) (PushResult, error) {
 	r, err := parseReference(ref)
 	if err != nil {
 		return PushResult{}, err
@@ -51,6 +60,9 @@ func (e *Engine) Push(ctx context.Context, ref string, progress func(blob, state
 	rref, err := e.remoteRef(r)
 	if err != nil {
 		return PushResult{}, err
+	}
+	if progress.Begin != nil {
+		progress.Begin(r.Name())
 	}
 	repo := rref.Context()
 	auth, err := authn.DefaultKeychain.Resolve(repo.Registry)
@@ -79,8 +91,8 @@ func (e *Engine) Push(ctx context.Context, ref string, progress func(blob, state
 			}
 			state = "Pushed"
 		}
-		if progress != nil && b.Digest != img.ID {
-			progress(b.Digest.Short(), state)
+		if progress.Layer != nil && b.Digest != img.ID {
+			progress.Layer(b.Digest.Short(), state)
 		}
 	}
 	manifest, mediaType, err := e.manifestOf(img)
