@@ -42,6 +42,9 @@ func loginCmd(a *app) *cobra.Command {
 					return fmt.Errorf("read the password from standard input: %w", err)
 				}
 				password = strings.TrimRight(string(b), "\r\n")
+				if password == "" {
+					return errors.New("login: no password on standard input (--password-stdin)")
+				}
 			case password != "":
 				fmt.Fprintln(a.io.Err, "WARNING! Using --password via the CLI is insecure. Use --password-stdin.")
 			}

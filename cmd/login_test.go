@@ -29,6 +29,9 @@ func TestLoginPushPullLogout(t *testing.T) {
 	if code, _, errs := b.run("", "login", "-u", "berth", host); code != 1 || !strings.Contains(errs, "non TTY") {
 		t.Errorf("login without a password or a terminal = %d %q", code, errs)
 	}
+	if code, _, errs := b.run("", "login", "-u", "berth", "--password-stdin", host); code != 1 || !strings.Contains(errs, "no password on standard input") {
+		t.Errorf("login --password-stdin with nothing on it = %d %q", code, errs)
+	}
 	if code, _, errs := b.run("x\n", "login", "--password-stdin", host); code != 1 || !strings.Contains(errs, "--username") {
 		t.Errorf("login --password-stdin without a username = %d %q", code, errs)
 	}
