@@ -152,6 +152,8 @@ CMD ["/opt/app/built.txt"]
 		{"FROM bb\nFOO bar\n", "Dockerfile line 2: unknown instruction FOO"},
 		{"FROM bb\nCOPY nothere /x\n", "file not found in build context or excluded by .dockerignore: nothere"},
 		{"FROM bb\nCOPY ../x /x\n", "forbidden path outside the build context: ../x"},
+		{"FROM bb\nCOPY --chown=nobody:wheel x /x\n", `--chown: no group "wheel" in the image's /etc/group`},
+		{"FROM bb\nCOPY --chown=ghost x /x\n", `--chown: no user "ghost" in the image's /etc/passwd`},
 		{"RUN true\n", "RUN before the first FROM"},
 		{"FROM bb\nRUN <<EOF\necho x\nEOF\n", "here-documents"},
 		{"", "the Dockerfile is empty"},

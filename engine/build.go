@@ -865,7 +865,11 @@ func (st *buildStage) lookupID(e *Engine, file, name string) (int, error) {
 	if n, err := strconv.Atoi(name); err == nil && n >= 0 {
 		return n, nil
 	}
-	return 0, invalidf("--chown: no %s %q in the image's %s", strings.TrimPrefix(file, "/etc/"), name, file)
+	kind := "user"
+	if file == "/etc/group" {
+		kind = "group"
+	}
+	return 0, invalidf("--chown: no %s %q in the image's %s", kind, name, file)
 }
 
 // findInLayers returns where p is in the topmost unpacked layer of the
