@@ -256,10 +256,10 @@ func TestTUI(t *testing.T) {
 		s.waitText("Pull an image")
 		s.literal(ref)
 		s.keys("Enter")
-		scr := s.waitText("✓ pulled " + ref)
-		if !strings.Contains(scr, host+"/e2e/bb") || !strings.Contains(scr, "Images 2") {
-			t.Fatalf("the pulled image is not listed:\n%s", scr)
-		}
+		s.waitText("✓ pulled " + ref)
+		s.waitFor("the pulled image listed", func(scr string) bool {
+			return strings.Contains(scr, host+"/e2e/bb") && strings.Contains(scr, "Images 2")
+		})
 		if out := berthCLI(t, bin, root, "images", "--format", "{{.Repository}}:{{.Tag}}"); !strings.Contains(out, ref) {
 			t.Fatalf("berth images = %q, want %s", out, ref)
 		}
@@ -271,10 +271,9 @@ func TestTUI(t *testing.T) {
 		berthCLI(t, bin, root, "volume", "create", "e2evol")
 		t.Cleanup(func() { exec.Command(bin, "--root", root, "volume", "rm", "e2evol").Run() })
 		s.keys("3")
-		scr := s.waitFor("e2evol listed", func(scr string) bool { return rowOf(scr, "e2evol") != "" })
-		if !strings.Contains(scr, `"Name": "e2evol"`) {
-			t.Fatalf("the inspect pane does not show the volume:\n%s", scr)
-		}
+		s.waitFor("e2evol listed and inspected", func(scr string) bool {
+			return rowOf(scr, "e2evol") != "" && strings.Contains(scr, `"Name": "e2evol"`)
+		})
 		s.keys("d")
 		s.waitText("Remove 1 volume? Their data is deleted.")
 		s.keys("y")
@@ -303,10 +302,8 @@ func TestTUI(t *testing.T) {
 		s.keys("d")
 		s.waitText("Remove 1 network?")
 		s.keys("y")
-		scr := s.waitText("✓ removed e2enet")
-		if rowOf(scr, "e2enet") != "" {
-			t.Fatalf("e2enet still listed:\n%s", scr)
-		}
+		s.waitText("✓ removed e2enet")
+		s.waitFor("e2enet gone from the list", func(scr string) bool { return rowOf(scr, "e2enet") == "" })
 		s.keys("1")
 		s.waitText("Containers 3")
 	})
