@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,7 +81,7 @@ func psCmd(a *app) *cobra.Command {
 	f.BoolVarP(&latest, "latest", "l", false, "show the latest created container (includes all states)")
 	f.IntVarP(&last, "last", "n", 0, "show n last created containers (includes all states)")
 	f.BoolVar(&noTrunc, "no-trunc", false, "don't truncate output")
-	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output based on conditions provided (status=, name=, ancestor=, id=, label=, exited=)")
+	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output based on conditions provided (status=, name=, ancestor=, id=, label=, exited=, health=, network=, volume=)")
 	f.StringVar(&format, "format", "", "format output: table, json, or a Go template")
 	return c
 }
@@ -96,16 +98,38 @@ func makePsRow(s engine.ContainerSummary, noTrunc bool) psRow {
 	for k, v := range s.Labels {
 		labels = append(labels, k+"="+v)
 	}
+	sort.Strings(labels)
+	// Mounts names each volume, or a bind's source path, cut to 15
+	// characters unless --no-trunc; LocalVolumes counts the volumes of
+	// the local driver (docker's formatter).
+	var mounts []string
+	local := 0
+	for _, m := range s.Mounts {
+		name := m.Name
+		if name == "" {
+			name = m.Source
+		}
+		if r := []rune(name); !noTrunc && len(r) > 15 {
+			name = string(r[:14]) + "…"
+		}
+		mounts = append(mounts, name)
+		if m.Driver == "local" {
+			local++
+		}
+	}
 	return psRow{
-		ID:         id,
-		Image:      s.Image,
-		Command:    cmd,
-		CreatedAt:  s.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
-		RunningFor: humanDuration(time.Since(s.Created)) + " ago",
-		Ports:      s.Ports,
-		State:      s.State,
-		Status:     s.Status,
-		Names:      s.Name,
-		Labels:     strings.Join(labels, ","),
+		ID:           id,
+		Image:        s.Image,
+		Command:      cmd,
+		CreatedAt:    s.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
+		RunningFor:   humanDuration(time.Since(s.Created)) + " ago",
+		Ports:        s.Ports,
+		State:        s.State,
+		Status:       s.Status,
+		Names:        s.Name,
+		Labels:       strings.Join(labels, ","),
+		Mounts:       strings.Join(mounts, ","),
+		Networks:     strings.Join(s.Networks, ","),
+		LocalVolumes: strconv.Itoa(local),
 	}
 }

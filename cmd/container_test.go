@@ -736,6 +736,28 @@ func TestContainerFilesystem(t *testing.T) {
 		}
 		b.ok("rm", "chg")
 	})
+	t.Run("ps shows and filters by mounts, networks and labels", func(t *testing.T) {
+		dir := t.TempDir()
+		b.ok("create", "--name", "psm", "--network", "none", "-v", "a-rather-long-volume:/data", "-v", dir+":/h", "--tmpfs", "/t", "--label", "z=1", "--label", "a=2", "bb")
+		b.ok("create", "--name", "psb", "bb")
+		t.Cleanup(func() { b.run("", "rm", "-v", "psm", "psb"); b.run("", "volume", "rm", "a-rather-long-volume") })
+		row := "{{.Names}}|{{.Networks}}|{{.Mounts}}|{{.LocalVolumes}}|{{.Labels}}"
+		want := "psm|none|a-rather-long-…," + string([]rune(dir)[:14]) + "…|1|a=2,z=1\n"
+		if out := b.ok("ps", "-a", "--filter", "name=psm", "--format", row); out != want {
+			t.Errorf("ps row = %q, want %q", out, want)
+		}
+		if out := b.ok("ps", "-a", "--no-trunc", "--filter", "name=psm", "--format", "{{.Mounts}}"); out != "a-rather-long-volume,"+dir+"\n" {
+			t.Errorf("ps --no-trunc mounts = %q", out)
+		}
+		for _, f := range []string{"network=none", "volume=a-rather-long-volume", "volume=/h"} {
+			if out := b.ok("ps", "-a", "--filter", f, "--format", "{{.Names}}"); out != "psm\n" {
+				t.Errorf("ps --filter %s = %q, want psm", f, out)
+			}
+		}
+		if out := b.ok("ps", "-a", "--filter", "network=bridge", "--filter", "name=ps", "--format", "{{.Names}}"); out != "psb\n" {
+			t.Errorf("ps --filter network=bridge = %q, want psb", out)
+		}
+	})
 	t.Run("export", func(t *testing.T) {
 		b.ok("create", "--name", "exp", "bb")
 		f := filepath.Join(t.TempDir(), "out.tar")

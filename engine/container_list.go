@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,11 @@ type ContainerSummary struct {
 	Error  string
 	Ports  string
 	Labels map[string]string
+	// Networks are the names of the networks the container is on, sorted.
+	Networks []string
+	// Mounts are its volume and bind mounts (tmpfs mounts are not
+	// listed, as in docker).
+	Mounts []MountPoint
 	// Pid is the host PID of the container's main process while it runs.
 	Pid int
 	// Tty reports a container with a terminal.
@@ -52,7 +58,7 @@ type ListContainersOptions struct {
 	// limit.
 	Last int
 	// Filters are docker ps filters: status=, name=, ancestor=, id=,
-	// label=, exited=. Filters with the same key are ORed, different keys
+	// label=, exited=, health=, network=, volume=. Filters with the same key are ORed, different keys
 	// ANDed.
 	Filters []string
 }
@@ -63,7 +69,7 @@ func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]Con
 	for _, f := range o.Filters {
 		k, v, ok := strings.Cut(f, "=")
 		switch k {
-		case "status", "name", "ancestor", "id", "label", "exited", "health":
+		case "status", "name", "ancestor", "id", "label", "exited", "health", "network", "volume":
 		default:
 			ok = false
 		}
@@ -95,6 +101,12 @@ func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]Con
 	db, err := e.st.ReadNetworks()
 	if err != nil {
 		return nil, err
+	}
+	// A network filter names a network, or gives its ID or a prefix of it.
+	for i, v := range filters["network"] {
+		if n := db.Network(v); n != nil {
+			filters["network"][i] = n.Name
+		}
 	}
 	var out []ContainerSummary
 	for _, id := range ids {
@@ -136,6 +148,10 @@ func matchFilters(s ContainerSummary, f map[string][]string, ancestors map[strin
 		any("ancestor", func(v string) bool { return ancestors[s.ImageID] || s.Image == v }) &&
 		any("exited", func(v string) bool { return s.State == StateExited && strconv.Itoa(s.ExitCode) == v }) &&
 		any("health", func(v string) bool { return s.Health == v }) &&
+		any("network", func(v string) bool { return slices.Contains(s.Networks, v) }) &&
+		any("volume", func(v string) bool {
+			return slices.ContainsFunc(s.Mounts, func(m MountPoint) bool { return m.Name == v || m.Destination == v })
+		}) &&
 		any("label", func(v string) bool {
 			k, val, hasVal := strings.Cut(v, "=")
 			got, ok := s.Labels[k]
@@ -174,10 +190,35 @@ func (e *Engine) summary(db *store.NetworkDB, id string) (ContainerSummary, erro
 		Error:        st.Error,
 		Ports:        portsString(db, rec, st.Pid > 0),
 		Labels:       rec.Config.Labels,
+		Networks:     networkNames(db, rec, st.Pid),
+		Mounts:       listedMounts(rec),
 		Pid:          st.Pid,
 		Tty:          rec.Config.Tty,
 		RestartCount: st.RestartCount,
 	}, nil
+}
+
+// networkNames returns the sorted names of the networks rec is on, as
+// inspect lists them.
+func networkNames(db *store.NetworkDB, rec *containerRecord, pid int) []string {
+	ns := networkSettings(db, rec, pid)
+	names := make([]string, 0, len(ns.Networks))
+	for n := range ns.Networks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// listedMounts returns the mounts of rec that ps lists: volumes and binds.
+func listedMounts(rec *containerRecord) []MountPoint {
+	var out []MountPoint
+	for _, m := range rec.mountPoints() {
+		if m.Type != "tmpfs" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // commandString quotes a command as docker ps does.
