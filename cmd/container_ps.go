@@ -31,7 +31,7 @@ type psRow struct {
 }
 
 func psCmd(a *app) *cobra.Command {
-	var all, quiet, latest, noTrunc bool
+	var all, quiet, latest, noTrunc, size bool
 	var last int
 	var filters []string
 	var format string
@@ -44,7 +44,9 @@ func psCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o := engine.ListContainersOptions{All: all, Last: last, Filters: filters}
+			// A format that shows .Size asks for the sizes, as in docker.
+			size = size || strings.Contains(format, ".Size")
+			o := engine.ListContainersOptions{All: all, Last: last, Filters: filters, Size: size}
 			if latest {
 				o.Last = 1
 			}
@@ -62,15 +64,18 @@ func psCmd(a *app) *cobra.Command {
 				}
 				return nil
 			}
-			tf, err := newTableFormat(format,
-				"{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}",
-				"CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
+			row := "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+			header := "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES"
+			if size {
+				row, header = row+"\t{{.Size}}", header+"\tSIZE"
+			}
+			tf, err := newTableFormat(format, row, header)
 			if err != nil {
 				return err
 			}
 			rows := make([]any, 0, len(cs))
 			for _, s := range cs {
-				rows = append(rows, makePsRow(s, noTrunc))
+				rows = append(rows, makePsRow(s, noTrunc, size))
 			}
 			return tf.print(a.io.Out, rows)
 		},
@@ -81,12 +86,15 @@ func psCmd(a *app) *cobra.Command {
 	f.BoolVarP(&latest, "latest", "l", false, "show the latest created container (includes all states)")
 	f.IntVarP(&last, "last", "n", 0, "show n last created containers (includes all states)")
 	f.BoolVar(&noTrunc, "no-trunc", false, "don't truncate output")
+	f.BoolVarP(&size, "size", "s", false, "display total file sizes")
 	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output based on conditions provided (status=, name=, ancestor=, id=, label=, exited=, health=, network=, volume=)")
 	f.StringVar(&format, "format", "", "format output: table, json, or a Go template")
 	return c
 }
 
-func makePsRow(s engine.ContainerSummary, noTrunc bool) psRow {
+// makePsRow formats s as a row of ps; with size, its Size is docker's
+// "2B (virtual 1.24MB)".
+func makePsRow(s engine.ContainerSummary, noTrunc, size bool) psRow {
 	id, cmd := s.ID, s.Command
 	if !noTrunc {
 		id = shortID(id)
@@ -117,6 +125,13 @@ func makePsRow(s engine.ContainerSummary, noTrunc bool) psRow {
 			local++
 		}
 	}
+	var sizes string
+	if size {
+		sizes = humanBytes(s.SizeRw)
+		if s.SizeRootFs > 0 {
+			sizes += " (virtual " + humanBytes(s.SizeRootFs) + ")"
+		}
+	}
 	return psRow{
 		ID:           id,
 		Image:        s.Image,
@@ -128,6 +143,7 @@ func makePsRow(s engine.ContainerSummary, noTrunc bool) psRow {
 		Status:       s.Status,
 		Names:        s.Name,
 		Labels:       strings.Join(labels, ","),
+		Size:         sizes,
 		Mounts:       strings.Join(mounts, ","),
 		Networks:     strings.Join(s.Networks, ","),
 		LocalVolumes: strconv.Itoa(local),

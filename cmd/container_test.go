@@ -736,7 +736,7 @@ func TestContainerFilesystem(t *testing.T) {
 		}
 		b.ok("rm", "chg")
 	})
-	t.Run("ps shows and filters by mounts, networks and labels", func(t *testing.T) {
+	t.Run("ps shows sizes, mounts, networks and labels, and filters by them", func(t *testing.T) {
 		dir := t.TempDir()
 		b.ok("create", "--name", "psm", "--network", "none", "-v", "a-rather-long-volume:/data", "-v", dir+":/h", "--tmpfs", "/t", "--label", "z=1", "--label", "a=2", "bb")
 		b.ok("create", "--name", "psb", "bb")
@@ -756,6 +756,24 @@ func TestContainerFilesystem(t *testing.T) {
 		}
 		if out := b.ok("ps", "-a", "--filter", "network=bridge", "--filter", "name=ps", "--format", "{{.Names}}"); out != "psb\n" {
 			t.Errorf("ps --filter network=bridge = %q, want psb", out)
+		}
+		b.ok("run", "--name", "pssz", "bb", "sh", "-c", "head -c 2500 /bin/busybox > /big")
+		t.Cleanup(func() { b.run("", "rm", "pssz") })
+		var img []struct{ Size int64 }
+		json.Unmarshal([]byte(b.ok("image", "inspect", "bb")), &img)
+		virtual := fmt.Sprintf("%.3gMB", float64(img[0].Size+2500)/1e6)
+		table := b.ok("ps", "-a", "-s", "--filter", "name=pssz")
+		if lines := strings.Split(table, "\n"); !strings.HasSuffix(lines[0], "NAMES     SIZE") || !strings.HasSuffix(lines[1], "pssz      2.5kB (virtual "+virtual+")") {
+			t.Errorf("ps -s =\n%s\nwant a SIZE column of 2.5kB (virtual %s)", table, virtual)
+		}
+		if out := b.ok("ps", "-a", "--filter", "name=pssz", "--format", "{{.Size}}"); out != "2.5kB (virtual "+virtual+")\n" {
+			t.Errorf("ps --format {{.Size}} = %q: a format with .Size asks for the sizes", out)
+		}
+		if out := b.ok("inspect", "-s", "--format", "{{.SizeRw}} {{.SizeRootFs}}", "pssz"); out != fmt.Sprintf("2500 %d\n", img[0].Size+2500) {
+			t.Errorf("inspect -s = %q", out)
+		}
+		if out := b.ok("container", "inspect", "--format", "{{json .SizeRw}}", "pssz"); out != "null\n" {
+			t.Errorf("inspect without -s gives SizeRw %q, want none", out)
 		}
 	})
 	t.Run("export", func(t *testing.T) {

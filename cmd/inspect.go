@@ -15,6 +15,7 @@ import (
 // container first, then as an image (or only as the --type given).
 func inspectCmd(a *app) *cobra.Command {
 	var format, typ string
+	var size bool
 	c := &cobra.Command{
 		Use:   "inspect [OPTIONS] NAME|ID [NAME|ID...]",
 		Short: "Return low-level information on containers or images",
@@ -23,11 +24,12 @@ func inspectCmd(a *app) *cobra.Command {
 			if typ != "" && typ != "container" && typ != "image" && typ != "volume" && typ != "network" {
 				return fmt.Errorf("%q is not a valid value for --type", typ)
 			}
-			return inspectObjects(c.Context(), a, args, format, typ)
+			return inspectObjects(c.Context(), a, args, format, typ, size)
 		},
 	}
 	c.Flags().StringVarP(&format, "format", "f", "", "format output with a Go template (json for JSON)")
 	c.Flags().StringVar(&typ, "type", "", "only inspect objects of this type (container, image, volume, network)")
+	c.Flags().BoolVarP(&size, "size", "s", false, "display total file sizes if the type is container")
 	return c
 }
 
@@ -35,19 +37,25 @@ func inspectCmd(a *app) *cobra.Command {
 // `container inspect` or `volume inspect`.
 func typedInspectCmd(a *app, typ, noun string) *cobra.Command {
 	var format string
+	var size bool
 	c := &cobra.Command{
 		Use:   fmt.Sprintf("inspect [OPTIONS] %s [%s...]", strings.ToUpper(typ), strings.ToUpper(typ)),
 		Short: fmt.Sprintf("Display detailed information on one or more %s", noun),
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return inspectObjects(c.Context(), a, args, format, typ)
+			return inspectObjects(c.Context(), a, args, format, typ, size)
 		},
 	}
 	c.Flags().StringVarP(&format, "format", "f", "", "format output with a Go template (json for JSON)")
+	if typ == "container" {
+		c.Flags().BoolVarP(&size, "size", "s", false, "display total file sizes")
+	}
 	return c
 }
 
-func inspectObjects(ctx context.Context, a *app, args []string, format, typ string) error {
+// inspectObjects prints the objects args name; with size, containers
+// come with their sizes (SizeRw, SizeRootFs).
+func inspectObjects(ctx context.Context, a *app, args []string, format, typ string, size bool) error {
 	eng, err := a.engine()
 	if err != nil {
 		return err
@@ -55,7 +63,7 @@ func inspectObjects(ctx context.Context, a *app, args []string, format, typ stri
 	var out []any
 	var errs []error
 	for _, ref := range args {
-		obj, err := inspectOne(ctx, eng, ref, typ)
+		obj, err := inspectOne(ctx, eng, ref, typ, size)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -68,9 +76,13 @@ func inspectObjects(ctx context.Context, a *app, args []string, format, typ stri
 	return joinErrors(a, errs)
 }
 
-func inspectOne(ctx context.Context, eng *engine.Engine, ref, typ string) (any, error) {
+func inspectOne(ctx context.Context, eng *engine.Engine, ref, typ string, size bool) (any, error) {
 	if typ == "" || typ == "container" {
-		c, err := eng.InspectContainer(ctx, ref)
+		inspect := eng.InspectContainer
+		if size {
+			inspect = eng.InspectContainerSize
+		}
+		c, err := inspect(ctx, ref)
 		if err == nil || typ == "container" {
 			return c, err
 		}

@@ -78,6 +78,23 @@ type ContainerInspect struct {
 	Mounts          []MountPoint
 	Config          ContainerConfig
 	NetworkSettings NetworkSettings
+	// SizeRw and SizeRootFs are set by InspectContainerSize only, as
+	// docker sets them for inspect --size.
+	SizeRw     *int64 `json:",omitempty"`
+	SizeRootFs *int64 `json:",omitempty"`
+}
+
+// InspectContainerSize is InspectContainer with SizeRw and SizeRootFs:
+// the size of the files the container changed, and that plus its
+// image's.
+func (e *Engine) InspectContainerSize(ctx context.Context, ref string) (ContainerInspect, error) {
+	c, err := e.InspectContainer(ctx, ref)
+	if err != nil {
+		return c, err
+	}
+	rw, rootfs := e.containerSize(c.ID, c.Image)
+	c.SizeRw, c.SizeRootFs = &rw, &rootfs
+	return c, nil
 }
 
 // InspectContainer returns the docker-shaped view of container ref.

@@ -39,6 +39,10 @@ type ContainerSummary struct {
 	// Mounts are its volume and bind mounts (tmpfs mounts are not
 	// listed, as in docker).
 	Mounts []MountPoint
+	// SizeRw is the size of the files the container changed, SizeRootFs
+	// that and its image's: docker's fields, set with
+	// ListContainersOptions.Size.
+	SizeRw, SizeRootFs int64
 	// Pid is the host PID of the container's main process while it runs.
 	Pid int
 	// Tty reports a container with a terminal.
@@ -61,6 +65,9 @@ type ListContainersOptions struct {
 	// label=, exited=, health=, network=, volume=. Filters with the same key are ORed, different keys
 	// ANDed.
 	Filters []string
+	// Size fills in the summaries' SizeRw and SizeRootFs, which walks
+	// each container's changes.
+	Size bool
 }
 
 // Containers lists containers, newest first.
@@ -119,6 +126,9 @@ func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]Con
 		}
 		if !matchFilters(s, filters, ancestors) {
 			continue
+		}
+		if o.Size {
+			s.SizeRw, s.SizeRootFs = e.containerSize(id, s.ImageID)
 		}
 		out = append(out, s)
 	}
@@ -196,6 +206,17 @@ func (e *Engine) summary(db *store.NetworkDB, id string) (ContainerSummary, erro
 		Tty:          rec.Config.Tty,
 		RestartCount: st.RestartCount,
 	}, nil
+}
+
+// containerSize returns the size of what container id changed (its
+// upper directory) and that plus the size of its image imageID.
+func (e *Engine) containerSize(id, imageID string) (rw, rootfs int64) {
+	rw = dirSize(e.st.Container(id).Upper)
+	rootfs = rw
+	if img, err := e.st.Image(store.Digest(imageID)); err == nil {
+		rootfs += img.Size
+	}
+	return rw, rootfs
 }
 
 // networkNames returns the sorted names of the networks rec is on, as
