@@ -41,7 +41,9 @@ func newBenchStore(b *testing.B) *benchStore {
 	}
 	dir := b.TempDir()
 	s := &benchStore{bin: filepath.Join(dir, "berth"), root: filepath.Join(dir, "root")}
-	if out, err := exec.Command("go", "build", "-o", s.bin, "github.com/berth-dev/berth").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", s.bin, "github.com/berth-dev/berth")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build builds it
+	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("build berth: %v\n%s", err, out)
 	}
 	s.berth(b, "import", imgtest.BusyboxRootfs(b), "busybox:latest")

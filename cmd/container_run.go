@@ -44,6 +44,7 @@ type createFlags struct {
 	capAdd      []string
 	capDrop     []string
 	privileged  bool
+	init        bool
 	securityOpt []string
 	addHosts    []string
 	dns         []string
@@ -97,6 +98,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.capAdd, "cap-add", nil, "add Linux capabilities")
 	fs.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop Linux capabilities")
 	fs.BoolVar(&f.privileged, "privileged", false, "give extended privileges to this container")
+	fs.BoolVar(&f.init, "init", false, "run an init inside the container that forwards signals and reaps processes")
 	fs.StringArrayVar(&f.securityOpt, "security-opt", nil, "security options: seccomp=unconfined, no-new-privileges, apparmor=unconfined, label=disable")
 	fs.StringArrayVar(&f.addHosts, "add-host", nil, "add a custom host-to-IP mapping (host:ip)")
 	fs.StringArrayVar(&f.dns, "dns", nil, "set custom DNS servers")
@@ -142,6 +144,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		CapAdd:      f.capAdd,
 		CapDrop:     f.capDrop,
 		Privileged:  f.privileged,
+		Init:        f.init,
 		SecurityOpt: f.securityOpt,
 		ExtraHosts:  f.addHosts,
 		DNS:         f.dns,

@@ -36,6 +36,7 @@ func buildBerth(t *testing.T) *berthBin {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "berth")
 	build := exec.Command("go", "build", "-o", bin, "github.com/berth-dev/berth")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build builds it; --init needs it
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build berth: %v\n%s", err, out)
 	}
@@ -540,6 +541,66 @@ func TestContainerLimits(t *testing.T) {
 		if code, _, errs := b.run("", "update", "--restart", "always", "nosuch"); code != 1 || !strings.Contains(errs, "no such container") {
 			t.Errorf("update of an unknown container = %d %q", code, errs)
 		}
+	})
+}
+
+// TestContainerInit runs containers with --init: the init is PID 1, the
+// command is its child with its own process group (the terminal's
+// foreground with -t), orphans are reaped, stop's SIGTERM reaches the
+// command, and the command's exit code is the container's.
+func TestContainerInit(t *testing.T) {
+	b := buildBerth(t)
+	t.Run("init is PID 1 and passes the exit code on", func(t *testing.T) {
+		code, out, errs := b.run("", "run", "--rm", "--init", "bb", "sh", "-c", "ps -o pid,args; ls /dev/init; exit 3")
+		if code != 3 {
+			t.Errorf("exit code %d, want the command's 3 (stderr %q)", code, errs)
+		}
+		if !strings.Contains(out, "    1 /dev/init -- sh -c ps") || strings.Contains(out, "    1 sh") {
+			t.Errorf("ps in the container:\n%s\nwant PID 1 the init and sh its child", out)
+		}
+		if !strings.Contains(errs, "/dev/init: No such file or directory") {
+			t.Errorf("ls /dev/init said %q: the init must not be in the container's filesystem", errs)
+		}
+	})
+	t.Run("the command is in the foreground of the terminal", func(t *testing.T) {
+		out := b.ok("run", "--rm", "-t", "--init", "bb", "sh", "-c", `set -- $(cat /proc/$$/stat); [ "$5" = "$8" ] && [ $$ != 1 ] && echo foreground`)
+		if strings.TrimSpace(out) != "foreground" {
+			t.Errorf("with -t the command's process group is not the terminal's foreground: %q", out)
+		}
+	})
+	t.Run("orphans are reaped", func(t *testing.T) {
+		// The subshell's sleep is orphaned: PID 1 inherits it.
+		prog := "(sleep 0.1 &); exec sleep 60"
+		with := strings.TrimSpace(b.ok("run", "-d", "--init", "bb", "sh", "-c", prog))
+		without := strings.TrimSpace(b.ok("run", "-d", "bb", "sh", "-c", prog))
+		zombies := func(id string) int {
+			return strings.Count(b.ok("exec", id, "ps", "-o", "stat"), "Z")
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for zombies(without) == 0 && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if zombies(without) == 0 {
+			t.Fatal("without --init the orphan never became a zombie; the test proves nothing")
+		}
+		if n := zombies(with); n != 0 {
+			t.Errorf("with --init %d zombies are left", n)
+		}
+		b.ok("rm", "-f", with, without)
+	})
+	t.Run("stop reaches the command", func(t *testing.T) {
+		// sleep as PID 1 would ignore SIGTERM and be killed after the
+		// timeout (137); as the init's child it dies of it (143).
+		id := strings.TrimSpace(b.ok("run", "-d", "--init", "bb", "sleep", "60"))
+		b.ok("stop", "-t", "30", id)
+		doc := b.inspect(id)
+		if code := stateOf(doc)["ExitCode"]; code != 143.0 {
+			t.Errorf("exit code after stop = %v, want 143 (SIGTERM)", code)
+		}
+		if init := doc["HostConfig"].(map[string]any)["Init"]; init != true {
+			t.Errorf("HostConfig.Init = %v, want true", init)
+		}
+		b.ok("rm", id)
 	})
 }
 

@@ -106,6 +106,9 @@ type CreateOptions struct {
 	CapAdd     []string
 	CapDrop    []string
 	Privileged bool
+	// Init runs an init as the container's first process, which starts
+	// the command, passes signals on to it and reaps orphans (--init).
+	Init bool
 	// SecurityOpt are --security-opt settings (see checkSecurityOpts).
 	SecurityOpt []string
 	// ExtraHosts are --add-host HOST:IP entries for /etc/hosts.
@@ -430,6 +433,11 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	if err := checkSecurityOpts(o.SecurityOpt); err != nil {
 		return c, HostConfig{}, err
 	}
+	if o.Init {
+		if err := checkInitBinary("/proc/self/exe"); err != nil {
+			return c, HostConfig{}, err
+		}
+	}
 	if err := checkExtraHosts(o.ExtraHosts); err != nil {
 		return c, HostConfig{}, err
 	}
@@ -516,6 +524,9 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	if o.PidsLimit > 0 {
 		n := o.PidsLimit
 		h.PidsLimit = &n
+	}
+	if o.Init {
+		h.Init = &o.Init
 	}
 	if len(o.Tmpfs) > 0 {
 		h.Tmpfs = map[string]string{}

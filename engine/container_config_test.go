@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -278,5 +279,19 @@ func TestMergeHealthcheck(t *testing.T) {
 	}
 	if cmd := healthCommand(&HealthConfig{Test: []string{"NONE"}}); cmd != nil {
 		t.Errorf("NONE runs %q", cmd)
+	}
+}
+
+func TestCheckInitBinary(t *testing.T) {
+	// Debian's busybox-static is statically linked, its sh is not.
+	if err := checkInitBinary("/bin/busybox"); err != nil {
+		t.Errorf("busybox-static refused as an init: %v", err)
+	}
+	err := checkInitBinary("/bin/sh")
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+		t.Errorf("a dynamically linked binary as an init: %v, want an invalid-argument error naming CGO_ENABLED=0", err)
+	}
+	if err := checkInitBinary("/etc/passwd"); err == nil {
+		t.Error("a file that is no program accepted as an init")
 	}
 }

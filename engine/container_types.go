@@ -76,29 +76,32 @@ type HostConfig struct {
 	RestartPolicy   RestartPolicy
 	AutoRemove      bool
 	Privileged      bool
-	CapAdd          []string
-	CapDrop         []string
-	SecurityOpt     []string `json:",omitempty"`
-	ExtraHosts      []string
-	Dns             []string
-	DnsSearch       []string
-	DnsOptions      []string
-	ShmSize         int64
-	Ulimits         []Ulimit
-	Devices         []DeviceMapping
-	PidMode         string
-	IpcMode         string
-	UTSMode         string
-	Sysctls         map[string]string `json:",omitempty"`
-	GroupAdd        []string
-	ReadonlyRootfs  bool
-	Tmpfs           map[string]string `json:",omitempty"`
-	Memory          int64
-	MemorySwap      int64
-	CpuShares       int64
-	NanoCpus        int64 `json:"NanoCpus"`
-	PidsLimit       *int64
-	LogConfig       LogConfig
+	// Init is true for a container run with --init, null otherwise, as
+	// in docker.
+	Init           *bool
+	CapAdd         []string
+	CapDrop        []string
+	SecurityOpt    []string `json:",omitempty"`
+	ExtraHosts     []string
+	Dns            []string
+	DnsSearch      []string
+	DnsOptions     []string
+	ShmSize        int64
+	Ulimits        []Ulimit
+	Devices        []DeviceMapping
+	PidMode        string
+	IpcMode        string
+	UTSMode        string
+	Sysctls        map[string]string `json:",omitempty"`
+	GroupAdd       []string
+	ReadonlyRootfs bool
+	Tmpfs          map[string]string `json:",omitempty"`
+	Memory         int64
+	MemorySwap     int64
+	CpuShares      int64
+	NanoCpus       int64 `json:"NanoCpus"`
+	PidsLimit      *int64
+	LogConfig      LogConfig
 	// ConsoleSize is the height and width of the container's terminal
 	// at its start.
 	ConsoleSize [2]uint

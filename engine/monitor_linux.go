@@ -23,6 +23,7 @@ import (
 	"github.com/berth-dev/berth/engine/launch"
 	"github.com/berth-dev/berth/engine/logfile"
 	"github.com/berth-dev/berth/engine/spawn"
+	"github.com/berth-dev/berth/engine/trim"
 	"github.com/berth-dev/berth/store"
 )
 
@@ -526,8 +527,8 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	}
 	// A container that runs for more than a moment gets a lean monitor;
 	// one that exits at once is not slowed by the collection.
-	trim := time.AfterFunc(time.Second, trimMemory)
-	defer trim.Stop()
+	lean := time.AfterFunc(time.Second, trim.Memory)
+	defer lean.Stop()
 
 	var wg sync.WaitGroup
 	if master != nil {

@@ -32,6 +32,7 @@ func netTestEngine(t *testing.T) *Engine {
 	}
 	bin := filepath.Join(t.TempDir(), "berth")
 	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/berth-dev/berth")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build builds it
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build berth: %v\n%s", err, out)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"debug/elf"
 	"fmt"
 	"maps"
 	"os"
@@ -95,6 +96,7 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		HostPID:    rec.HostConfig.PidMode == "host",
 		HostIPC:    rec.HostConfig.IpcMode == "host",
 		HostUTS:    rec.HostConfig.UTSMode == "host",
+		Init:       rec.HostConfig.Init != nil && *rec.HostConfig.Init,
 	}
 	if s.PIDOf, err = e.sharedNamespace(context.Background(), "pid", rec.HostConfig.PidMode); err != nil {
 		return nil, err
@@ -150,6 +152,24 @@ func (e *Engine) launchSpec(rec *containerRecord) (*launch.Spec, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkInitBinary reports whether the berth binary at path can be a
+// container's init (--init): the init runs from its sealed copy inside the
+// container, where a dynamic loader of the host's is not, so it must be
+// statically linked, as a build with CGO_ENABLED=0 (make build) is.
+func checkInitBinary(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("--init: read the berth binary: %w", err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return invalidf("--init needs a statically linked berth binary, and this one needs a dynamic loader: build berth with CGO_ENABLED=0 (make build)")
+		}
+	}
+	return nil
 }
 
 // cgroupfsLayout is the host's /sys/fs/cgroup, which a container sees in

@@ -92,6 +92,7 @@ func buildBerth(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "berth")
 	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/berth-dev/berth")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build builds it
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build berth: %v\n%s", err, out)
 	}

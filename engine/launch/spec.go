@@ -13,7 +13,10 @@
 // work is ordinary Go in the monitor, and the forked child runs no Go
 // runtime. Nothing of the host binary is left in the container either:
 // the monitor runs from its sealed copy, and the child execs the
-// container's command.
+// container's command. The one exception is a container run with --init
+// (Spec.Init): its child executes the monitor's sealed copy, by
+// descriptor, as the container's init (package pid1), and that starts the
+// command.
 package launch
 
 import "github.com/berth-dev/berth/engine/cgroups"
@@ -74,6 +77,10 @@ type Spec struct {
 	// Sysctls are KEY=VALUE kernel settings of the container's
 	// namespaces (--sysctl), written before it starts.
 	Sysctls []string
+	// Init runs the berth binary the monitor runs from (its sealed copy)
+	// as the process, with the command as its arguments: the container's
+	// init (package pid1, --init).
+	Init bool
 	// PIDOf and IPCOf, if not 0, are processes whose PID and IPC (and
 	// /dev/shm) namespaces the process joins (--pid, --ipc
 	// container:NAME).

@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/engine/pid1"
 )
 
 // Cgroup is where the container's process goes, as files the monitor
@@ -177,6 +179,15 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 	if !spec.Privileged {
 		procMasks = procMasksOf(spec.Masked)
 	}
+	// The init is executed by descriptor: it is not in the container's
+	// filesystem.
+	initExe := -1
+	if spec.Init {
+		if initExe, err = unix.Open("/proc/self/exe", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return nil, fmt.Errorf("open berth binary for --init: %w", err)
+		}
+		defer unix.Close(initExe)
+	}
 	if err := pivotRoot(spec.Rootfs); err != nil {
 		return nil, err
 	}
@@ -254,7 +265,7 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 	if err != nil {
 		return fail(err)
 	}
-	b := builder{spec: spec, cwd: cwd, path: path, env: envv, user: u, stdio: stdio, cgroup: cg, procMasks: procMasks}
+	b := builder{spec: spec, cwd: cwd, path: path, env: envv, user: u, stdio: stdio, cgroup: cg, procMasks: procMasks, initExe: initExe}
 	into := -1
 	if cg.Dir != nil {
 		into = int(cg.Dir.Fd())
@@ -319,6 +330,9 @@ type builder struct {
 	stdio     [3]int
 	cgroup    Cgroup
 	procMasks []procMask
+	// initExe is the berth binary executed in place of the command, as
+	// its init, or -1.
+	initExe int
 }
 
 // Indexes of the ops whose failures have their own exit codes are found
@@ -326,6 +340,7 @@ type builder struct {
 const (
 	whatChdir = "chdir"
 	whatExec  = "exec"
+	whatInit  = "exec the init (--init)"
 )
 
 // program returns the system calls the process makes between fork and
@@ -424,7 +439,11 @@ func (b *builder) program(joinV2 bool) *program {
 	if s.Seccomp {
 		filter = SeccompFilter(s.Caps)
 	}
-	p.exec(b.cwd, b.path, s.Args, b.env, filter)
+	if b.initExe >= 0 {
+		p.execInit(b.cwd, b.initExe, append([]string{pid1.Arg0, "--"}, s.Args...), b.env, filter)
+	} else {
+		p.exec(b.cwd, b.path, s.Args, b.env, filter)
+	}
 	return p
 }
 
@@ -446,13 +465,25 @@ func (p *program) setUser(u User) {
 // the parent the exec worked), signals unblocked, seccomp filter f if
 // any, and the execve of path.
 func (p *program) exec(cwd, path string, args, env []string, f []unix.SockFilter) {
+	p.beforeExec(cwd, f)
+	p.add(whatExec, unix.SYS_EXECVE, p.str(path), p.strv(args), p.strv(env))
+}
+
+// execInit is exec for the binary open as exe, run by descriptor (its
+// close-on-exec flag does not matter to an ELF binary).
+func (p *program) execInit(cwd string, exe int, args, env []string, f []unix.SockFilter) {
+	p.beforeExec(cwd, f)
+	p.add(whatInit, unix.SYS_EXECVEAT, uintptr(exe), p.str(""), p.strv(args), p.strv(env), unix.AT_EMPTY_PATH)
+}
+
+// beforeExec appends what comes before a program's execve.
+func (p *program) beforeExec(cwd string, f []unix.SockFilter) {
 	p.add(whatChdir, unix.SYS_CHDIR, p.str(cwd))
 	p.add("close descriptors", unix.SYS_CLOSE_RANGE, 3, ^uintptr(0), unix.CLOSE_RANGE_CLOEXEC)
 	p.add("unblock signals", unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, p.mem(make([]byte, 8)), 0, 8)
 	if f != nil {
 		p.seccomp(f)
 	}
-	p.add(whatExec, unix.SYS_EXECVE, p.str(path), p.strv(args), p.strv(env))
 }
 
 // failure turns a child's failure into the error the start reports.

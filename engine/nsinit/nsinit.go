@@ -1,18 +1,24 @@
-// Package nsinit dispatches the container monitor (argv[0]
-// "berth-monitor"), which the engine starts by re-executing the berth
-// binary, before the command line runs; main calls Main first thing.
+// Package nsinit dispatches the two programs the engine runs the berth
+// binary as, before the command line runs: the container monitor (argv[0]
+// "berth-monitor") and the init of a container run with --init (argv[0]
+// "/dev/init", package pid1). main calls Main first thing.
 package nsinit
 
 import (
 	"os"
 
 	"github.com/berth-dev/berth/engine"
+	"github.com/berth-dev/berth/engine/pid1"
 )
 
-// Main runs the monitor when argv[0] names it and never returns then; for
-// any other argv[0] it returns at once and berth runs as usual.
+// Main runs the monitor or the init when argv[0] names one and never
+// returns then; for any other argv[0] it returns at once and berth runs
+// as usual.
 func Main() {
-	if os.Args[0] == "berth-monitor" {
+	switch os.Args[0] {
+	case "berth-monitor":
 		engine.MonitorMain()
+	case pid1.Arg0:
+		pid1.Main()
 	}
 }

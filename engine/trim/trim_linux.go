@@ -1,4 +1,7 @@
-package engine
+// Package trim shrinks the memory of berth's long-lived helper processes
+// (a container's monitor, the init of a container run with --init) once
+// they have started.
+package trim
 
 import (
 	"os"
@@ -9,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// trimMemory gives back what the monitor touched only to start: the heap
+// Memory gives back what the process touched only to start: the heap
 // it no longer uses, and the pages of the berth binary (the code and
 // read-only data of the package initializers of everything berth links,
 // the runtime's tables the start-up read) that its start mapped in. Only
@@ -20,11 +23,12 @@ import (
 // protecting it, RELRO) keeps them: dropping them would undo the
 // relocations.
 //
-// From then on the monitor only copies output, so its heap is kept small:
-// collections run at 20% growth, and more often as its memory nears 8 MB.
-// (Set before start, a tight limit makes the collector run through the
-// whole start-up and slows it tenfold.)
-func trimMemory() {
+// From then on a helper does little (a monitor copies output, an init
+// waits), so its heap is kept small: collections run at 20% growth, and
+// more often as its memory nears 8 MB. (Set before start, a tight limit
+// makes the collector run through the whole start-up and slows it
+// tenfold.)
+func Memory() {
 	debug.SetGCPercent(20)
 	debug.SetMemoryLimit(8 << 20)
 	debug.FreeOSMemory()
