@@ -31,6 +31,7 @@ type createFlags struct {
 	entrypoint  string
 	hostname    string
 	volumes     []string
+	volumesFrom []string
 	mounts      []string
 	tmpfs       []string
 	cidfile     string
@@ -85,6 +86,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.entrypoint, "entrypoint", "", "overwrite the default ENTRYPOINT of the image")
 	fs.StringVarP(&f.hostname, "hostname", "h", "", "container host name")
 	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a volume (SRC:DST[:ro], NAME:DST[:ro], DST)")
+	fs.StringArrayVar(&f.volumesFrom, "volumes-from", nil, "mount volumes from the specified container(s) (CONTAINER[:ro|:rw])")
 	fs.StringVar(&f.cidfile, "cidfile", "", "write the container ID to the file")
 	fs.StringVar(&f.pull, "pull", "missing", `pull image before running ("always", "missing", "never")`)
 	fs.StringArrayVar(&f.mounts, "mount", nil, "attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...[,readonly])")
@@ -139,6 +141,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		User:        f.user,
 		Hostname:    f.hostname,
 		Volumes:     f.volumes,
+		VolumesFrom: f.volumesFrom,
 		Tmpfs:       f.tmpfs,
 		ReadOnly:    f.readOnly,
 		CapAdd:      f.capAdd,

@@ -753,6 +753,44 @@ func TestContainerFilesystem(t *testing.T) {
 			t.Errorf("volume rm data: %s", errs)
 		}
 	})
+	t.Run("volumes-from", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "f"), []byte("host\n"), 0o644)
+		b.ok("run", "--name", "vsrc", "-v", "vfdata:/data", "-v", "/anon", "-v", dir+":/host:ro", "bb", "sh", "-c", "echo named > /data/n; echo anon > /anon/a")
+		t.Cleanup(func() { b.run("", "rm", "-v", "vsrc", "vdep"); b.run("", "volume", "rm", "vfdata") })
+		if out := b.ok("run", "--rm", "--volumes-from", "vsrc", "bb", "sh", "-c", "cat /data/n /anon/a /host/f; echo more >> /anon/a"); out != "named\nanon\nhost\n" {
+			t.Errorf("--volumes-from sees %q", out)
+		}
+		if out := b.ok("run", "--rm", "--volumes-from", "vsrc:ro", "bb", "sh", "-c", "cat /anon/a; touch /data/x 2>/dev/null || echo ro"); out != "anon\nmore\nro\n" {
+			t.Errorf("--volumes-from :ro sees %q, want the shared volume read-only", out)
+		}
+		if out := b.ok("run", "--rm", "--volumes-from", "vsrc", "-v", dir+":/data", "bb", "cat", "/data/f"); out != "host\n" {
+			t.Errorf("-v over a --volumes-from mount gives %q, want -v's", out)
+		}
+		b.ok("create", "--name", "vdep", "--volumes-from", "vsrc", "bb")
+		var docs []map[string]any
+		json.Unmarshal([]byte(b.ok("inspect", "vdep")), &docs)
+		hc := docs[0]["HostConfig"].(map[string]any)
+		if vf, _ := json.Marshal(hc["VolumesFrom"]); string(vf) != `["vsrc"]` || hc["Binds"] != nil || len(docs[0]["Mounts"].([]any)) != 3 {
+			t.Errorf("inspect: VolumesFrom %s, Binds %v, %d mounts; want [\"vsrc\"], none of its own, 3", vf, hc["Binds"], len(docs[0]["Mounts"].([]any)))
+		}
+		// The anonymous volume outlives rm -v of one of its users, and
+		// goes with the last.
+		before := len(strings.Fields(b.ok("volume", "ls", "-q")))
+		b.ok("rm", "-v", "vsrc")
+		if out := b.ok("run", "--rm", "--volumes-from", "vdep", "bb", "head", "-1", "/anon/a"); out != "anon\n" {
+			t.Errorf("after rm -v of its first user the volume holds %q", out)
+		}
+		b.ok("rm", "-v", "vdep")
+		if after := len(strings.Fields(b.ok("volume", "ls", "-q"))); after != before-1 {
+			t.Errorf("%d volumes after both users went with rm -v, want %d", after, before-1)
+		}
+		for _, bad := range [][]string{{"--volumes-from", "nosuch"}, {"--volumes-from", "vfdata:xx"}} {
+			if code, _, errs := b.run("", append(append([]string{"run", "--rm"}, bad...), "bb", "true")...); code != 125 || strings.Count(errs, "\n") != 1 {
+				t.Errorf("run %v: exit %d, %q; want 125 and one line", bad, code, errs)
+			}
+		}
+	})
 	t.Run("a new volume starts with the image's files", func(t *testing.T) {
 		t.Cleanup(func() { b.run("", "volume", "rm", "filled", "bare") })
 		if out := b.ok("run", "--rm", "-v", "filled:/etc", "bb", "cat", "/etc/group"); out != "root:x:0:\nnobody:x:65534:\n" {

@@ -89,8 +89,12 @@ type CreateOptions struct {
 	// Volumes are -v specs: NAME:DST[:ro], /SRC:DST[:ro] or DST.
 	Volumes []string
 	// Tmpfs are --tmpfs specs: DST[:OPTIONS].
-	Tmpfs    []string
-	ReadOnly bool
+	Tmpfs []string
+	// VolumesFrom are --volumes-from specs, CONTAINER[:ro|:rw]: that
+	// container's volumes and bind mounts, read-only or read-write, or as
+	// it has them.
+	VolumesFrom []string
+	ReadOnly    bool
 	// Memory is the memory limit in bytes; 0 means none.
 	Memory int64
 	// MemorySwap limits memory plus swap (--memory-swap): 0 means twice
@@ -224,7 +228,11 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 			return netInvalid("network-scoped alias is supported only for containers in user defined networks")
 		}
 	}
-	mounts, err := parseMounts(o.Volumes, o.Tmpfs, cfg.Volumes)
+	inherited, err := e.volumesFrom(ctx, o.VolumesFrom)
+	if err != nil {
+		return err
+	}
+	mounts, err := parseMounts(o.Volumes, o.Tmpfs, inherited, cfg.Volumes)
 	if err != nil {
 		return err
 	}
@@ -263,7 +271,7 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 		if m.Type != "volume" {
 			continue
 		}
-		if m.Anonymous {
+		if m.Anonymous && !m.Inherited {
 			name, err := spawn.NewID()
 			if err != nil {
 				return fail(err)
@@ -281,7 +289,7 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 	}
 	rec.Mounts = mounts
 	for _, m := range mounts {
-		if m.Type == "bind" {
+		if m.Type == "bind" && !m.Inherited {
 			host.Binds = append(host.Binds, bindSpec(m))
 		}
 	}
@@ -512,6 +520,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		Sysctls:         sysctls,
 		GroupAdd:        o.GroupAdd,
 		ReadonlyRootfs:  o.ReadOnly,
+		VolumesFrom:     o.VolumesFrom,
 		Memory:          o.Memory,
 		MemorySwap:      o.MemorySwap,
 		CpuShares:       o.CPUShares,
@@ -587,10 +596,44 @@ func parseRestartPolicy(s string) (RestartPolicy, error) {
 	return RestartPolicy{}, invalidf("invalid restart policy %q: use no, always, unless-stopped or on-failure[:max-retries]", s)
 }
 
-// parseMounts turns -v and --tmpfs specs, and the image's volumes not
-// covered by them, into mount records. Named and anonymous volumes get
+// volumesFrom returns the mounts --volumes-from specs take from other
+// containers: their volumes and bind mounts, read-only with :ro,
+// read-write with :rw, as they have them otherwise.
+func (e *Engine) volumesFrom(ctx context.Context, specs []string) ([]mountRecord, error) {
+	var out []mountRecord
+	for _, spec := range specs {
+		ref, mode, _ := strings.Cut(spec, ":")
+		if mode != "" && mode != "ro" && mode != "rw" {
+			return nil, invalidf("invalid mode for volumes-from: %s", mode)
+		}
+		rec, err := e.lookupRecord(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range rec.Mounts {
+			if m.Type != "volume" && m.Type != "bind" {
+				continue
+			}
+			// An anonymous volume stays anonymous: rm -v of the last
+			// container that uses it removes it.
+			m.Inherited = true
+			switch mode {
+			case "ro":
+				m.RW = false
+			case "rw":
+				m.RW = true
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// parseMounts turns -v and --tmpfs specs, the mounts inherited from
+// --volumes-from that they do not cover, and the image's volumes that
+// none of those cover into mount records. Named and anonymous volumes get
 // their Source when they are created.
-func parseMounts(volumes, tmpfs []string, imageVolumes map[string]struct{}) ([]mountRecord, error) {
+func parseMounts(volumes, tmpfs []string, inherited []mountRecord, imageVolumes map[string]struct{}) ([]mountRecord, error) {
 	var out []mountRecord
 	seen := map[string]bool{}
 	add := func(m mountRecord) error {
@@ -640,11 +683,9 @@ func parseMounts(volumes, tmpfs []string, imageVolumes map[string]struct{}) ([]m
 		case src == "":
 			m.Type, m.Driver, m.Anonymous = "volume", "local", true
 		case path.IsAbs(src):
-			fi, err := os.Stat(src)
-			if err != nil {
+			if _, err := os.Stat(src); err != nil {
 				return nil, invalidf("invalid mount config: bind source path does not exist: %s", src)
 			}
-			_ = fi
 			m.Type, m.Source, m.Propagation = "bind", filepath.Clean(src), "rprivate"
 		default:
 			if err := store.CheckName(src); err != nil {
@@ -659,6 +700,14 @@ func parseMounts(volumes, tmpfs []string, imageVolumes map[string]struct{}) ([]m
 	for _, spec := range tmpfs {
 		dst, opts, _ := strings.Cut(spec, ":")
 		m := mountRecord{MountPoint: MountPoint{Type: "tmpfs", Destination: dst, RW: !strings.Contains(","+opts+",", ",ro,")}, Options: opts}
+		if err := add(m); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range inherited {
+		if seen[m.Destination] {
+			continue
+		}
 		if err := add(m); err != nil {
 			return nil, err
 		}

@@ -86,14 +86,11 @@ func (e *Engine) Commit(ctx context.Context, ref string, o CommitOptions) (Image
 // Diff lists what container ref changed in its filesystem relative to its
 // image (docker diff's A, C and D).
 func (e *Engine) Diff(ctx context.Context, ref string) ([]archive.Change, error) {
-	id, err := e.ResolveContainer(ctx, ref)
+	rec, err := e.lookupRecord(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := e.readRecord(id)
-	if err != nil {
-		return nil, err
-	}
+	id := rec.ID
 	var lowers []string
 	for i := len(rec.Layers) - 1; i >= 0; i-- {
 		lowers = append(lowers, e.st.LayerDir(rec.Layers[i]))
@@ -109,14 +106,11 @@ func (e *Engine) Diff(ctx context.Context, ref string) ([]archive.Change, error)
 // changes, without volumes and mounts) to w as a tar. It mounts a
 // read-only overlay of the container's layers for the time it reads.
 func (e *Engine) Export(ctx context.Context, ref string, w io.Writer) error {
-	id, err := e.ResolveContainer(ctx, ref)
+	rec, err := e.lookupRecord(ctx, ref)
 	if err != nil {
 		return err
 	}
-	rec, err := e.readRecord(id)
-	if err != nil {
-		return err
-	}
+	id := rec.ID
 	// merged is only ever mounted inside the container's own mount
 	// namespace, so in the host's it is free; rm unmounts it in case an
 	// export was killed.

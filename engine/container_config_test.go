@@ -145,7 +145,7 @@ func TestContainerCaps(t *testing.T) {
 
 func TestParseMounts(t *testing.T) {
 	dir := t.TempDir()
-	ms, err := parseMounts([]string{"vol:/data:ro", dir + ":/host", "/anon"}, []string{"/tmp:size=1m"}, map[string]struct{}{"/data": {}, "/image": {}})
+	ms, err := parseMounts([]string{"vol:/data:ro", dir + ":/host", "/anon"}, []string{"/tmp:size=1m"}, nil, map[string]struct{}{"/data": {}, "/image": {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestParseMounts(t *testing.T) {
 		t.Errorf("parseMounts = %+v, want %+v", got, want)
 	}
 	for _, bad := range [][]string{{"/nope/x:/y"}, {"rel:dst"}, {"a:/x", "b:/x"}, {"v:/x:rx"}} {
-		if _, err := parseMounts(bad, nil, nil); !errors.Is(err, ErrInvalid) {
+		if _, err := parseMounts(bad, nil, nil, nil); !errors.Is(err, ErrInvalid) {
 			t.Errorf("parseMounts(%q) = %v, want ErrInvalid", bad, err)
 		}
 	}

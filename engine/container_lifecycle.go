@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 	"unsafe"
@@ -597,15 +598,35 @@ func (e *Engine) forgetContainer(ctx context.Context, rec *containerRecord, volu
 		e.log.Warn("release name", "container", id, "err", err)
 	}
 	if volumes {
-		for _, m := range rec.Mounts {
-			if m.Type == "volume" && m.Anonymous {
-				if err := e.st.DeleteVolume(m.Name); err != nil {
-					e.log.Warn("remove anonymous volume", "volume", m.Name, "err", err)
-				}
-			}
-		}
+		e.removeAnonymousVolumes(rec)
 	}
 	e.emit("container", "destroy", id, map[string]string{"name": rec.Name, "image": rec.Image})
+}
+
+// removeAnonymousVolumes removes the anonymous volumes of rec, a removed
+// container, but those other containers still use (--volumes-from).
+func (e *Engine) removeAnonymousVolumes(rec *containerRecord) {
+	var users map[string][]string
+	for _, m := range rec.Mounts {
+		if m.Type != "volume" || !m.Anonymous {
+			continue
+		}
+		if users == nil {
+			unlock, err := e.st.Lock("volumes")
+			if err != nil {
+				e.log.Warn("remove anonymous volumes", "container", rec.ID, "err", err)
+				return
+			}
+			defer unlock()
+			users = e.volumeUsers()
+		}
+		if slices.ContainsFunc(users[m.Name], func(id string) bool { return id != rec.ID }) {
+			continue
+		}
+		if err := e.st.DeleteVolume(m.Name); err != nil {
+			e.log.Warn("remove anonymous volume", "volume", m.Name, "err", err)
+		}
+	}
 }
 
 // cleanupAfterMonitor removes what a monitor that died left: the

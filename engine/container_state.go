@@ -55,6 +55,15 @@ func (e *Engine) readRecord(id string) (*containerRecord, error) {
 	return &r, nil
 }
 
+// lookupRecord resolves container ref and reads its config.json.
+func (e *Engine) lookupRecord(ctx context.Context, ref string) (*containerRecord, error) {
+	id, err := e.ResolveContainer(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return e.readRecord(id)
+}
+
 // readStateRaw reads state.json as written. A container without one is
 // in state created.
 func (e *Engine) readStateRaw(id string) (containerState, error) {

@@ -96,6 +96,7 @@ type HostConfig struct {
 	GroupAdd       []string
 	ReadonlyRootfs bool
 	Tmpfs          map[string]string `json:",omitempty"`
+	VolumesFrom    []string
 	Memory         int64
 	MemorySwap     int64
 	CpuShares      int64
@@ -142,6 +143,9 @@ type mountRecord struct {
 	MountPoint
 	Anonymous bool   `json:"anonymous,omitempty"`
 	Options   string `json:"options,omitempty"`
+	// Inherited marks a mount taken from another container
+	// (--volumes-from).
+	Inherited bool `json:"inherited,omitempty"`
 }
 
 // containerRecord is a container's config.json.
