@@ -2,9 +2,12 @@ package cmd
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/engine"
 )
 
 // volumeRow is one line of `volume ls`.
@@ -59,6 +62,7 @@ func volumeGroup(a *app) *cobra.Command {
 
 	var quiet bool
 	var format string
+	var filters []string
 	ls := &cobra.Command{
 		Use:     "ls [OPTIONS]",
 		Aliases: []string{"list"},
@@ -71,6 +75,9 @@ func volumeGroup(a *app) *cobra.Command {
 			}
 			vs, err := eng.Volumes(c.Context())
 			if err != nil {
+				return err
+			}
+			if vs, err = engine.FilterVolumes(vs, filters); err != nil {
 				return err
 			}
 			if quiet {
@@ -89,12 +96,14 @@ func volumeGroup(a *app) *cobra.Command {
 				for k, val := range v.Labels {
 					ls = append(ls, k+"="+val)
 				}
+				sort.Strings(ls)
 				rows = append(rows, volumeRow{Driver: v.Driver, Name: v.Name, Mountpoint: v.Mountpoint, Labels: strings.Join(ls, ","), Scope: v.Scope})
 			}
 			return tf.print(a.io.Out, rows)
 		},
 	}
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display volume names")
+	ls.Flags().StringArrayVarP(&filters, "filter", "f", nil, "filter output based on conditions provided (dangling=true|false, name=, label=, driver=)")
 	ls.Flags().StringVar(&format, "format", "", "format output: table, json, or a Go template")
 
 	inspect := typedInspectCmd(a, "volume", "volumes")

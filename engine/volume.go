@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -122,6 +123,45 @@ func (e *Engine) Volumes(ctx context.Context) ([]Volume, error) {
 	out := make([]Volume, 0, len(vs))
 	for _, v := range vs {
 		out = append(out, e.volumeInfo(v, users))
+	}
+	return out, nil
+}
+
+// FilterVolumes keeps the volumes of vs that docker's volume ls filters
+// match: dangling=true|false (no container uses it, or one does),
+// name= (a part of the name), label=KEY or KEY=VALUE, driver=. Filters
+// with the same key are ORed, different keys ANDed.
+func FilterVolumes(vs []Volume, filters []string) ([]Volume, error) {
+	f := map[string][]string{}
+	for _, s := range filters {
+		k, v, ok := strings.Cut(s, "=")
+		switch k {
+		case "dangling":
+			ok = ok && (v == "true" || v == "false" || v == "1" || v == "0")
+		case "name", "label", "driver":
+		default:
+			ok = false
+		}
+		if !ok {
+			return nil, invalidf("invalid filter '%s'", s)
+		}
+		f[k] = append(f[k], v)
+	}
+	match := func(key string, ok func(string) bool) bool {
+		return len(f[key]) == 0 || slices.ContainsFunc(f[key], ok)
+	}
+	var out []Volume
+	for _, v := range vs {
+		if match("dangling", func(d string) bool { return (len(v.UsedBy) == 0) == (d == "true" || d == "1") }) &&
+			match("name", func(n string) bool { return strings.Contains(v.Name, n) }) &&
+			match("driver", func(d string) bool { return v.Driver == d }) &&
+			match("label", func(l string) bool {
+				k, val, hasVal := strings.Cut(l, "=")
+				got, ok := v.Labels[k]
+				return ok && (!hasVal || got == val)
+			}) {
+			out = append(out, v)
+		}
 	}
 	return out, nil
 }
