@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/engine/cgroups"
+	"github.com/berth-dev/berth/engine/pid1"
 	"github.com/berth-dev/berth/engine/spawn"
 )
 
@@ -293,6 +294,11 @@ func ignoreGone(err error) error {
 func (e *Engine) signal(id string, st containerState, sig syscall.Signal) error {
 	if st.Pid <= 0 {
 		return &StateError{ID: id, State: st.Status, Msg: fmt.Sprintf("container %s is not running", id)}
+	}
+	if sig != syscall.SIGKILL {
+		// A signal must not reach an --init's init before it can pass
+		// it on; SIGKILL needs no init.
+		pid1.AwaitReady(st.Pid, 2*time.Second)
 	}
 	if err := syscall.Kill(st.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("signal container %s: %w", id[:12], err)

@@ -465,26 +465,22 @@ func (p *program) setUser(u User) {
 // the parent the exec worked), signals unblocked, seccomp filter f if
 // any, and the execve of path.
 func (p *program) exec(cwd, path string, args, env []string, f []unix.SockFilter) {
-	p.beforeExec(cwd, f, true)
+	p.beforeExec(cwd, f)
 	p.add(whatExec, unix.SYS_EXECVE, p.str(path), p.strv(args), p.strv(env))
 }
 
 // execInit is exec for the binary open as exe, run by descriptor (its
-// close-on-exec flag does not matter to an ELF binary). The init starts
-// with every signal blocked (see package pid1).
+// close-on-exec flag does not matter to an ELF binary).
 func (p *program) execInit(cwd string, exe int, args, env []string, f []unix.SockFilter) {
-	p.beforeExec(cwd, f, false)
+	p.beforeExec(cwd, f)
 	p.add(whatInit, unix.SYS_EXECVEAT, uintptr(exe), p.str(""), p.strv(args), p.strv(env), unix.AT_EMPTY_PATH)
 }
 
-// beforeExec appends what comes before a program's execve; with unblock,
-// the unblocking of every signal.
-func (p *program) beforeExec(cwd string, f []unix.SockFilter, unblock bool) {
+// beforeExec appends what comes before a program's execve.
+func (p *program) beforeExec(cwd string, f []unix.SockFilter) {
 	p.add(whatChdir, unix.SYS_CHDIR, p.str(cwd))
 	p.add("close descriptors", unix.SYS_CLOSE_RANGE, 3, ^uintptr(0), unix.CLOSE_RANGE_CLOEXEC)
-	if unblock {
-		p.add("unblock signals", unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, p.mem(make([]byte, 8)), 0, 8)
-	}
+	p.add("unblock signals", unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, p.mem(make([]byte, 8)), 0, 8)
 	if f != nil {
 		p.seccomp(f)
 	}

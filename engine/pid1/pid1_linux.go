@@ -9,24 +9,25 @@
 // /proc/1/cmdline reads "/dev/init -- CMD ARGS...". Nothing of it is in
 // the container's filesystem.
 //
-// The launch executes it with every signal blocked, so that none comes
-// while the Go runtime and berth's packages start: a signal the runtime
-// is not yet told to pass on makes it exit. signal.Notify unblocks them
-// on the thread that takes them, and a signal sent meanwhile is taken
-// then. The command must not inherit that mask, which the runtime gives
-// every process it forks: the init forks it itself (forkExec).
+// A terminating signal that comes while the Go runtime and berth's
+// packages start, before the init has asked for it (signal.Notify), makes
+// the runtime exit with status 2 (it cannot kill PID 1 with it), and the
+// runtime unblocks those signals whatever mask it starts with. So the
+// init takes the name "init" once it has asked, and berth waits for that
+// before it signals one (AwaitReady).
 package pid1
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime"
+	"strconv"
 	"syscall"
-	"unsafe"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -43,6 +44,26 @@ func Main() {
 		return
 	}
 	os.Exit(run(os.Args[2:]))
+}
+
+// readyName is the init's name once it passes signals on.
+const readyName = "init"
+
+// AwaitReady waits, up to timeout, until the process with host PID pid,
+// if it is an init that is starting, is ready for signals; for any other
+// process it returns at once.
+func AwaitReady(pid int, timeout time.Duration) {
+	dir := "/proc/" + strconv.Itoa(pid)
+	cmdline, err := os.ReadFile(dir + "/cmdline")
+	if err != nil || !bytes.HasPrefix(cmdline, []byte(Arg0+"\x00--\x00")) {
+		return
+	}
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		comm, err := os.ReadFile(dir + "/comm")
+		if err != nil || string(comm) == readyName+"\n" {
+			return
+		}
+	}
 }
 
 // forwarded are the signals the init passes on to the command: all but
@@ -70,8 +91,6 @@ var forwarded = func() []os.Signal {
 // run starts args and serves as its init until it exits; it returns the
 // exit code: the command's, or 128 and the signal that killed it.
 func run(args []string) int {
-	// Its name is the sealed copy's file name otherwise.
-	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("init\x00")[0])), 0, 0, 0)
 	if os.Getpid() != 1 {
 		// In the host's PID namespace (--pid host) orphans go to the
 		// nearest subreaper instead of PID 1.
@@ -79,12 +98,21 @@ func run(args []string) int {
 	}
 	sigs := make(chan os.Signal, 64)
 	signal.Notify(sigs, append(forwarded, unix.SIGCHLD)...)
+	// Ready for signals (AwaitReady): the main thread's name, until now
+	// the sealed copy's file name, becomes readyName.
+	os.WriteFile("/proc/self/comm", []byte(readyName), 0)
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		return fail(args[0], err)
 	}
+	// The command gets its own process group and, on a terminal, the
+	// terminal's foreground: its job control and Ctrl-C are its own.
 	_, ttyErr := unix.IoctlGetTermios(0, unix.TCGETS)
-	pid, err := start(path, args, os.Environ(), ttyErr == nil)
+	pid, err := syscall.ForkExec(path, args, &syscall.ProcAttr{
+		Env:   os.Environ(),
+		Files: []uintptr{0, 1, 2},
+		Sys:   &syscall.SysProcAttr{Setpgid: true, Foreground: ttyErr == nil, Ctty: 0},
+	})
 	if err != nil {
 		return fail(args[0], err)
 	}
@@ -100,89 +128,6 @@ func run(args []string) int {
 		}
 	}
 	return 0
-}
-
-// start forks and executes the command path with args and env. The child
-// gets its own process group and, with tty, the terminal's foreground
-// (its job control and Ctrl-C are its own), every signal disposition back
-// to default, and no signal blocked.
-func start(path string, args, env []string, tty bool) (int, error) {
-	p, err := syscall.BytePtrFromString(path)
-	if err != nil {
-		return 0, err
-	}
-	argv, err := syscall.SlicePtrFromStrings(args)
-	if err != nil {
-		return 0, err
-	}
-	envv, err := syscall.SlicePtrFromStrings(env)
-	if err != nil {
-		return 0, err
-	}
-	// The child reports a failed exec on the pipe; its end closes at a
-	// successful one.
-	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
-		return 0, err
-	}
-	defer syscall.Close(fds[0])
-	// No signal may reach the Go handlers in the child: the thread that
-	// forks blocks them all until the fork is done.
-	runtime.LockOSThread()
-	var all, old unix.Sigset_t
-	for i := range all.Val {
-		all.Val[i] = ^uint64(0)
-	}
-	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &old)
-	pid, errno := forkExec(p, &argv[0], &envv[0], tty, fds[1])
-	unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
-	runtime.UnlockOSThread()
-	syscall.Close(fds[1])
-	runtime.KeepAlive(argv)
-	runtime.KeepAlive(envv)
-	if errno != 0 {
-		return 0, errno
-	}
-	var b [4]byte
-	if n, _ := syscall.Read(fds[0], b[:]); n == len(b) {
-		syscall.Wait4(pid, nil, 0, nil)
-		return 0, syscall.Errno(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
-	}
-	return pid, nil
-}
-
-// forkExec is the fork of start. The child runs raw system calls only, as
-// syscall.ForkExec's does: it is a copy of one thread of a Go program.
-//
-//go:nosplit
-//go:norace
-func forkExec(path *byte, argv, envv **byte, tty bool, errFd int) (int, syscall.Errno) {
-	r, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
-	if e != 0 || r != 0 {
-		return int(r), e
-	}
-	var dfl [4]uint64 // a struct sigaction for SIG_DFL
-	for sig := uintptr(1); sig <= 64; sig++ {
-		if sig != uintptr(syscall.SIGKILL) && sig != uintptr(syscall.SIGSTOP) {
-			syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, sig, uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
-		}
-	}
-	if _, _, e = syscall.RawSyscall(syscall.SYS_SETPGID, 0, 0, 0); e == 0 && tty {
-		// With SIGTTOU blocked a background process group may take the
-		// foreground.
-		pid, _, _ := syscall.RawSyscall(syscall.SYS_GETPID, 0, 0, 0)
-		pgrp := int32(pid)
-		_, _, e = syscall.RawSyscall(syscall.SYS_IOCTL, 0, syscall.TIOCSPGRP, uintptr(unsafe.Pointer(&pgrp)))
-	}
-	if e == 0 {
-		var none uint64
-		syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&none)), 0, 8, 0, 0)
-		_, _, e = syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(path)), uintptr(unsafe.Pointer(argv)), uintptr(unsafe.Pointer(envv)))
-	}
-	b := [4]byte{byte(e), byte(e >> 8), byte(e >> 16), byte(e >> 24)}
-	syscall.RawSyscall(syscall.SYS_WRITE, uintptr(errFd), uintptr(unsafe.Pointer(&b[0])), 4)
-	syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 127, 0, 0)
-	return 0, 0
 }
 
 // reap collects every ended child and reports, once command pid is one of
