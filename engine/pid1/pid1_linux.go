@@ -66,11 +66,12 @@ func AwaitReady(pid int, timeout time.Duration) {
 	}
 }
 
-// forwarded are the signals the init passes on to the command: all but
-// those that stop or kill it whatever it does, SIGCHLD (its own), SIGURG
-// (the Go runtime's), the ones raised by a fault of its own, and the
-// terminal's background read and write signals, as tini.
-var forwarded = func() []os.Signal {
+// forwarded returns the signals the init passes on to the command: all
+// but those that stop or kill it whatever it does, SIGCHLD (its own),
+// SIGURG (the Go runtime's), the ones raised by a fault of its own, and
+// the terminal's background read and write signals, as tini. (A function,
+// not a variable: every berth process would build it at start-up.)
+func forwarded() []os.Signal {
 	skip := map[syscall.Signal]bool{
 		unix.SIGKILL: true, unix.SIGSTOP: true, unix.SIGCHLD: true, unix.SIGURG: true,
 		unix.SIGILL: true, unix.SIGTRAP: true, unix.SIGABRT: true, unix.SIGBUS: true,
@@ -86,7 +87,7 @@ var forwarded = func() []os.Signal {
 		}
 	}
 	return out
-}()
+}
 
 // run starts args and serves as its init until it exits; it returns the
 // exit code: the command's, or 128 and the signal that killed it.
@@ -97,7 +98,7 @@ func run(args []string) int {
 		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	}
 	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs, append(forwarded, unix.SIGCHLD)...)
+	signal.Notify(sigs, append(forwarded(), unix.SIGCHLD)...)
 	// Ready for signals (AwaitReady): the main thread's name, until now
 	// the sealed copy's file name, becomes readyName.
 	os.WriteFile("/proc/self/comm", []byte(readyName), 0)
