@@ -234,13 +234,43 @@ func renameCmd(a *app) *cobra.Command {
 	}
 }
 
+// parsePruneFilters parses docker's prune --filter values: until=TIME
+// (a time or a duration before now), label=KEY[=VALUE] and
+// label!=KEY[=VALUE].
+func parsePruneFilters(filters []string) (engine.PruneFilter, error) {
+	var f engine.PruneFilter
+	for _, s := range filters {
+		k, v, ok := strings.Cut(s, "=")
+		switch {
+		case ok && k == "until" && v != "":
+			t, err := parseTimeArg(v, time.Now())
+			if err != nil {
+				return f, fmt.Errorf("invalid filter '%s': %w: %w", s, engine.ErrInvalid, err)
+			}
+			f.Until = t
+		case ok && k == "label" && v != "":
+			f.Labels = append(f.Labels, v)
+		case ok && k == "label!" && v != "":
+			f.NotLabels = append(f.NotLabels, v)
+		default:
+			return f, fmt.Errorf("invalid filter '%s': %w: use until=, label= or label!=", s, engine.ErrInvalid)
+		}
+	}
+	return f, nil
+}
+
 func containerPruneCmd(a *app) *cobra.Command {
 	var force bool
+	var filters []string
 	c := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove all stopped containers",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			f, err := parsePruneFilters(filters)
+			if err != nil {
+				return err
+			}
 			eng, err := a.repairedEngine(c.Context())
 			if err != nil {
 				return err
@@ -248,7 +278,7 @@ func containerPruneCmd(a *app) *cobra.Command {
 			if !force && !confirm(a, "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
-			rep, err := eng.PruneContainers(c.Context())
+			rep, err := eng.PruneContainers(c.Context(), f)
 			if err != nil {
 				return err
 			}
@@ -257,6 +287,7 @@ func containerPruneCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().StringArrayVar(&filters, "filter", nil, "provide filter values (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])")
 	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
 	return c
 }

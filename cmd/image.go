@@ -559,8 +559,9 @@ func imagePruneCmd(a *app) *cobra.Command {
 		Short: "Remove unused images",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if len(filters) > 0 {
-				return fmt.Errorf("image prune: %w: --filter is not supported", engine.ErrInvalid)
+			f, err := parsePruneFilters(filters)
+			if err != nil {
+				return err
 			}
 			eng, err := a.engine()
 			if err != nil {
@@ -577,7 +578,7 @@ func imagePruneCmd(a *app) *cobra.Command {
 					return nil
 				}
 			}
-			rep, err := eng.PruneImages(c.Context(), all)
+			rep, err := eng.PruneImages(c.Context(), all, f)
 			if err != nil {
 				return err
 			}
@@ -594,7 +595,7 @@ func imagePruneCmd(a *app) *cobra.Command {
 	}
 	c.Flags().BoolVarP(&all, "all", "a", false, "remove all unused images, not just dangling ones")
 	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
-	c.Flags().StringArrayVar(&filters, "filter", nil, "not supported yet")
+	c.Flags().StringArrayVar(&filters, "filter", nil, "provide filter values (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])")
 	return c
 }
 

@@ -80,7 +80,7 @@ func systemPruneCmd(a *app) *cobra.Command {
 				}
 			}
 			ctx := c.Context()
-			containers, err := eng.PruneContainers(ctx)
+			containers, err := eng.PruneContainers(ctx, engine.PruneFilter{})
 			if err != nil {
 				return err
 			}
@@ -97,7 +97,7 @@ func systemPruneCmd(a *app) *cobra.Command {
 				}
 				printDeleted(a.io.Out, "Volumes", vols.Deleted)
 			}
-			images, err := eng.PruneImages(ctx, all)
+			images, err := eng.PruneImages(ctx, all, engine.PruneFilter{})
 			if err != nil {
 				return err
 			}

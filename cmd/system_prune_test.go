@@ -2,8 +2,11 @@ package cmd
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSystemPrune(t *testing.T) {
@@ -48,5 +51,50 @@ func TestSystemPrune(t *testing.T) {
 	b.ok("system", "prune", "-af")
 	if imgs := b.ok("images", "-q"); imgs != "" {
 		t.Errorf("system prune -a left images: %q", imgs)
+	}
+}
+
+func TestPruneFilters(t *testing.T) {
+	b := buildBerth(t)
+	kept := strings.TrimSpace(b.ok("create", "--network", "none", "--label", "keep=yes", "bb"))
+	old := strings.TrimSpace(b.ok("create", "--network", "none", "bb"))
+	time.Sleep(1100 * time.Millisecond)
+	cut := time.Now().Format(time.RFC3339Nano)
+	young := strings.TrimSpace(b.ok("create", "--network", "none", "bb"))
+	t.Cleanup(func() { b.run("", "rm", kept, old, young) })
+
+	out := b.ok("container", "prune", "-f", "--filter", "until="+cut, "--filter", "label!=keep")
+	ids := b.ok("ps", "-aq", "--no-trunc")
+	if !strings.Contains(out, old) || strings.Contains(ids, old) || !strings.Contains(ids, kept) || !strings.Contains(ids, young) {
+		t.Errorf("container prune until= label!= removed\n%s\nand left\n%s\nwant only %s removed", out, ids, old)
+	}
+	b.ok("container", "prune", "-f", "--filter", "label=keep=yes")
+	if ids := b.ok("ps", "-aq", "--no-trunc"); strings.Contains(ids, kept) || !strings.Contains(ids, young) {
+		t.Errorf("container prune label=keep=yes left %q, want only %s", ids, young)
+	}
+
+	rootfs := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(rootfs, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.ok("import", "-c", "LABEL purpose=tmp", rootfs, "tmp:1")
+	b.ok("import", rootfs, "other:1")
+	b.ok("image", "prune", "-a", "-f", "--filter", "label=purpose=tmp", "--filter", "until=1h")
+	if imgs := b.ok("images", "--format", "{{.Repository}}"); !strings.Contains(imgs, "tmp") {
+		t.Errorf("image prune until=1h removed an image made just now: %q", imgs)
+	}
+	b.ok("image", "prune", "-a", "-f", "--filter", "label=purpose=tmp")
+	imgs := b.ok("images", "--format", "{{.Repository}}")
+	if strings.Contains(imgs, "tmp") || !strings.Contains(imgs, "other") || !strings.Contains(imgs, "bb") {
+		t.Errorf("image prune -a label=purpose=tmp left %q, want other and bb", imgs)
+	}
+
+	for _, bad := range []string{"bogus=1", "until=notatime", "label="} {
+		for _, cmd := range [][]string{{"container", "prune", "-f"}, {"image", "prune", "-f"}} {
+			code, _, errs := b.run("", append(cmd, "--filter", bad)...)
+			if code == 0 || !strings.Contains(errs, "invalid filter '"+bad+"'") || strings.Count(errs, "\n") != 1 {
+				t.Errorf("%v --filter %s: exit %d, %q; want one line naming the filter", cmd, bad, code, errs)
+			}
+		}
 	}
 }

@@ -271,14 +271,14 @@ func (e *Engine) Rename(ctx context.Context, ref, name string) error {
 // PruneContainers removes every stopped container (created or exited)
 // with its anonymous volumes left in place, as docker container prune
 // does.
-func (e *Engine) PruneContainers(ctx context.Context) (PruneReport, error) {
+func (e *Engine) PruneContainers(ctx context.Context, f PruneFilter) (PruneReport, error) {
 	var rep PruneReport
 	cs, err := e.Containers(ctx, ListContainersOptions{All: true})
 	if err != nil {
 		return rep, err
 	}
 	for _, c := range cs {
-		if c.State != StateExited && c.State != StateCreated && c.State != StateDead {
+		if c.State != StateExited && c.State != StateCreated && c.State != StateDead || !f.match(c.Created, c.Labels) {
 			continue
 		}
 		size := dirSize(e.st.Container(c.ID).Upper)

@@ -162,11 +162,7 @@ func matchFilters(s ContainerSummary, f map[string][]string, ancestors map[strin
 		any("volume", func(v string) bool {
 			return slices.ContainsFunc(s.Mounts, func(m MountPoint) bool { return m.Name == v || m.Destination == v })
 		}) &&
-		any("label", func(v string) bool {
-			k, val, hasVal := strings.Cut(v, "=")
-			got, ok := s.Labels[k]
-			return ok && (!hasVal || got == val)
-		})
+		any("label", func(v string) bool { return hasLabel(s.Labels, v) })
 }
 
 // summary reads one container's row; db gives its published ports.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/store"
 )
@@ -250,10 +251,51 @@ func (e *Engine) resolveForRemove(ref string) (store.Digest, string, error) {
 // PruneImages removes dangling images (without tags) or, with all, every
 // image no container uses, then collects the layers and blobs they
 // leave unused. The build cache (intermediate images) goes only with all.
-func (e *Engine) PruneImages(ctx context.Context, all bool) (PruneReport, error) {
+func (e *Engine) PruneImages(ctx context.Context, all bool, f PruneFilter) (PruneReport, error) {
 	return e.pruneImages(ctx, "prune images", func(img store.Image, tagged bool) bool {
-		return all || !tagged && !img.Intermediate
+		if !all && (tagged || img.Intermediate) {
+			return false
+		}
+		if f.Labels == nil && f.NotLabels == nil {
+			return f.match(img.Created, nil)
+		}
+		cfg, err := e.readConfig(img.ID)
+		return err == nil && f.match(img.Created, cfg.Config.Labels)
 	})
+}
+
+// PruneFilter narrows a prune, as docker's --filter does: Until keeps
+// only what was created before it (zero: no limit), every one of Labels
+// must match and none of NotLabels (label!=), each KEY or KEY=VALUE.
+type PruneFilter struct {
+	Until             time.Time
+	Labels, NotLabels []string
+}
+
+// match reports whether something created then with labels passes f.
+func (f PruneFilter) match(created time.Time, labels map[string]string) bool {
+	if !f.Until.IsZero() && !created.Before(f.Until) {
+		return false
+	}
+	for _, l := range f.Labels {
+		if !hasLabel(labels, l) {
+			return false
+		}
+	}
+	for _, l := range f.NotLabels {
+		if hasLabel(labels, l) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasLabel reports whether labels has the label a filter names: KEY, or
+// KEY=VALUE.
+func hasLabel(labels map[string]string, filter string) bool {
+	k, v, hasValue := strings.Cut(filter, "=")
+	got, ok := labels[k]
+	return ok && (!hasValue || got == v)
 }
 
 // PruneBuildCache removes the build cache: the intermediate images of

@@ -200,9 +200,7 @@ func (e *Engine) match(f imageFilter, s *ImageSummary, img store.Image) bool {
 			return false
 		}
 		for _, l := range f.labels {
-			k, v, hasValue := strings.Cut(l, "=")
-			got, ok := cfg.Config.Labels[k]
-			if !ok || (hasValue && got != v) {
+			if !hasLabel(cfg.Config.Labels, l) {
 				return false
 			}
 		}

@@ -235,14 +235,14 @@ func TestTagRemovePrune(t *testing.T) {
 	if len(imgs) != 1 || imgs[0].Containers != 1 {
 		t.Fatalf("dangling images = %+v, want the untagged image used by one container", imgs)
 	}
-	rep, err := e.PruneImages(ctx, false)
+	rep, err := e.PruneImages(ctx, false, PruneFilter{})
 	if err != nil || len(rep.Deleted) != 0 {
 		t.Errorf("PruneImages with the image in use = %+v, %v; want nothing deleted", rep, err)
 	}
 	if err := e.st.DeleteContainer(cid); err != nil {
 		t.Fatal(err)
 	}
-	rep, err = e.PruneImages(ctx, false)
+	rep, err = e.PruneImages(ctx, false, PruneFilter{})
 	if err != nil {
 		t.Fatalf("PruneImages: %v", err)
 	}

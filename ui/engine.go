@@ -31,7 +31,7 @@ type ImageChanger interface {
 	// RemoveImage removes the name or image ref.
 	RemoveImage(ctx context.Context, ref string, force bool) ([]engine.RemovedImage, error)
 	// PruneImages removes dangling (with all, unused) images.
-	PruneImages(ctx context.Context, all bool) (engine.PruneReport, error)
+	PruneImages(ctx context.Context, all bool, f engine.PruneFilter) (engine.PruneReport, error)
 }
 
 // EventSource follows the engine's event log.

@@ -178,7 +178,7 @@ func (f *fakeEngine) RemoveImage(ctx context.Context, ref string, force bool) ([
 	return []engine.RemovedImage{{Deleted: ref}}, nil
 }
 
-func (f *fakeEngine) PruneImages(ctx context.Context, all bool) (engine.PruneReport, error) {
+func (f *fakeEngine) PruneImages(ctx context.Context, all bool, _ engine.PruneFilter) (engine.PruneReport, error) {
 	if err := f.record("PruneImages"); err != nil {
 		return engine.PruneReport{}, err
 	}

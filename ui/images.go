@@ -138,7 +138,7 @@ func (m *Model) imageAction(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		eng := m.eng
 		m.confirm = newConfirm("Prune images", "Remove all dangling images (those without a name)?", func(ctx context.Context) tea.Cmd {
 			return func() tea.Msg {
-				rep, err := eng.PruneImages(ctx, false)
+				rep, err := eng.PruneImages(ctx, false, engine.PruneFilter{})
 				if err != nil {
 					return errMsg{fmt.Errorf("prune images: %w", err)}
 				}
