@@ -572,9 +572,7 @@ func imagePruneCmd(a *app) *cobra.Command {
 				if all {
 					warn = "WARNING! This will remove all images without at least one container associated to them."
 				}
-				fmt.Fprintf(a.io.Out, "%s\nAre you sure you want to continue? [y/N] ", warn)
-				line, _ := bufio.NewReader(a.io.In).ReadString('\n')
-				if ans := strings.ToLower(strings.TrimSpace(line)); ans != "y" && ans != "yes" {
+				if !confirm(a, warn+"\nAre you sure you want to continue? [y/N] ") {
 					return nil
 				}
 			}

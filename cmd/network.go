@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"strconv"
@@ -241,12 +240,8 @@ func networkPruneCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !force {
-				fmt.Fprint(a.io.Out, "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ")
-				line, _ := bufio.NewReader(a.io.In).ReadString('\n')
-				if ans := strings.ToLower(strings.TrimSpace(line)); ans != "y" && ans != "yes" {
-					return nil
-				}
+			if !force && !confirm(a, "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ") {
+				return nil
 			}
 			names, err := eng.PruneNetworks(c.Context())
 			printDeleted(a.io.Out, "Networks", names)

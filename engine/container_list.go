@@ -62,8 +62,8 @@ type ListContainersOptions struct {
 	// limit.
 	Last int
 	// Filters are docker ps filters: status=, name=, ancestor=, id=,
-	// label=, exited=, health=, network=, volume=. Filters with the same key are ORed, different keys
-	// ANDed.
+	// label=, exited=, health=, network=, volume=. Filters with the same
+	// key are ORed, different keys ANDed.
 	Filters []string
 	// Size fills in the summaries' SizeRw and SizeRootFs, which walks
 	// each container's changes.
@@ -196,7 +196,7 @@ func (e *Engine) summary(db *store.NetworkDB, id string) (ContainerSummary, erro
 		Error:        st.Error,
 		Ports:        portsString(db, rec, st.Pid > 0),
 		Labels:       rec.Config.Labels,
-		Networks:     networkNames(db, rec, st.Pid),
+		Networks:     networkNames(db, rec),
 		Mounts:       listedMounts(rec),
 		Pid:          st.Pid,
 		Tty:          rec.Config.Tty,
@@ -216,9 +216,9 @@ func (e *Engine) containerSize(id, imageID string) (rw, rootfs int64) {
 }
 
 // networkNames returns the sorted names of the networks rec is on, as
-// inspect lists them.
-func networkNames(db *store.NetworkDB, rec *containerRecord, pid int) []string {
-	ns := networkSettings(db, rec, pid)
+// inspect lists them (without a PID, networkSettings skips the ports).
+func networkNames(db *store.NetworkDB, rec *containerRecord) []string {
+	ns := networkSettings(db, rec, 0)
 	names := make([]string, 0, len(ns.Networks))
 	for n := range ns.Networks {
 		names = append(names, n)

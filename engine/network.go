@@ -1269,8 +1269,11 @@ func (e *Engine) ContainerNetworks(ctx context.Context, id string) (map[string]E
 func endpointSettings(db *store.NetworkDB, id string) map[string]EndpointSettings {
 	out := map[string]EndpointSettings{}
 	for _, ep := range db.Endpoints {
+		if ep.Container != id {
+			continue
+		}
 		n := db.Network(ep.Network)
-		if ep.Container != id || n == nil {
+		if n == nil {
 			continue
 		}
 		s := EndpointSettings{Aliases: ep.Aliases, NetworkID: n.ID, EndpointID: ep.ID, MacAddress: ep.MAC}
