@@ -41,6 +41,12 @@ type createFlags struct {
 	memorySwap  string
 	cpus        string
 	cpuShares   int64
+	cpuPeriod   int64
+	cpuQuota    int64
+	cpusetCPUs  string
+	cpusetMems  string
+	memoryRes   string
+	oomScoreAdj int
 	pidsLimit   int64
 	capAdd      []string
 	capDrop     []string
@@ -96,6 +102,12 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.memorySwap, "memory-swap", "", "swap limit equal to memory plus swap: -1 to enable unlimited swap")
 	fs.StringVar(&f.cpus, "cpus", "", "number of CPUs (e.g. 0.5)")
 	fs.Int64VarP(&f.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
+	fs.Int64Var(&f.cpuPeriod, "cpu-period", 0, "limit CPU CFS (Completely Fair Scheduler) period, in microseconds")
+	fs.Int64Var(&f.cpuQuota, "cpu-quota", 0, "limit CPU CFS (Completely Fair Scheduler) quota, in microseconds")
+	fs.StringVar(&f.cpusetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	fs.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes (MEMs) in which to allow execution (0-3, 0,1)")
+	fs.StringVar(&f.memoryRes, "memory-reservation", "", "memory soft limit (e.g. 32m)")
+	fs.IntVar(&f.oomScoreAdj, "oom-score-adj", 0, "tune host's OOM preferences (-1000 to 1000)")
 	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "tune container pids limit (-1 for unlimited)")
 	fs.StringArrayVar(&f.capAdd, "cap-add", nil, "add Linux capabilities")
 	fs.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop Linux capabilities")
@@ -228,7 +240,15 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 			return o, err
 		}
 	}
+	if f.memoryRes != "" {
+		if o.MemoryReservation, err = parseBytes(f.memoryRes); err != nil {
+			return o, fmt.Errorf("invalid argument %q for \"--memory-reservation\" flag: %w", f.memoryRes, err)
+		}
+	}
 	o.CPUShares = f.cpuShares
+	o.CPUPeriod, o.CPUQuota = f.cpuPeriod, f.cpuQuota
+	o.CpusetCPUs, o.CpusetMems = f.cpusetCPUs, f.cpusetMems
+	o.OOMScoreAdj = f.oomScoreAdj
 	if f.cpus != "" {
 		v, err := strconv.ParseFloat(f.cpus, 64)
 		if err != nil || v < 0 {

@@ -474,6 +474,59 @@ func TestContainerLimits(t *testing.T) {
 			t.Errorf("--memory-swap below --memory = %d %q", code, errs)
 		}
 	})
+	t.Run("cpu bandwidth, cpuset, reservation and oom score", func(t *testing.T) {
+		if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.cfs_period_us"); err != nil {
+			t.Skip("no cgroup v1 cpu hierarchy on this host")
+		}
+		online, err := os.ReadFile("/sys/devices/system/cpu/online")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The last online CPU: "0-1" gives 1, "0" gives 0.
+		cpu := strings.TrimSpace(string(online))
+		cpu = cpu[strings.LastIndexAny(cpu, "-,")+1:]
+		out := b.ok("run", "--rm", "--cpuset-cpus", cpu, "--cpu-period", "50000", "--cpu-quota", "25000",
+			"--memory-reservation", "32m", "--oom-score-adj", "500", "bb", "sh", "-c",
+			"grep Cpus_allowed_list /proc/self/status; cat /proc/self/oom_score_adj /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/memory/memory.soft_limit_in_bytes")
+		if want := "Cpus_allowed_list:\t" + cpu + "\n500\n50000\n25000\n33554432\n"; out != want {
+			t.Errorf("limits seen inside = %q, want %q", out, want)
+		}
+		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sh", "-c", "sleep 100"))
+		t.Cleanup(func() { b.run("", "rm", "-f", id) })
+		b.ok("update", "--cpuset-cpus", cpu, "--cpu-quota", "30000", id)
+		if out := b.ok("exec", id, "sh", "-c", "grep Cpus_allowed_list /proc/1/status /proc/self/status; cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us"); out != "/proc/1/status:Cpus_allowed_list:\t"+cpu+"\n/proc/self/status:Cpus_allowed_list:\t"+cpu+"\n30000\n" {
+			t.Errorf("after update --cpuset-cpus %s --cpu-quota 30000: %q", cpu, out)
+		}
+		h := b.inspect(id)["HostConfig"].(map[string]any)
+		if h["CpusetCpus"] != cpu || h["CpuQuota"].(float64) != 30000 || h["OomScoreAdj"].(float64) != 0 {
+			t.Errorf("HostConfig CpusetCpus %v, CpuQuota %v, OomScoreAdj %v", h["CpusetCpus"], h["CpuQuota"], h["OomScoreAdj"])
+		}
+		if code, _, errs := b.run("", "update", "--cpus", "1", id); code != 1 || errs != "Error: conflicting options: --cpus and --cpu-quota cannot both be set\n" {
+			t.Errorf("update --cpus over --cpu-quota = %d %q", code, errs)
+		}
+		before := b.ok("ps", "-aq")
+		for _, bad := range []struct {
+			flags []string
+			err   string
+		}{
+			{[]string{"--cpuset-cpus", "0-4096"}, "requested CPUs are not available"},
+			{[]string{"--cpuset-cpus", "1-0"}, "invalid value 1-0 for cpuset cpus"},
+			{[]string{"--cpuset-mems", "64"}, "requested memory nodes are not available"},
+			{[]string{"--cpus", "1", "--cpu-period", "50000"}, "--cpus and --cpu-period cannot both be set"},
+			{[]string{"--cpu-period", "10"}, "CPU cfs period can not be less than 1ms"},
+			{[]string{"--cpu-quota", "10"}, "CPU cfs quota can not be less than 1ms"},
+			{[]string{"-m", "8m", "--memory-reservation", "16m"}, "memory limit can not be less than memory reservation"},
+			{[]string{"--oom-score-adj", "1001"}, "range for oom score adj is [-1000, 1000]"},
+		} {
+			code, _, errs := b.run("", append(append([]string{"run", "--rm"}, bad.flags...), "bb", "true")...)
+			if code != 125 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, bad.err) {
+				t.Errorf("run %v = %d %q, want 125 and one line with %q", bad.flags, code, errs, bad.err)
+			}
+		}
+		if after := b.ok("ps", "-aq"); after != before {
+			t.Errorf("refused runs left containers: ps -aq %q, was %q", after, before)
+		}
+	})
 	t.Run("health check", func(t *testing.T) {
 		id := strings.TrimSpace(b.ok("run", "-d", "--health-cmd", "echo probing; test -f /tmp/ok", "--health-interval", "100ms", "--health-retries", "2", "bb", "sleep", "300"))
 		t.Cleanup(func() { b.run("", "rm", "-f", id) })

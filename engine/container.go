@@ -15,7 +15,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/berth-dev/berth/engine/cgroups"
 	"github.com/berth-dev/berth/engine/logfile"
 	"github.com/berth-dev/berth/engine/spawn"
 	"github.com/berth-dev/berth/store"
@@ -105,6 +104,20 @@ type CreateOptions struct {
 	NanoCPUs int64
 	// CPUShares is the relative CPU weight (--cpu-shares); 0 means 1024.
 	CPUShares int64
+	// CPUPeriod and CPUQuota are the CPU bandwidth in microseconds
+	// (--cpu-period, --cpu-quota); 0 leaves the period at 100 ms and sets
+	// no quota.
+	CPUPeriod, CPUQuota int64
+	// CpusetCPUs and CpusetMems are the CPUs and memory nodes the
+	// container may use (--cpuset-cpus 0-2,4, --cpuset-mems); "" means
+	// all.
+	CpusetCPUs, CpusetMems string
+	// MemoryReservation is a soft memory limit in bytes
+	// (--memory-reservation); 0 means none.
+	MemoryReservation int64
+	// OOMScoreAdj is the container process's oom_score_adj
+	// (--oom-score-adj, -1000..1000).
+	OOMScoreAdj int
 	// PidsLimit limits processes; 0 means none.
 	PidsLimit  int64
 	CapAdd     []string
@@ -482,50 +495,49 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		}
 		ulimits = append(ulimits, u)
 	}
-	if o.Memory < 0 || (o.Memory > 0 && o.Memory < 6<<20) {
-		return c, HostConfig{}, invalidf("minimum memory limit allowed is 6MB")
-	}
-	if o.NanoCPUs < 0 {
-		return c, HostConfig{}, invalidf("invalid --cpus")
-	}
-	res := cgroups.Resources{MemoryLimit: o.Memory, MemorySwap: o.MemorySwap, CPUShares: o.CPUShares, CPUQuota: float64(o.NanoCPUs) / 1e9}
-	if err := res.Validate(); err != nil {
-		return c, HostConfig{}, invalidf("%v", err)
+	if o.OOMScoreAdj < -1000 || o.OOMScoreAdj > 1000 {
+		return c, HostConfig{}, invalidf("invalid value %d, range for oom score adj is [-1000, 1000]", o.OOMScoreAdj)
 	}
 	logConfig, err := parseLogOpts(o.LogOpts)
 	if err != nil {
 		return c, HostConfig{}, err
 	}
 	h := HostConfig{
-		ConsoleSize:     o.ConsoleSize,
-		NetworkMode:     o.NetworkMode,
-		PortBindings:    o.PortBindings,
-		PublishAllPorts: o.PublishAllPorts,
-		RestartPolicy:   policy,
-		AutoRemove:      o.AutoRemove,
-		Privileged:      o.Privileged,
-		CapAdd:          o.CapAdd,
-		CapDrop:         o.CapDrop,
-		SecurityOpt:     o.SecurityOpt,
-		ExtraHosts:      o.ExtraHosts,
-		Dns:             o.DNS,
-		DnsSearch:       o.DNSSearch,
-		DnsOptions:      o.DNSOptions,
-		ShmSize:         shm,
-		Ulimits:         ulimits,
-		Devices:         devices,
-		PidMode:         o.PidMode,
-		IpcMode:         o.IpcMode,
-		UTSMode:         o.UTSMode,
-		Sysctls:         sysctls,
-		GroupAdd:        o.GroupAdd,
-		ReadonlyRootfs:  o.ReadOnly,
-		VolumesFrom:     o.VolumesFrom,
-		Memory:          o.Memory,
-		MemorySwap:      o.MemorySwap,
-		CpuShares:       o.CPUShares,
-		NanoCpus:        o.NanoCPUs,
-		LogConfig:       logConfig,
+		ConsoleSize:       o.ConsoleSize,
+		NetworkMode:       o.NetworkMode,
+		PortBindings:      o.PortBindings,
+		PublishAllPorts:   o.PublishAllPorts,
+		RestartPolicy:     policy,
+		AutoRemove:        o.AutoRemove,
+		Privileged:        o.Privileged,
+		CapAdd:            o.CapAdd,
+		CapDrop:           o.CapDrop,
+		SecurityOpt:       o.SecurityOpt,
+		ExtraHosts:        o.ExtraHosts,
+		Dns:               o.DNS,
+		DnsSearch:         o.DNSSearch,
+		DnsOptions:        o.DNSOptions,
+		ShmSize:           shm,
+		Ulimits:           ulimits,
+		Devices:           devices,
+		PidMode:           o.PidMode,
+		IpcMode:           o.IpcMode,
+		UTSMode:           o.UTSMode,
+		Sysctls:           sysctls,
+		GroupAdd:          o.GroupAdd,
+		ReadonlyRootfs:    o.ReadOnly,
+		VolumesFrom:       o.VolumesFrom,
+		Memory:            o.Memory,
+		MemorySwap:        o.MemorySwap,
+		MemoryReservation: o.MemoryReservation,
+		CpuShares:         o.CPUShares,
+		NanoCpus:          o.NanoCPUs,
+		CpuPeriod:         o.CPUPeriod,
+		CpuQuota:          o.CPUQuota,
+		CpusetCpus:        o.CpusetCPUs,
+		CpusetMems:        o.CpusetMems,
+		OomScoreAdj:       o.OOMScoreAdj,
+		LogConfig:         logConfig,
 	}
 	if h.NetworkMode == "" || h.NetworkMode == "default" {
 		h.NetworkMode = defaultNetworkMode
@@ -543,6 +555,9 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 			dst, opts, _ := strings.Cut(t, ":")
 			h.Tmpfs[dst] = opts
 		}
+	}
+	if err := h.checkLimits(); err != nil {
+		return c, HostConfig{}, err
 	}
 	return c, h, nil
 }

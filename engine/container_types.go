@@ -99,10 +99,23 @@ type HostConfig struct {
 	VolumesFrom    []string
 	Memory         int64
 	MemorySwap     int64
-	CpuShares      int64
-	NanoCpus       int64 `json:"NanoCpus"`
-	PidsLimit      *int64
-	LogConfig      LogConfig
+	// MemoryReservation is the soft memory limit (--memory-reservation).
+	MemoryReservation int64
+	CpuShares         int64
+	NanoCpus          int64 `json:"NanoCpus"`
+	// CpuPeriod and CpuQuota are the CPU bandwidth in microseconds
+	// (--cpu-period, --cpu-quota).
+	CpuPeriod int64
+	CpuQuota  int64
+	// CpusetCpus and CpusetMems are the CPUs and memory nodes the
+	// container may use (--cpuset-cpus, --cpuset-mems); "" means all.
+	CpusetCpus string
+	CpusetMems string
+	PidsLimit  *int64
+	// OomScoreAdj is the container process's oom_score_adj
+	// (--oom-score-adj): how readily the kernel picks it in an OOM.
+	OomScoreAdj int
+	LogConfig   LogConfig
 	// ConsoleSize is the height and width of the container's terminal
 	// at its start.
 	ConsoleSize [2]uint

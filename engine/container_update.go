@@ -21,6 +21,14 @@ type UpdateOptions struct {
 	NanoCPUs *int64
 	// PidsLimit limits processes; 0 or -1 removes the limit.
 	PidsLimit *int64
+	// CPUPeriod and CPUQuota are the CPU bandwidth in microseconds; 0
+	// resets the period to 100 ms and removes the quota.
+	CPUPeriod, CPUQuota *int64
+	// CpusetCPUs and CpusetMems are the CPUs and memory nodes the
+	// container may use; "" gives it all.
+	CpusetCPUs, CpusetMems *string
+	// MemoryReservation is the soft memory limit; 0 removes it.
+	MemoryReservation *int64
 	// Restart is a restart policy, as for create.
 	Restart *string
 }
@@ -37,23 +45,23 @@ func (e *Engine) Update(ctx context.Context, ref string, o UpdateOptions) error 
 	defer unlock()
 	id := rec.ID
 	h := &rec.HostConfig
-	if o.Memory != nil {
-		if m := *o.Memory; m < 0 || (m > 0 && m < 6<<20) {
-			return invalidf("minimum memory limit allowed is 6MB")
+	set := func(dst *int64, v *int64) {
+		if v != nil {
+			*dst = *v
 		}
-		h.Memory = *o.Memory
 	}
-	if o.MemorySwap != nil {
-		h.MemorySwap = *o.MemorySwap
+	set(&h.Memory, o.Memory)
+	set(&h.MemorySwap, o.MemorySwap)
+	set(&h.MemoryReservation, o.MemoryReservation)
+	set(&h.CpuShares, o.CPUShares)
+	set(&h.NanoCpus, o.NanoCPUs)
+	set(&h.CpuPeriod, o.CPUPeriod)
+	set(&h.CpuQuota, o.CPUQuota)
+	if o.CpusetCPUs != nil {
+		h.CpusetCpus = *o.CpusetCPUs
 	}
-	if o.CPUShares != nil {
-		h.CpuShares = *o.CPUShares
-	}
-	if o.NanoCPUs != nil {
-		if *o.NanoCPUs < 0 {
-			return invalidf("invalid --cpus")
-		}
-		h.NanoCpus = *o.NanoCPUs
+	if o.CpusetMems != nil {
+		h.CpusetMems = *o.CpusetMems
 	}
 	if o.PidsLimit != nil {
 		h.PidsLimit = nil
@@ -69,8 +77,8 @@ func (e *Engine) Update(ctx context.Context, ref string, o UpdateOptions) error 
 			return err
 		}
 	}
-	if err := rec.resources().Validate(); err != nil {
-		return invalidf("%v", err)
+	if err := h.checkLimits(); err != nil {
+		return err
 	}
 	if err := e.st.WriteContainerConfig(id, rec); err != nil {
 		return fmt.Errorf("update container %s: %w", id[:12], err)
@@ -85,5 +93,62 @@ func (e *Engine) Update(ctx context.Context, ref string, o UpdateOptions) error 
 		}
 	}
 	e.emit("container", "update", id, map[string]string{"name": rec.Name})
+	return nil
+}
+
+// limits returns the cgroup limits h sets, without the device rules.
+func (h *HostConfig) limits() cgroups.Resources {
+	r := cgroups.Resources{
+		MemoryLimit:       h.Memory,
+		MemorySwap:        h.MemorySwap,
+		MemoryReservation: h.MemoryReservation,
+		CPUShares:         h.CpuShares,
+		CPUQuota:          float64(h.NanoCpus) / 1e9,
+		CFSPeriod:         h.CpuPeriod,
+		CFSQuota:          h.CpuQuota,
+		CpusetCPUs:        h.CpusetCpus,
+		CpusetMems:        h.CpusetMems,
+	}
+	if h.PidsLimit != nil {
+		r.PidsLimit = *h.PidsLimit
+	}
+	return r
+}
+
+// takeLimits sets the limits of h that berth update changes to those of
+// from.
+func (h *HostConfig) takeLimits(from *HostConfig) {
+	h.Memory, h.MemorySwap, h.MemoryReservation = from.Memory, from.MemorySwap, from.MemoryReservation
+	h.CpuShares, h.NanoCpus, h.CpuPeriod, h.CpuQuota = from.CpuShares, from.NanoCpus, from.CpuPeriod, from.CpuQuota
+	h.CpusetCpus, h.CpusetMems, h.PidsLimit = from.CpusetCpus, from.CpusetMems, from.PidsLimit
+}
+
+// checkLimits checks the cgroup limits of h, with docker's messages, and
+// that its cpuset names CPUs and memory nodes this host has online.
+func (h *HostConfig) checkLimits() error {
+	switch {
+	case h.Memory < 0 || (h.Memory > 0 && h.Memory < 6<<20):
+		return invalidf("minimum memory limit allowed is 6MB")
+	case h.MemoryReservation < 0 || (h.MemoryReservation > 0 && h.MemoryReservation < 6<<20):
+		return invalidf("minimum memory reservation allowed is 6MB")
+	case h.Memory > 0 && h.MemoryReservation > h.Memory:
+		return invalidf("minimum memory limit can not be less than memory reservation limit, see usage")
+	case h.NanoCpus < 0:
+		return invalidf("invalid --cpus")
+	case h.NanoCpus > 0 && h.CpuPeriod != 0:
+		return invalidf("conflicting options: --cpus and --cpu-period cannot both be set")
+	case h.NanoCpus > 0 && h.CpuQuota > 0:
+		return invalidf("conflicting options: --cpus and --cpu-quota cannot both be set")
+	case h.CpuPeriod != 0 && (h.CpuPeriod < 1000 || h.CpuPeriod > 1000000):
+		return invalidf("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1 second (i.e. 1000000)")
+	case h.CpuQuota < -1 || (h.CpuQuota > 0 && h.CpuQuota < 1000):
+		return invalidf("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+	}
+	if err := cgroups.CheckCpuset(h.CpusetCpus, h.CpusetMems); err != nil {
+		return invalidf("%v", err)
+	}
+	if err := h.limits().Validate(); err != nil {
+		return invalidf("%v", err)
+	}
 	return nil
 }

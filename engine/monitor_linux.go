@@ -367,7 +367,7 @@ func (m *monitor) updated() RestartPolicy {
 	h := &m.rec.HostConfig
 	if rec, err := m.e.readRecord(m.id); err == nil {
 		h.RestartPolicy = rec.HostConfig.RestartPolicy
-		h.Memory, h.NanoCpus, h.PidsLimit = rec.HostConfig.Memory, rec.HostConfig.NanoCpus, rec.HostConfig.PidsLimit
+		h.takeLimits(&rec.HostConfig)
 	}
 	return h.RestartPolicy
 }
@@ -404,15 +404,7 @@ func (m *monitor) writeState() {
 
 // resources returns the cgroup limits of the container.
 func (r *containerRecord) resources() cgroups.Resources {
-	res := cgroups.Resources{
-		MemoryLimit: r.HostConfig.Memory,
-		MemorySwap:  r.HostConfig.MemorySwap,
-		CPUShares:   r.HostConfig.CpuShares,
-		CPUQuota:    float64(r.HostConfig.NanoCpus) / 1e9,
-	}
-	if r.HostConfig.PidsLimit != nil {
-		res.PidsLimit = *r.HostConfig.PidsLimit
-	}
+	res := r.HostConfig.limits()
 	if !r.HostConfig.Privileged {
 		res.Devices = cgroups.DefaultDevices()
 		for _, d := range r.HostConfig.Devices {

@@ -32,9 +32,14 @@ const UnifiedKey = "unified"
 // it, so stopping that unit does not kill the container.
 var v1Controllers = []string{"cpu", "cpuacct", "memory", "pids", "freezer", "blkio", "devices", "systemd"}
 
+// v1OnDemand are the v1 hierarchies a container joins only when its
+// limits need them: a new cpuset cgroup has no CPUs until they are copied
+// from its parent, work every start would pay for a flag few use.
+var v1OnDemand = []string{"cpuset"}
+
 // v2Controllers are the v2 controllers enabled for containers, as written
 // to cgroup.subtree_control.
-var v2Controllers = []string{"cpu", "io", "memory", "pids"}
+var v2Controllers = []string{"cpu", "cpuset", "io", "memory", "pids"}
 
 // Resources are the limits of a container's cgroup. The zero value sets
 // no limit.
@@ -57,6 +62,19 @@ type Resources struct {
 	// 2..262144); 0 means the default, 1024. On v2 it is converted to
 	// cpu.weight as runc does.
 	CPUShares int64
+	// CFSPeriod and CFSQuota are the CPU bandwidth in microseconds
+	// (docker --cpu-period, --cpu-quota): CFSQuota of CPU time per
+	// CFSPeriod. A zero period is 100 ms; a quota of 0 or -1 sets none.
+	// They cannot be combined with CPUQuota.
+	CFSPeriod, CFSQuota int64
+	// CpusetCPUs and CpusetMems confine the container to these CPUs and
+	// memory nodes (docker --cpuset-cpus 0-2,4, --cpuset-mems), lists in
+	// the kernel's format; "" means all of its parent's.
+	CpusetCPUs, CpusetMems string
+	// MemoryReservation is a soft memory limit in bytes (docker
+	// --memory-reservation): under memory pressure the kernel reclaims
+	// the container's memory down to it first. 0 means none.
+	MemoryReservation int64
 	// PidsLimit is the maximum number of processes and threads (docker
 	// --pids-limit); 0 and -1 mean unlimited.
 	PidsLimit int64
@@ -83,8 +101,24 @@ func (r Resources) Validate() error {
 		return fmt.Errorf("cpus %g: %w", r.CPUQuota, ErrInvalidResources)
 	case r.CPUShares != 0 && (r.CPUShares < 2 || r.CPUShares > 262144):
 		return fmt.Errorf("cpu shares %d: %w", r.CPUShares, ErrInvalidResources)
+	case r.CFSPeriod != 0 && (r.CFSPeriod < 1000 || r.CFSPeriod > 1000000):
+		return fmt.Errorf("cpu period %d: not between 1000 and 1000000 microseconds: %w", r.CFSPeriod, ErrInvalidResources)
+	case r.CFSQuota < -1 || (r.CFSQuota > 0 && r.CFSQuota < 1000):
+		return fmt.Errorf("cpu quota %d: less than 1000 microseconds: %w", r.CFSQuota, ErrInvalidResources)
+	case r.CPUQuota > 0 && (r.CFSPeriod != 0 || r.CFSQuota > 0):
+		return fmt.Errorf("cpus with a cpu period or quota: %w", ErrInvalidResources)
+	case r.MemoryReservation < 0:
+		return fmt.Errorf("memory reservation %d: %w", r.MemoryReservation, ErrInvalidResources)
+	case r.MemoryLimit > 0 && r.MemoryReservation > r.MemoryLimit:
+		return fmt.Errorf("memory reservation %d above memory limit %d: %w", r.MemoryReservation, r.MemoryLimit, ErrInvalidResources)
 	case r.PidsLimit < -1:
 		return fmt.Errorf("pids limit %d: %w", r.PidsLimit, ErrInvalidResources)
+	}
+	if _, err := ParseList(r.CpusetCPUs); err != nil {
+		return fmt.Errorf("cpuset cpus %q: %w", r.CpusetCPUs, ErrInvalidResources)
+	}
+	if _, err := ParseList(r.CpusetMems); err != nil {
+		return fmt.Errorf("cpuset mems %q: %w", r.CpusetMems, ErrInvalidResources)
 	}
 	for _, d := range r.Devices {
 		if err := d.validate(); err != nil {
@@ -108,12 +142,32 @@ func (r Resources) memswLimit() int64 {
 // cfsPeriod is the CFS bandwidth period in microseconds (docker's).
 const cfsPeriod = 100000
 
-// quotaMicros returns the CFS quota per period in microseconds, or -1.
-func (r Resources) quotaMicros() int64 {
-	if r.CPUQuota == 0 {
-		return -1
+// cfs returns the CFS period and the quota per period in microseconds,
+// -1 for none.
+func (r Resources) cfs() (quota, period int64) {
+	period = r.CFSPeriod
+	if period == 0 {
+		period = cfsPeriod
 	}
-	return int64(r.CPUQuota*cfsPeriod + 0.5)
+	switch {
+	case r.CPUQuota > 0:
+		return int64(r.CPUQuota*float64(period) + 0.5), period
+	case r.CFSQuota > 0:
+		return r.CFSQuota, period
+	}
+	return -1, period
+}
+
+// cpuDefault reports whether r leaves every CPU bandwidth and weight
+// setting at the kernel's default.
+func (r Resources) cpuDefault() bool {
+	return r.CPUQuota == 0 && r.CPUShares == 0 && r.CFSPeriod == 0 && r.CFSQuota <= 0
+}
+
+// memoryDefault reports whether r leaves every memory setting at the
+// kernel's default.
+func (r Resources) memoryDefault() bool {
+	return r.MemoryLimit == 0 && r.memswLimit() == -1 && r.MemoryReservation == 0
 }
 
 // Option configures New, Load and CleanupOrphans.
@@ -177,7 +231,9 @@ func validateName(s string) error {
 }
 
 // Cgroup is the control group of one container. Its methods are safe for
-// concurrent use: the value only records where the directories are.
+// concurrent use, but for New and Update, which may add the directory of a
+// hierarchy joined on demand (v1OnDemand): the value only records where
+// the directories are.
 type Cgroup struct {
 	id   string
 	mode Mode
@@ -189,6 +245,9 @@ type Cgroup struct {
 	// fresh: every directory is new, with the kernel's defaults, and no
 	// limits were applied yet (Prepare).
 	fresh bool
+	// o is where the hierarchies are, for the directories made on demand
+	// (v1OnDemand).
+	o options
 }
 
 // hierarchy is one directory tree a container joins.
@@ -198,8 +257,9 @@ type hierarchy struct {
 	self string // the calling process's cgroup in it, from /proc/self/cgroup
 }
 
-// hierarchies lists the mounted hierarchies for o's mode.
-func hierarchies(o options) ([]hierarchy, error) {
+// hierarchies lists the mounted hierarchies for o's mode; the v1 ones
+// made on demand (v1OnDemand) only with onDemand.
+func hierarchies(o options, onDemand bool) ([]hierarchy, error) {
 	self := selfCgroups()
 	var hs []hierarchy
 	if o.mode == Unified {
@@ -208,16 +268,14 @@ func hierarchies(o options) ([]hierarchy, error) {
 		}
 		return []hierarchy{{key: UnifiedKey, base: o.root, self: self[""]}}, nil
 	}
-	for _, c := range v1Controllers {
-		p, ok := mountDir(filepath.Join(o.root, c))
-		if !ok {
-			continue
+	controllers := v1Controllers
+	if onDemand {
+		controllers = slices.Concat(v1Controllers, v1OnDemand)
+	}
+	for _, c := range controllers {
+		if h, ok := v1Hierarchy(o, c, self); ok {
+			hs = append(hs, h)
 		}
-		selfKey := c
-		if c == "systemd" {
-			selfKey = "name=systemd"
-		}
-		hs = append(hs, hierarchy{key: c, base: p, self: self[selfKey]})
 	}
 	if o.mode == Hybrid {
 		p := filepath.Join(o.root, "unified")
@@ -229,6 +287,20 @@ func hierarchies(o options) ([]hierarchy, error) {
 		return nil, fmt.Errorf("find cgroup hierarchies in %s: %w", o.root, ErrNoCgroupFS)
 	}
 	return hs, nil
+}
+
+// v1Hierarchy returns the v1 hierarchy of controller c, if mounted; self
+// is the caller's cgroups (selfCgroups).
+func v1Hierarchy(o options, c string, self map[string]string) (hierarchy, bool) {
+	p, ok := mountDir(filepath.Join(o.root, c))
+	if !ok {
+		return hierarchy{}, false
+	}
+	selfKey := c
+	if c == "systemd" {
+		selfKey = "name=systemd"
+	}
+	return hierarchy{key: c, base: p, self: self[selfKey]}, true
 }
 
 // mountDir resolves p, an entry of the cgroup root, to the directory it
@@ -336,11 +408,11 @@ func prepare(id string, opts []Option) (c *Cgroup, created []string, err error) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("create cgroup %s: %w", id, err)
 	}
-	hs, err := hierarchies(o)
+	hs, err := hierarchies(o, false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create cgroup %s: %w", id, err)
 	}
-	c = &Cgroup{id: id, mode: o.mode, v1: map[string]string{}, fresh: true}
+	c = &Cgroup{id: id, mode: o.mode, v1: map[string]string{}, fresh: true, o: o}
 	for _, h := range hs {
 		dir, made, err := makeDir(h, o, id)
 		if err != nil {
@@ -482,11 +554,11 @@ func Load(id string, opts ...Option) (*Cgroup, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load cgroup %s: %w", id, err)
 	}
-	hs, err := hierarchies(o)
+	hs, err := hierarchies(o, true)
 	if err != nil {
 		return nil, fmt.Errorf("load cgroup %s: %w", id, err)
 	}
-	c := &Cgroup{id: id, mode: o.mode, v1: map[string]string{}}
+	c := &Cgroup{id: id, mode: o.mode, v1: map[string]string{}, o: o}
 	found := false
 	for _, h := range hs {
 		for _, d := range h.candidates(o.parent, id) {
@@ -531,7 +603,7 @@ func (c *Cgroup) Paths() map[string]string {
 // dirs returns every distinct directory of the cgroup, v1 first.
 func (c *Cgroup) dirs() []string {
 	var ds []string
-	for _, k := range v1Controllers {
+	for _, k := range slices.Concat(v1Controllers, v1OnDemand) {
 		if d, ok := c.v1[k]; ok && !slices.Contains(ds, d) {
 			ds = append(ds, d)
 		}

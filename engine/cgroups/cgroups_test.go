@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -31,6 +32,17 @@ func TestValidate(t *testing.T) {
 		{"bad device type", Resources{Devices: []DeviceRule{{Type: 'x', Major: 1, Minor: 3, Access: "r"}}}, false},
 		{"bad device access", Resources{Devices: []DeviceRule{{Type: 'c', Major: 1, Minor: 3, Access: "rx"}}}, false},
 		{"empty device access", Resources{Devices: []DeviceRule{{Type: 'c', Major: 1, Minor: 3}}}, false},
+		{"cpu period and quota", Resources{CFSPeriod: 50000, CFSQuota: 20000, CpusetCPUs: "0-1,3", CpusetMems: "0", MemoryReservation: 1 << 20}, true},
+		{"unlimited cpu quota", Resources{CFSQuota: -1}, true},
+		{"cpu period too short", Resources{CFSPeriod: 999}, false},
+		{"cpu period too long", Resources{CFSPeriod: 1000001}, false},
+		{"cpu quota too small", Resources{CFSQuota: 999}, false},
+		{"cpus and quota", Resources{CPUQuota: 1, CFSQuota: 50000}, false},
+		{"cpus and period", Resources{CPUQuota: 1, CFSPeriod: 50000}, false},
+		{"bad cpuset", Resources{CpusetCPUs: "0-"}, false},
+		{"bad mems", Resources{CpusetMems: "a"}, false},
+		{"negative reservation", Resources{MemoryReservation: -1}, false},
+		{"reservation above limit", Resources{MemoryLimit: 8 << 20, MemoryReservation: 16 << 20}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,21 +222,24 @@ func TestUnifiedWrites(t *testing.T) {
 	dir := filepath.Join(root, "berth", "c1")
 	// Swap accounting on: the kernel shows memory.swap.max.
 	mustWrite(t, filepath.Join(dir, "memory.swap.max"), "max")
-	r := Resources{MemoryLimit: 64 << 20, MemorySwap: 96 << 20, CPUQuota: 1.5, CPUShares: 512, PidsLimit: 100}
+	r := Resources{MemoryLimit: 64 << 20, MemorySwap: 96 << 20, MemoryReservation: 32 << 20, CPUQuota: 1.5, CPUShares: 512, PidsLimit: 100, CpusetCPUs: "0-1", CpusetMems: "0"}
 	cg, err := New("c1", r, WithRoot(root), WithMode(Unified))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkFiles(t, root, map[string]string{
-		"cgroup.subtree_control":       "+cpu +io +memory +pids",
-		"berth/cgroup.subtree_control": "+cpu +io +memory +pids",
+		"cgroup.subtree_control":       "+cpu +cpuset +io +memory +pids",
+		"berth/cgroup.subtree_control": "+cpu +cpuset +io +memory +pids",
 	})
 	checkFiles(t, dir, map[string]string{
 		"memory.max":      "67108864",
 		"memory.swap.max": "33554432",
+		"memory.low":      "33554432",
 		"cpu.max":         "150000 100000",
 		"cpu.weight":      "20",
 		"pids.max":        "100",
+		"cpuset.cpus":     "0-1",
+		"cpuset.mems":     "0",
 	})
 	if got, want := cg.Paths(), map[string]string{UnifiedKey: dir}; !maps.Equal(got, want) {
 		t.Errorf("Paths() = %v, want %v", got, want)
@@ -237,10 +252,19 @@ func TestUnifiedWrites(t *testing.T) {
 		checkFiles(t, dir, map[string]string{
 			"memory.max":      "max",
 			"memory.swap.max": "max",
+			"memory.low":      "0",
 			"cpu.max":         "max 100000",
 			"cpu.weight":      "100",
 			"pids.max":        "max",
+			"cpuset.cpus":     "",
+			"cpuset.mems":     "",
 		})
+	})
+	t.Run("cpu period and quota", func(t *testing.T) {
+		if err := cg.Update(Resources{CFSPeriod: 50000, CFSQuota: 25000}); err != nil {
+			t.Fatal(err)
+		}
+		checkFiles(t, dir, map[string]string{"cpu.max": "25000 50000"})
 	})
 	t.Run("default swap is twice memory", func(t *testing.T) {
 		if err := cg.Update(Resources{MemoryLimit: 10 << 20}); err != nil {
@@ -417,6 +441,115 @@ func TestLegacyWrites(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestParseList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []int
+		ok   bool
+	}{
+		{"", nil, true},
+		{"0", []int{0}, true},
+		{"0-3,5", []int{0, 1, 2, 3, 5}, true},
+		{"5,0-1,1", []int{0, 1, 5}, true},
+		{"3-3", []int{3}, true},
+		{"3-1", nil, false},
+		{"0-", nil, false},
+		{"-1", nil, false},
+		{"+1", nil, false},
+		{"1,,2", nil, false},
+		{"a", nil, false},
+		{"0-99999999", nil, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseList(tt.in)
+		if tt.ok != (err == nil) || !slices.Equal(got, tt.want) {
+			t.Errorf("ParseList(%q) = %v, %v; want %v (ok %v)", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestCheckCpuset(t *testing.T) {
+	dir := t.TempDir()
+	cpus, nodes := filepath.Join(dir, "cpus"), filepath.Join(dir, "nodes")
+	mustWrite(t, cpus, "0-1\n")
+	mustWrite(t, nodes, "0\n")
+	oldCPUs, oldNodes := onlineCPUs, onlineNodes
+	onlineCPUs, onlineNodes = cpus, nodes
+	t.Cleanup(func() { onlineCPUs, onlineNodes = oldCPUs, oldNodes })
+	tests := []struct{ cpus, mems, err string }{
+		{"", "", ""},
+		{"0-1", "0", ""},
+		{"1", "", ""},
+		{"0-2", "", "requested CPUs are not available - requested 0-2, available: 0-1"},
+		{"", "1", "requested memory nodes are not available - requested 1, available: 0"},
+		{"x", "", "invalid value x for cpuset cpus"},
+		{"", "0,", "invalid value 0, for cpuset mems"},
+	}
+	for _, tt := range tests {
+		err := CheckCpuset(tt.cpus, tt.mems)
+		if got := fmt.Sprint(err); (tt.err == "" && err != nil) || (tt.err != "" && got != tt.err) {
+			t.Errorf("CheckCpuset(%q, %q) = %v, want %q", tt.cpus, tt.mems, err, tt.err)
+		}
+	}
+	// Without NUMA the kernel has no node list: node 0 is all there is.
+	onlineNodes = filepath.Join(dir, "missing")
+	if err := CheckCpuset("", "0"); err != nil {
+		t.Errorf("CheckCpuset(mems 0) without a node list = %v", err)
+	}
+	if err := CheckCpuset("", "1"); err == nil {
+		t.Error("CheckCpuset(mems 1) without a node list = nil, want an error")
+	}
+}
+
+// TestLegacyCpusetOnDemand checks that a cgroup joins the cpuset
+// hierarchy only once its limits name CPUs or nodes, takes its parent's
+// lists where they name none, and leaves it with Delete.
+func TestLegacyCpusetOnDemand(t *testing.T) {
+	root := fakeV1(t, false)
+	if err := os.MkdirAll(filepath.Join(root, "cpuset"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(root, "cpuset/cpuset.cpus"), "0-3")
+	mustWrite(t, filepath.Join(root, "cpuset/cpuset.mems"), "0-1")
+	cg, err := New("c1", Resources{}, WithRoot(root), WithMode(Legacy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cg.Paths()["cpuset"]; ok {
+		t.Fatalf("Paths() = %v, want no cpuset without a cpuset limit", cg.Paths())
+	}
+	if err := cg.Add(77); err != nil {
+		t.Fatal(err)
+	}
+	if err := cg.Update(Resources{CpusetCPUs: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	d := filepath.Join(root, "cpuset/berth/c1")
+	if got := cg.Paths()["cpuset"]; got != d {
+		t.Fatalf("cpuset path = %q, want %s", got, d)
+	}
+	checkFiles(t, filepath.Join(root, "cpuset/berth"), map[string]string{"cpuset.cpus": "0-3", "cpuset.mems": "0-1"})
+	// The process already in the cgroup moved into the new directory.
+	checkFiles(t, d, map[string]string{"cpuset.cpus": "2", "cpuset.mems": "0-1", "cgroup.procs": "77"})
+	l, err := Load("c1", WithRoot(root), WithMode(Legacy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Paths()["cpuset"]; got != d {
+		t.Errorf("Load: cpuset path = %q, want %s", got, d)
+	}
+	if err := l.Update(Resources{}); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, d, map[string]string{"cpuset.cpus": "0-3", "cpuset.mems": "0-1"})
+	if err := cg.Delete(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat %s after Delete: %v, want not exist", d, err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -299,6 +300,60 @@ func TestKernelPidsLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the sleepers to die", func() bool { return pidCount(t, cg) == 0 })
+}
+
+// TestKernelCpuset checks the cpuset joined on demand: a running process
+// of a cgroup made without one is confined to the CPU Update names, and
+// so are the processes it forks afterwards.
+func TestKernelCpuset(t *testing.T) {
+	requireCgroups(t)
+	online, err := ParseList(readFile(t, onlineCPUs))
+	if err != nil || len(online) < 2 {
+		t.Skipf("confining to one CPU shows only with two online (online: %v)", online)
+	}
+	cg := newCgroup(t, Resources{})
+	p := startIn(t, cg, `sleep 1000 & wait`)
+	allowed := func(pid int) string {
+		for line := range strings.Lines(readFile(t, fmt.Sprintf("/proc/%d/status", pid))) {
+			if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		return ""
+	}
+	last := strconv.Itoa(online[len(online)-1])
+	if err := cg.Update(Resources{CpusetCPUs: last}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the shell's sleeper", func() bool { return pidCount(t, cg) == 2 })
+	pids, err := cg.Pids()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		if got := allowed(pid); got != last {
+			t.Errorf("process %d may run on CPUs %s, want %s", pid, got, last)
+		}
+	}
+	if got := allowed(p.cmd.Process.Pid); got != last {
+		t.Errorf("the shell may run on CPUs %s, want %s", got, last)
+	}
+	if err := cg.Update(Resources{MemoryReservation: 32 << 20, CFSPeriod: 50000, CFSQuota: 25000}); err != nil {
+		t.Fatal(err)
+	}
+	if mode := cg.Mode(); mode != Unified {
+		paths := cg.Paths()
+		if got := readFile(t, filepath.Join(paths["memory"], "memory.soft_limit_in_bytes")); got != "33554432" {
+			t.Errorf("memory.soft_limit_in_bytes = %s, want 33554432", got)
+		}
+		if got := readFile(t, filepath.Join(paths["cpu"], "cpu.cfs_period_us")); got != "50000" {
+			t.Errorf("cpu.cfs_period_us = %s, want 50000", got)
+		}
+	}
+	// Without a list the cgroup has all its parent's CPUs again.
+	if got := allowed(p.cmd.Process.Pid); got == last || got == "" {
+		t.Errorf("the shell may run on CPUs %q after the cpuset was lifted", got)
+	}
 }
 
 // cpuUsage returns the cgroup's CPU time.

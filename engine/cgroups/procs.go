@@ -208,7 +208,7 @@ func CleanupOrphans(ctx context.Context, live func(id string) bool, opts ...Opti
 	if err != nil {
 		return fmt.Errorf("clean up orphan cgroups: %w", err)
 	}
-	hs, err := hierarchies(o)
+	hs, err := hierarchies(o, true)
 	if err != nil {
 		return fmt.Errorf("clean up orphan cgroups: %w", err)
 	}

@@ -23,24 +23,32 @@ func (c *Cgroup) v1Dir(ctrl string, needed bool) (string, error) {
 // zero field as "no limit", so Update can lift a limit again; in fresh
 // directories (see apply) a zero field is left alone.
 func (c *Cgroup) applyV1(r Resources, fresh bool) error {
-	if d, err := c.v1Dir("memory", r.MemoryLimit > 0); err != nil {
+	if d, err := c.v1Dir("memory", r.MemoryLimit > 0 || r.MemoryReservation > 0); err != nil {
 		return err
-	} else if d != "" && !(fresh && r.MemoryLimit == 0 && r.memswLimit() == -1) {
+	} else if d != "" && !(fresh && r.memoryDefault()) {
 		if err := setMemoryV1(d, r); err != nil {
 			return err
 		}
+		soft := int64(-1)
+		if r.MemoryReservation > 0 {
+			soft = r.MemoryReservation
+		}
+		if err := writeFile(d, "memory.soft_limit_in_bytes", strconv.FormatInt(soft, 10)); err != nil {
+			return fmt.Errorf("set memory reservation: %w", err)
+		}
 	}
-	if d, err := c.v1Dir("cpu", r.CPUQuota > 0 || r.CPUShares > 0); err != nil {
+	if d, err := c.v1Dir("cpu", !r.cpuDefault()); err != nil {
 		return err
-	} else if d != "" && !(fresh && r.CPUQuota == 0 && r.CPUShares == 0) {
+	} else if d != "" && !(fresh && r.cpuDefault()) {
 		shares := r.CPUShares
 		if shares == 0 {
 			shares = 1024
 		}
-		if err := writeFile(d, "cpu.cfs_period_us", strconv.Itoa(cfsPeriod)); err != nil {
+		quota, period := r.cfs()
+		if err := writeFile(d, "cpu.cfs_period_us", strconv.FormatInt(period, 10)); err != nil {
 			return fmt.Errorf("set cpu period: %w", err)
 		}
-		if err := writeFile(d, "cpu.cfs_quota_us", strconv.FormatInt(r.quotaMicros(), 10)); err != nil {
+		if err := writeFile(d, "cpu.cfs_quota_us", strconv.FormatInt(quota, 10)); err != nil {
 			return fmt.Errorf("set cpu quota: %w", err)
 		}
 		if err := writeFile(d, "cpu.shares", strconv.FormatInt(shares, 10)); err != nil {
@@ -53,6 +61,9 @@ func (c *Cgroup) applyV1(r Resources, fresh bool) error {
 		if err := writeFile(d, "pids.max", pidsMax(r.PidsLimit)); err != nil {
 			return fmt.Errorf("set pids limit: %w", err)
 		}
+	}
+	if err := c.setCpusetV1(r, fresh); err != nil {
+		return err
 	}
 	if d := c.v1["blkio"]; d != "" {
 		enableBlkioAccounting(d)

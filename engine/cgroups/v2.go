@@ -22,9 +22,9 @@ func (c *Cgroup) applyV2(r Resources, fresh bool) error {
 		return false, nil
 	}
 	d := c.unified
-	if ok, err := need("memory", r.MemoryLimit > 0); err != nil {
+	if ok, err := need("memory", r.MemoryLimit > 0 || r.MemoryReservation > 0); err != nil {
 		return err
-	} else if ok && !(fresh && r.MemoryLimit == 0 && r.memswLimit() == -1) {
+	} else if ok && !(fresh && r.memoryDefault()) {
 		mem := "max"
 		if r.MemoryLimit > 0 {
 			mem = strconv.FormatInt(r.MemoryLimit, 10)
@@ -43,15 +43,19 @@ func (c *Cgroup) applyV2(r Resources, fresh bool) error {
 				return fmt.Errorf("set swap limit: %w", err)
 			}
 		}
+		if err := writeFile(d, "memory.low", strconv.FormatInt(r.MemoryReservation, 10)); err != nil {
+			return fmt.Errorf("set memory reservation: %w", err)
+		}
 	}
-	if ok, err := need("cpu", r.CPUQuota > 0 || r.CPUShares > 0); err != nil {
+	if ok, err := need("cpu", !r.cpuDefault()); err != nil {
 		return err
-	} else if ok && !(fresh && r.CPUQuota == 0 && r.CPUShares == 0) {
+	} else if ok && !(fresh && r.cpuDefault()) {
+		q, period := r.cfs()
 		quota := "max"
-		if q := r.quotaMicros(); q > 0 {
+		if q > 0 {
 			quota = strconv.FormatInt(q, 10)
 		}
-		if err := writeFile(d, "cpu.max", quota+" "+strconv.Itoa(cfsPeriod)); err != nil {
+		if err := writeFile(d, "cpu.max", quota+" "+strconv.FormatInt(period, 10)); err != nil {
 			return fmt.Errorf("set cpu quota: %w", err)
 		}
 		if err := writeFile(d, "cpu.weight", strconv.FormatUint(sharesToWeight(r.CPUShares), 10)); err != nil {
@@ -63,6 +67,17 @@ func (c *Cgroup) applyV2(r Resources, fresh bool) error {
 	} else if ok && !(fresh && r.PidsLimit <= 0) {
 		if err := writeFile(d, "pids.max", pidsMax(r.PidsLimit)); err != nil {
 			return fmt.Errorf("set pids limit: %w", err)
+		}
+	}
+	if ok, err := need("cpuset", r.CpusetCPUs != "" || r.CpusetMems != ""); err != nil {
+		return err
+	} else if ok && !(fresh && r.CpusetCPUs == "" && r.CpusetMems == "") {
+		// An empty list takes the parent's CPUs and nodes.
+		if err := writeFile(d, "cpuset.cpus", r.CpusetCPUs); err != nil {
+			return fmt.Errorf("set cpuset.cpus: %w", err)
+		}
+		if err := writeFile(d, "cpuset.mems", r.CpusetMems); err != nil {
+			return fmt.Errorf("set cpuset.mems: %w", err)
 		}
 	}
 	if err := c.setDevicesV2(r.Devices); err != nil {

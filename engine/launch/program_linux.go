@@ -35,6 +35,10 @@ type sysOp struct {
 	// next skip ops and goes on.
 	okErr syscall.Errno
 	skip  int
+	// save keeps the op's result (a descriptor it opens) for a later op,
+	// which takes it as its argument number useSaved (1-based; 0: none).
+	save     bool
+	useSaved int
 }
 
 // add appends a system call with its description.
@@ -149,10 +153,17 @@ type childFailure struct {
 //go:nosplit
 //go:norace
 func run(ops []sysOp, errFd uintptr) {
+	var saved uintptr
 	for i := 0; i < len(ops); i++ {
 		o := &ops[i]
-		a := &o.args
-		_, _, e := syscall.RawSyscall6(o.trap, a[0], a[1], a[2], a[3], a[4], a[5])
+		a := o.args
+		if o.useSaved > 0 {
+			a[o.useSaved-1] = saved
+		}
+		r, _, e := syscall.RawSyscall6(o.trap, a[0], a[1], a[2], a[3], a[4], a[5])
+		if o.save {
+			saved = r
+		}
 		if e != 0 {
 			if e == o.okErr {
 				i += o.skip

@@ -85,6 +85,9 @@ type Spec struct {
 	// /dev/shm) namespaces the process joins (--pid, --ipc
 	// container:NAME).
 	PIDOf, IPCOf int
+	// OOMScoreAdj, if not 0, is the process's oom_score_adj
+	// (--oom-score-adj); 0 leaves the one it inherits from the monitor.
+	OOMScoreAdj int
 }
 
 // Device is a host device node made in the container's /dev (--device).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -385,6 +386,15 @@ func (b *builder) program(joinV2 bool) *program {
 				p.mount("make "+path+" read-only", "", path, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|nsd, "")
 			}
 		}
+	}
+	if s.OOMScoreAdj != 0 {
+		// Through the container's /proc, mounted above: the process is
+		// still privileged enough to lower its score. The descriptor
+		// closes at the execve.
+		cwd := unix.AT_FDCWD
+		p.add("open /proc/self/oom_score_adj", unix.SYS_OPENAT, uintptr(cwd), p.str("/proc/self/oom_score_adj"), unix.O_WRONLY|unix.O_CLOEXEC).save = true
+		v := strconv.Itoa(s.OOMScoreAdj)
+		p.add("set oom score adj "+v, unix.SYS_WRITE, 0, p.str(v), uintptr(len(v))).useSaved = 1
 	}
 	for i, fd := range b.stdio {
 		p.add("set up stdio", unix.SYS_DUP3, uintptr(fd), uintptr(i), 0)
