@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -37,7 +38,7 @@ func builderCmd(a *app) *cobra.Command {
 			if !force && !confirm(a, "WARNING! This will remove all build cache.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
-			rep, err := eng.PruneBuildCache(c.Context())
+			rep, err := eng.PruneBuildCache(c.Context(), time.Time{})
 			if err != nil {
 				return err
 			}

@@ -231,11 +231,16 @@ func networkDisconnectCmd(a *app) *cobra.Command {
 
 func networkPruneCmd(a *app) *cobra.Command {
 	var force bool
+	var filters []string
 	c := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove all unused networks",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			f, err := parsePruneFilters(filters)
+			if err != nil {
+				return err
+			}
 			eng, err := a.repairedEngine(c.Context())
 			if err != nil {
 				return err
@@ -243,12 +248,13 @@ func networkPruneCmd(a *app) *cobra.Command {
 			if !force && !confirm(a, "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
-			names, err := eng.PruneNetworks(c.Context())
+			names, err := eng.PruneNetworks(c.Context(), f)
 			printDeleted(a.io.Out, "Networks", names)
 			return err
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	c.Flags().StringArrayVar(&filters, "filter", nil, "provide filter values (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])")
 	return c
 }
 

@@ -52,14 +52,28 @@ func systemCmd(a *app) *cobra.Command {
 
 // systemPruneCmd is docker system prune: stopped containers, then unused
 // networks, anonymous volumes (with --volumes) and dangling images (all
-// unused ones with -a), as the separate prunes do them.
+// unused ones with -a), as the separate prunes do them. --filter narrows
+// each of them; the build cache takes only until=, as docker's ignores
+// labels.
 func systemPruneCmd(a *app) *cobra.Command {
 	var all, volumes, force bool
+	var filters []string
 	c := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove unused data",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			// As docker's: its volume prune has no until filter; the
+			// check comes first, as failing after the rest would leave
+			// half a prune.
+			parse := parsePruneFilters
+			if volumes {
+				parse = volumePruneFilter
+			}
+			f, err := parse(filters)
+			if err != nil {
+				return err
+			}
 			eng, err := a.repairedEngine(c.Context())
 			if err != nil {
 				return err
@@ -75,29 +89,35 @@ func systemPruneCmd(a *app) *cobra.Command {
 					q += "  - all dangling images\n"
 				}
 				q += "  - all build cache\n"
+				if len(filters) > 0 {
+					q += "\n  Elements to be pruned will be filtered with:\n"
+					for _, s := range filters {
+						q += "  - " + s + "\n"
+					}
+				}
 				if !confirm(a, q+"\nAre you sure you want to continue? [y/N] ") {
 					return nil
 				}
 			}
 			ctx := c.Context()
-			containers, err := eng.PruneContainers(ctx, engine.PruneFilter{})
+			containers, err := eng.PruneContainers(ctx, f)
 			if err != nil {
 				return err
 			}
 			printDeleted(a.io.Out, "Containers", containers.Deleted)
-			networks, err := eng.PruneNetworks(ctx)
+			networks, err := eng.PruneNetworks(ctx, f)
 			printDeleted(a.io.Out, "Networks", networks)
 			if err != nil {
 				return err
 			}
 			var vols engine.PruneReport
 			if volumes {
-				if vols, err = eng.PruneVolumes(ctx, false); err != nil {
+				if vols, err = eng.PruneVolumes(ctx, false, f); err != nil {
 					return err
 				}
 				printDeleted(a.io.Out, "Volumes", vols.Deleted)
 			}
-			images, err := eng.PruneImages(ctx, all, engine.PruneFilter{})
+			images, err := eng.PruneImages(ctx, all, f)
 			if err != nil {
 				return err
 			}
@@ -106,7 +126,7 @@ func systemPruneCmd(a *app) *cobra.Command {
 				deleted[i] = "deleted: " + d
 			}
 			printDeleted(a.io.Out, "Images", deleted)
-			cache, err := eng.PruneBuildCache(ctx)
+			cache, err := eng.PruneBuildCache(ctx, f.Until)
 			if err != nil {
 				return err
 			}
@@ -119,6 +139,7 @@ func systemPruneCmd(a *app) *cobra.Command {
 	c.Flags().BoolVarP(&all, "all", "a", false, "remove all unused images, not just dangling ones")
 	c.Flags().BoolVar(&volumes, "volumes", false, "prune anonymous volumes")
 	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	c.Flags().StringArrayVar(&filters, "filter", nil, "provide filter values (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])")
 	return c
 }
 

@@ -98,3 +98,102 @@ func TestPruneFilters(t *testing.T) {
 		}
 	}
 }
+
+func TestSystemPruneFilters(t *testing.T) {
+	b := buildBerth(t)
+	gone := strings.TrimSpace(b.ok("create", "--network", "none", "--label", "keep=no", "bb"))
+	kept := strings.TrimSpace(b.ok("create", "--network", "none", "bb"))
+	b.ok("network", "create", "--label", "keep=no", "gonenet")
+	b.ok("network", "create", "keptnet")
+	goneVol := strings.TrimSpace(b.ok("volume", "create", "--label", "keep=no"))
+	keptVol := strings.TrimSpace(b.ok("volume", "create"))
+	rootfs := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(rootfs, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.ok("import", "-c", "LABEL keep=no", rootfs, "goneimg:1")
+	b.ok("import", rootfs, "keptimg:1")
+	// The first step's image is build cache; the second's is built:1.
+	if err := os.WriteFile(filepath.Join(rootfs, "Dockerfile"), []byte("FROM bb\nENV A=1\nENV B=2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.ok("build", "-q", "-t", "built:1", rootfs)
+	cached := func() int {
+		return strings.Count(b.ok("images", "-aq"), "\n") - strings.Count(b.ok("images", "-q"), "\n")
+	}
+	if n := cached(); n != 1 {
+		t.Fatalf("build left %d build cache images, want 1", n)
+	}
+	// left reports which of the objects made above are still there.
+	left := func() string {
+		var out []string
+		ids := b.ok("ps", "-aq", "--no-trunc")
+		nets := b.ok("network", "ls")
+		vols := b.ok("volume", "ls", "-q")
+		imgs := b.ok("images", "--format", "{{.Repository}}")
+		for _, o := range []struct {
+			name, list string
+		}{{gone, ids}, {kept, ids}, {"gonenet", nets}, {"keptnet", nets}, {goneVol, vols}, {keptVol, vols}, {"goneimg", imgs}, {"keptimg", imgs}} {
+			if strings.Contains(o.list, o.name) {
+				out = append(out, o.name)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	all := strings.Join([]string{gone, kept, "gonenet", "keptnet", goneVol, keptVol, "goneimg", "keptimg"}, " ")
+
+	for _, args := range [][]string{
+		{"system", "prune", "-af", "--volumes", "--filter", "until="},
+		{"system", "prune", "-af", "--volumes", "--filter", "foo=bar"},
+		{"system", "prune", "-af", "--volumes", "--filter", "label"},
+		{"system", "prune", "-af", "--volumes", "--filter", "label=keep=no", "--filter", "until=1h"},
+		{"network", "prune", "-f", "--filter", "until="},
+		{"network", "prune", "-f", "--filter", "foo=bar"},
+		{"network", "prune", "-f", "--filter", "label"},
+		{"volume", "prune", "-f", "--filter", "until=1h"},
+		{"volume", "prune", "-f", "--filter", "label"},
+	} {
+		bad := args[len(args)-1]
+		code, out, errs := b.run("", args...)
+		if code != 1 || out != "" || !strings.HasPrefix(errs, "Error: invalid filter '"+bad+"'") || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and one line naming the filter", args, code, out, errs)
+		}
+	}
+	if got := left(); got != all {
+		t.Fatalf("prunes with bad filters removed something: left %s, want %s", got, all)
+	}
+
+	if code, out, _ := b.run("n\n", "system", "prune", "--filter", "label=keep=no"); code != 0 || !strings.Contains(out, "filtered with:\n  - label=keep=no\n") {
+		t.Errorf("system prune --filter answered no = %d %q; want the prompt to list the filter", code, out)
+	}
+	b.ok("system", "prune", "-af", "--filter", "until=1h")
+	b.ok("network", "prune", "-f", "--filter", "until=1h")
+	if got := left(); got != all || cached() != 1 {
+		t.Errorf("prunes with until=1h removed things made just now: left %s and %d build cache images, want %s and 1", got, cached(), all)
+	}
+
+	b.ok("network", "prune", "-f", "--filter", "label!=keep")
+	if nets := b.ok("network", "ls"); !strings.Contains(nets, "gonenet") || strings.Contains(nets, "keptnet") {
+		t.Errorf("network prune label!=keep left\n%s\nwant gonenet and not keptnet", nets)
+	}
+	b.ok("network", "create", "keptnet")
+	out := b.ok("system", "prune", "-af", "--volumes", "--filter", "label=keep=no")
+	for _, want := range []string{"Deleted Containers:\n" + gone, "Deleted Networks:\ngonenet", "Deleted Volumes:\n" + goneVol, "Deleted Images:\ndeleted: sha256:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("system prune --filter label=keep=no output lacks %q:\n%s", want, out)
+		}
+	}
+	if got, want := left(), strings.Join([]string{kept, "keptnet", keptVol, "keptimg"}, " "); got != want {
+		t.Errorf("system prune --filter label=keep=no left %s, want %s", got, want)
+	}
+	labelled := strings.TrimSpace(b.ok("volume", "create", "--label", "v=1"))
+	b.ok("volume", "prune", "-f", "--filter", "label=v=1")
+	if vols := b.ok("volume", "ls", "-q"); strings.Contains(vols, labelled) || !strings.Contains(vols, keptVol) {
+		t.Errorf("volume prune --filter label=v=1 left\n%s\nwant %s and not %s", vols, keptVol, labelled)
+	}
+	// Docker's build cache prune ignores label filters: the cache goes,
+	// the image built on it stays.
+	if n := cached(); n != 0 || !strings.Contains(b.ok("images"), "built") {
+		t.Errorf("system prune --filter label=keep=no left %d build cache images and images\n%s\nwant none and built:1", n, b.ok("images"))
+	}
+}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -133,11 +134,16 @@ func volumeGroup(a *app) *cobra.Command {
 	rm.Flags().BoolVarP(&force, "force", "f", false, "do not fail on volumes that do not exist")
 
 	var pruneForce, pruneAll bool
+	var pruneFilters []string
 	prune := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove unused anonymous volumes (with -a, all unused volumes)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			f, err := volumePruneFilter(pruneFilters)
+			if err != nil {
+				return err
+			}
 			eng, err := a.engine()
 			if err != nil {
 				return err
@@ -145,7 +151,7 @@ func volumeGroup(a *app) *cobra.Command {
 			if !pruneForce && !confirm(a, "WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ") {
 				return nil
 			}
-			rep, err := eng.PruneVolumes(c.Context(), pruneAll)
+			rep, err := eng.PruneVolumes(c.Context(), pruneAll, f)
 			if err != nil {
 				return err
 			}
@@ -156,6 +162,20 @@ func volumeGroup(a *app) *cobra.Command {
 	}
 	prune.Flags().BoolVarP(&pruneForce, "force", "f", false, "do not prompt for confirmation")
 	prune.Flags().BoolVarP(&pruneAll, "all", "a", false, "remove all unused volumes, not just anonymous ones")
+	prune.Flags().StringArrayVar(&pruneFilters, "filter", nil, "provide filter values (label=KEY[=VALUE], label!=KEY[=VALUE])")
 	group.AddCommand(create, ls, inspect, rm, prune)
 	return group
+}
+
+// volumePruneFilter parses the --filter values of a prune that includes
+// volumes: docker's volume prune takes labels, not until=.
+func volumePruneFilter(filters []string) (engine.PruneFilter, error) {
+	f, err := parsePruneFilters(filters)
+	if err != nil {
+		return f, err
+	}
+	if i := slices.IndexFunc(filters, func(s string) bool { return strings.HasPrefix(s, "until=") }); i >= 0 {
+		return f, fmt.Errorf("invalid filter '%s': %w: until is not supported for volumes", filters[i], engine.ErrInvalid)
+	}
+	return f, nil
 }

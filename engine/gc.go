@@ -299,10 +299,13 @@ func hasLabel(labels map[string]string, filter string) bool {
 }
 
 // PruneBuildCache removes the build cache: the intermediate images of
-// builds that no tag names, then the layers and blobs they leave unused.
-func (e *Engine) PruneBuildCache(ctx context.Context) (PruneReport, error) {
+// builds that no tag names and that were made before until (zero: no
+// limit), then the layers and blobs they leave unused. It takes no label
+// filter: docker's build cache prune accepts label filters and ignores
+// them, so system prune --filter label= empties the cache there too.
+func (e *Engine) PruneBuildCache(ctx context.Context, until time.Time) (PruneReport, error) {
 	return e.pruneImages(ctx, "prune build cache", func(img store.Image, tagged bool) bool {
-		return img.Intermediate && !tagged
+		return img.Intermediate && !tagged && PruneFilter{Until: until}.match(img.Created, nil)
 	})
 }
 

@@ -923,9 +923,10 @@ func (e *Engine) RemoveNetwork(ctx context.Context, ref string) error {
 	return errors.Join(errs...)
 }
 
-// PruneNetworks removes every user network no running container uses and
-// returns their names.
-func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) {
+// PruneNetworks removes every user network no running container uses
+// that f matches (by its creation time and labels) and returns their
+// names.
+func (e *Engine) PruneNetworks(ctx context.Context, f PruneFilter) ([]string, error) {
 	db, err := e.networkDB()
 	if err != nil {
 		return nil, err
@@ -933,7 +934,7 @@ func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) {
 	var out []string
 	var errs []error
 	for _, n := range db.Networks {
-		if predefined(n.Name) {
+		if predefined(n.Name) || !f.match(n.Created, n.Labels) {
 			continue
 		}
 		err := e.RemoveNetwork(ctx, n.ID)

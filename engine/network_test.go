@@ -55,7 +55,7 @@ func netTestEngine(t *testing.T) *Engine {
 		for _, id := range ids {
 			e.Remove(ctx, id, RemoveOptions{Force: true})
 		}
-		e.PruneNetworks(ctx)
+		e.PruneNetworks(ctx, PruneFilter{})
 		e.ResetNetworking(ctx)
 	})
 	return e
@@ -326,7 +326,7 @@ func TestContainerNetworking(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		pruned, err := e.PruneNetworks(ctx)
+		pruned, err := e.PruneNetworks(ctx, PruneFilter{})
 		if err != nil || strings.Join(pruned, ",") != "back,front" {
 			t.Errorf("PruneNetworks = %v, %v, want [back front]", pruned, err)
 		}
@@ -408,7 +408,7 @@ func TestNetworkBadInput(t *testing.T) {
 	e := New(st, nil)
 	ctx := t.Context()
 	t.Cleanup(func() {
-		e.PruneNetworks(context.Background())
+		e.PruneNetworks(context.Background(), PruneFilter{})
 		e.ResetNetworking(context.Background())
 	})
 	if _, err := e.CreateNetwork(ctx, "n1", NetworkCreateOptions{Subnet: "10.211.0.0/24"}); err != nil {

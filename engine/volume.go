@@ -211,15 +211,17 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) erro
 }
 
 // PruneVolumes removes the anonymous volumes no container uses (docker's
-// default since 23.0); with all, named ones too.
-func (e *Engine) PruneVolumes(ctx context.Context, all bool) (PruneReport, error) {
+// default since 23.0) that f matches; with all, named ones too. Docker
+// takes no until= filter for volumes; callers that follow it leave Until
+// zero.
+func (e *Engine) PruneVolumes(ctx context.Context, all bool, f PruneFilter) (PruneReport, error) {
 	var rep PruneReport
 	vs, err := e.Volumes(ctx)
 	if err != nil {
 		return rep, err
 	}
 	for _, v := range vs {
-		if len(v.UsedBy) > 0 || (!all && !anonymousName(v.Name)) {
+		if len(v.UsedBy) > 0 || (!all && !anonymousName(v.Name)) || !f.match(v.CreatedAt, v.Labels) {
 			continue
 		}
 		size := dirSize(v.Mountpoint)

@@ -380,7 +380,7 @@ func (f *fakeEngine) RemoveVolume(ctx context.Context, name string, force bool) 
 	return nil
 }
 
-func (f *fakeEngine) PruneVolumes(ctx context.Context, all bool) (engine.PruneReport, error) {
+func (f *fakeEngine) PruneVolumes(ctx context.Context, all bool, _ engine.PruneFilter) (engine.PruneReport, error) {
 	if err := f.record(fmt.Sprintf("PruneVolumes all=%v", all)); err != nil {
 		return engine.PruneReport{}, err
 	}
@@ -444,7 +444,7 @@ func (f *fakeEngine) RemoveNetwork(ctx context.Context, ref string) error {
 	return nil
 }
 
-func (f *fakeEngine) PruneNetworks(ctx context.Context) ([]string, error) {
+func (f *fakeEngine) PruneNetworks(ctx context.Context, _ engine.PruneFilter) ([]string, error) {
 	if err := f.record("PruneNetworks"); err != nil {
 		return nil, err
 	}

@@ -25,9 +25,9 @@ type NetworkChanger interface {
 	CreateNetwork(ctx context.Context, name string, o engine.NetworkCreateOptions) (string, error)
 	// RemoveNetwork removes a user network no running container uses.
 	RemoveNetwork(ctx context.Context, ref string) error
-	// PruneNetworks removes every unused user network and returns their
-	// names.
-	PruneNetworks(ctx context.Context) ([]string, error)
+	// PruneNetworks removes every unused user network that f matches and
+	// returns their names.
+	PruneNetworks(ctx context.Context, f engine.PruneFilter) ([]string, error)
 }
 
 // networksMsg is a fresh network list.
@@ -173,7 +173,7 @@ func (m *Model) networkAction(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Prune):
 		m.confirm = newConfirm("Prune networks", "Remove every user network that no running container uses?", func(ctx context.Context) tea.Cmd {
 			return func() tea.Msg {
-				gone, err := eng.PruneNetworks(ctx)
+				gone, err := eng.PruneNetworks(ctx, engine.PruneFilter{})
 				if err != nil {
 					return errMsg{fmt.Errorf("prune networks: %w", err)}
 				}

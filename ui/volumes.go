@@ -25,8 +25,8 @@ type VolumeChanger interface {
 	// an *engine.VolumeInUseError.
 	RemoveVolume(ctx context.Context, name string, force bool) error
 	// PruneVolumes removes the unused anonymous volumes (with all, the
-	// unused named ones too).
-	PruneVolumes(ctx context.Context, all bool) (engine.PruneReport, error)
+	// unused named ones too) that f matches.
+	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (engine.PruneReport, error)
 }
 
 // volumesMsg is a fresh volume list.
@@ -144,7 +144,7 @@ func (m *Model) volumeAction(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			func(ctx context.Context, v formValues) tea.Cmd {
 				all := v.check(0)
 				return func() tea.Msg {
-					rep, err := eng.PruneVolumes(ctx, all)
+					rep, err := eng.PruneVolumes(ctx, all, engine.PruneFilter{})
 					if err != nil {
 						return errMsg{fmt.Errorf("prune volumes: %w", err)}
 					}
