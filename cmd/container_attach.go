@@ -85,7 +85,7 @@ func attachStreams(ctx context.Context, a *app, conn net.Conn, stdin, tty bool, 
 }
 
 func attachCmd(a *app) *cobra.Command {
-	var noStdin bool
+	var noStdin, sigProxy bool
 	c := &cobra.Command{
 		Use:   "attach [OPTIONS] CONTAINER",
 		Short: "Attach local standard input, output, and error streams to a running container",
@@ -116,10 +116,11 @@ running; the container exiting ends the attach with its exit code.`,
 			if err != nil {
 				return err
 			}
-			return attachRunning(ctx, a, eng, insp.ID, conn, stdin, insp.Config.Tty, keys)
+			return attachRunning(ctx, a, eng, insp.ID, conn, session{stdin: stdin, tty: insp.Config.Tty, sigProxy: sigProxy, keys: keys})
 		},
 	}
 	c.Flags().BoolVar(&noStdin, "no-stdin", false, "do not attach STDIN")
+	c.Flags().BoolVar(&sigProxy, "sig-proxy", true, "proxy all received signals to the process")
 	c.Flags().String("detach-keys", pty.DefaultKeys, `override the key sequence for detaching a container ("" disables detaching)`)
 	return c
 }

@@ -578,7 +578,7 @@ func createCmd(a *app) *cobra.Command {
 
 func runCmd(a *app) *cobra.Command {
 	var f createFlags
-	var detach bool
+	var detach, sigProxy bool
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
 		Short: "Create and run a new container from an image",
@@ -658,41 +658,62 @@ func runCmd(a *app) *cobra.Command {
 				fmt.Fprintln(a.io.Out, id)
 				return nil
 			}
-			return attachRunning(ctx, a, eng, id, conn, f.interactive, f.tty, keys)
+			return attachRunning(ctx, a, eng, id, conn, session{stdin: f.interactive, tty: f.tty, sigProxy: sigProxy, keys: keys})
 		},
 	}
 	f.register(c.Flags())
 	c.Flags().BoolVarP(&detach, "detach", "d", false, "run container in background and print container ID")
+	c.Flags().BoolVar(&sigProxy, "sig-proxy", true, "proxy received signals to the process")
 	c.Flags().String("detach-keys", pty.DefaultKeys, `override the key sequence for detaching a container ("" disables detaching)`)
 	return c
 }
 
+// session is how a client attaches to a container: with its standard
+// input, to the container's terminal, with the keys that detach, and
+// passing the signals it gets on to the container (--sig-proxy; never
+// with a terminal, whose keys reach the container as input).
+type session struct {
+	stdin, tty, sigProxy bool
+	keys                 []byte
+}
+
 // runAttached starts container id with a client attached from the start
-// and returns its exit code as an *ExitError (nil for 0). Ctrl-C and
-// SIGTERM are passed on to the container, as docker's --sig-proxy does.
-func runAttached(ctx context.Context, a *app, eng *engine.Engine, id string, stdin, tty bool, keys []byte) error {
+// and returns its exit code as an *ExitError (nil for 0).
+func runAttached(ctx context.Context, a *app, eng *engine.Engine, id string, s session) error {
 	conn, err := eng.StartAttach(ctx, id)
 	if err != nil {
 		return engineError(err)
 	}
-	return attachRunning(ctx, a, eng, id, conn, stdin, tty, keys)
+	return attachRunning(ctx, a, eng, id, conn, s)
 }
 
 // attachRunning attaches to running container id through conn and returns
 // its exit code as runAttached does; detaching returns nil and says on
 // stderr that the container is still running. It closes conn.
-func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, conn net.Conn, stdin, tty bool, keys []byte) error {
+func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, conn net.Conn, s session) error {
 	defer conn.Close()
 	sigs := make(chan os.Signal, 4)
-	if !tty {
+	switch {
+	case s.tty:
+	case s.sigProxy:
 		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	default:
+		// Signals not passed on end the command as they end any other,
+		// the container running on; main catches these two to cancel
+		// its context, which the attach does not heed.
+		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	}
 	done := make(chan struct{})
 	go func() {
 		for {
 			select {
-			case s := <-sigs:
-				eng.Kill(context.WithoutCancel(ctx), id, strconv.Itoa(int(s.(syscall.Signal))))
+			case sig := <-sigs:
+				if !s.sigProxy {
+					signal.Reset(sig)
+					syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+					continue
+				}
+				eng.Kill(context.WithoutCancel(ctx), id, strconv.Itoa(int(sig.(syscall.Signal))))
 			case <-done:
 				return
 			}
@@ -703,7 +724,7 @@ func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, c
 	// go idle (a quarter of a millisecond between the container's exit and
 	// the command's).
 	defer close(done)
-	code, detached, err := attachStreams(context.WithoutCancel(ctx), a, conn, stdin, tty, keys)
+	code, detached, err := attachStreams(context.WithoutCancel(ctx), a, conn, s.stdin, s.tty, s.keys)
 	if err != nil {
 		return err
 	}

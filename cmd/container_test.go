@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -1067,4 +1068,58 @@ func TestContainerLogs(t *testing.T) {
 		}
 		b.ok("rm", "-f", id)
 	})
+}
+
+// TestSignalProxy checks that run passes the signals it gets on to the
+// container, and that with --sig-proxy=false it does not: the command
+// dies of the signal and the container keeps running.
+func TestSignalProxy(t *testing.T) {
+	b := buildBerth(t)
+	script := `trap "echo got INT; exit 3" INT; trap "echo got TERM; exit 4" TERM; echo ready; while :; do sleep 0.1; done`
+	start := func(name string, flags ...string) *exec.Cmd {
+		t.Helper()
+		args := append(append([]string{"--root", b.root, "run", "--name", name}, flags...), "bb", "sh", "-c", script)
+		cmd := exec.Command(b.path, args...)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+		r := bufio.NewReader(out)
+		if line, err := r.ReadString('\n'); line != "ready\n" {
+			t.Fatalf("run printed %q (%v), want ready", line, err)
+		}
+		go io.Copy(io.Discard, r)
+		return cmd
+	}
+
+	proxied := start("proxied")
+	proxied.Process.Signal(syscall.SIGINT)
+	if err := proxied.Wait(); err == nil || err.(*exec.ExitError).ExitCode() != 3 {
+		t.Errorf("run after SIGINT: %v, want exit 3 from the container's trap", err)
+	}
+	if logs := b.ok("logs", "proxied"); !strings.Contains(logs, "got INT") {
+		t.Errorf("logs = %q, want the trap's line", logs)
+	}
+
+	// SIGTERM here: a command started in the background may have SIGINT
+	// ignored from its start, and would keep it ignored.
+	unproxied := start("unproxied", "--sig-proxy=false")
+	unproxied.Process.Signal(syscall.SIGTERM)
+	err := unproxied.Wait()
+	if ws, ok := unproxied.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("run --sig-proxy=false after SIGTERM: %v, want killed by SIGTERM", err)
+	}
+	if st := stateOf(b.inspect("unproxied")); st["Running"] != true {
+		t.Errorf("container state after its run command died: %v, want still running", st["Status"])
+	}
+	if logs := b.ok("logs", "unproxied"); strings.Contains(logs, "got") {
+		t.Errorf("logs = %q: the signal reached the container", logs)
+	}
 }
