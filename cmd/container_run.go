@@ -80,6 +80,7 @@ type createFlags struct {
 	stopTimeout int
 	publish     publishFlags
 	aliases     []string
+	ip          string
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -135,6 +136,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.domainname, "domainname", "", "container NIS domain name")
 	fs.StringVar(&f.network, "network", "", "connect a container to a network: bridge (default), none, host or a network's name")
 	fs.StringArrayVar(&f.aliases, "network-alias", nil, "add a network-scoped alias for the container")
+	fs.StringVar(&f.ip, "ip", "", "IPv4 address (e.g. 172.30.100.104) on a user-defined network")
 	addPublishFlags(fs, &f.publish)
 	fs.BoolVarP(&f.interactive, "interactive", "i", false, "keep STDIN open even if not attached")
 	fs.BoolVarP(&f.tty, "tty", "t", false, "allocate a pseudo-TTY")
@@ -184,6 +186,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		return o, err
 	}
 	o.NetworkAliases = f.aliases
+	o.IPv4Address = f.ip
 	if len(args) > 1 {
 		o.Cmd = args[1:]
 	}

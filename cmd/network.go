@@ -195,6 +195,7 @@ func networkRmCmd(a *app) *cobra.Command {
 
 func networkConnectCmd(a *app) *cobra.Command {
 	var aliases []string
+	var ip string
 	c := &cobra.Command{
 		Use:   "connect [OPTIONS] NETWORK CONTAINER",
 		Short: "Connect a container to a network",
@@ -204,10 +205,11 @@ func networkConnectCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return eng.ConnectNetwork(c.Context(), args[0], args[1], aliases)
+			return eng.ConnectNetwork(c.Context(), args[0], args[1], aliases, ip)
 		},
 	}
 	c.Flags().StringArrayVar(&aliases, "alias", nil, "add a network-scoped alias for the container")
+	c.Flags().StringVar(&ip, "ip", "", "IPv4 address (e.g. 172.30.100.104)")
 	return c
 }
 

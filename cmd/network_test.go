@@ -241,6 +241,59 @@ func TestRunNetworking(t *testing.T) {
 		}
 		l.Close()
 	})
+	t.Run("static address", func(t *testing.T) {
+		b.ok("network", "create", "--subnet", "10.77.0.0/24", "ipnet")
+		t.Cleanup(func() {
+			b.run("", "rm", "-f", "fixed", "late", "late2")
+			b.run("", "network", "rm", "ipnet")
+		})
+		addr := "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'"
+		if out := b.ok("run", "-d", "--name", "fixed", "--network", "ipnet", "--ip", "10.77.0.60", "bb", "sleep", "100"); out == "" {
+			t.Fatal("run -d printed no ID")
+		}
+		if out := b.ok("exec", "fixed", "sh", "-c", addr); out != "inet 10.77.0.60\n" {
+			t.Errorf("address of --ip 10.77.0.60 = %q", out)
+		}
+		ipam := b.inspect("fixed")["NetworkSettings"].(map[string]any)["Networks"].(map[string]any)["ipnet"].(map[string]any)["IPAMConfig"]
+		if got, _ := ipam.(map[string]any); got["IPv4Address"] != "10.77.0.60" {
+			t.Errorf("IPAMConfig = %v, want IPv4Address 10.77.0.60", ipam)
+		}
+		// Stopped, the container keeps its address from others.
+		b.ok("stop", "-t", "0", "fixed")
+		if code, _, errs := b.run("", "run", "--rm", "--network", "ipnet", "--ip", "10.77.0.60", "bb", "true"); code != 125 || !strings.Contains(errs, "address 10.77.0.60 is already in use") {
+			t.Errorf("second --ip 10.77.0.60 = %d %q, want 125 and already in use", code, errs)
+		}
+		if out := b.ok("run", "--rm", "--network", "ipnet", "bb", "sh", "-c", addr); out == "inet 10.77.0.60\n" {
+			t.Errorf("a leased address took the stopped container's --ip: %q", out)
+		}
+		b.ok("start", "fixed")
+		if out := b.ok("exec", "fixed", "sh", "-c", addr); out != "inet 10.77.0.60\n" {
+			t.Errorf("address after a restart = %q, want 10.77.0.60", out)
+		}
+		b.ok("create", "--name", "late", "bb", "sleep", "100")
+		b.ok("network", "connect", "--ip", "10.77.0.70", "ipnet", "late")
+		b.ok("start", "late")
+		if out := b.ok("exec", "late", "sh", "-c", "ip -4 addr | grep -o 'inet 10.77[0-9.]*'"); out != "inet 10.77.0.70\n" {
+			t.Errorf("address of network connect --ip 10.77.0.70 = %q", out)
+		}
+		b.ok("create", "--name", "late2", "bb", "true")
+		for _, bad := range []struct {
+			args []string
+			err  string
+		}{
+			{[]string{"run", "--rm", "--network", "ipnet", "--ip", "10.77.1.5", "bb", "true"}, "does not belong to the subnet 10.77.0.0/24"},
+			{[]string{"run", "--rm", "--network", "ipnet", "--ip", "10.77.0.1", "bb", "true"}, "is the gateway of network ipnet"},
+			{[]string{"run", "--rm", "--network", "ipnet", "--ip", "fe80::1", "bb", "true"}, `invalid IPv4 address "fe80::1"`},
+			{[]string{"run", "--rm", "--ip", "172.17.0.9", "bb", "true"}, "supported on user defined networks only"},
+			{[]string{"network", "connect", "--ip", "10.77.0.300", "ipnet", "fixed"}, "endpoint with name fixed already exists"},
+			{[]string{"network", "connect", "--ip", "10.77.0.70", "ipnet", "late2"}, "address 10.77.0.70 is already in use on network ipnet"},
+		} {
+			code, out, errs := b.run("", bad.args...)
+			if code == 0 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, bad.err) {
+				t.Errorf("%v = %d %q %q, want one error line with %q", bad.args, code, out, errs, bad.err)
+			}
+		}
+	})
 	t.Run("network alias", func(t *testing.T) {
 		b.ok("network", "create", "aliasnet")
 		defer b.ok("network", "rm", "aliasnet")

@@ -174,6 +174,9 @@ type CreateOptions struct {
 	// on its user network resolve to it. The default bridge, host and
 	// none networks have no name resolution and refuse them.
 	NetworkAliases []string
+	// IPv4Address is the container's address on its user-defined network
+	// (--ip); "" leases a free one.
+	IPv4Address string
 	// StopSignal and StopTimeout (seconds) override the image's.
 	StopSignal  string
 	StopTimeout *int
@@ -241,6 +244,11 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 			return netInvalid("network-scoped alias is supported only for containers in user defined networks")
 		}
 	}
+	if o.IPv4Address != "" {
+		if err := e.checkStaticIP(host.NetworkMode, o.IPv4Address); err != nil {
+			return err
+		}
+	}
 	inherited, err := e.volumesFrom(ctx, o.VolumesFrom)
 	if err != nil {
 		return err
@@ -261,16 +269,17 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 		}
 	}
 	rec := &containerRecord{
-		ID:         id,
-		Created:    time.Now().UTC(),
-		Image:      o.Image,
-		ImageID:    string(img.ID),
-		Layers:     img.ChainIDs(),
-		Path:       full[0],
-		Args:       full[1:],
-		Config:     cfg,
-		HostConfig: host,
-		Aliases:    o.NetworkAliases,
+		ID:          id,
+		Created:     time.Now().UTC(),
+		Image:       o.Image,
+		ImageID:     string(img.ID),
+		Layers:      img.ChainIDs(),
+		Path:        full[0],
+		Args:        full[1:],
+		Config:      cfg,
+		HostConfig:  host,
+		Aliases:     o.NetworkAliases,
+		IPv4Address: o.IPv4Address,
 	}
 	var made []string // volumes made for this container, removed on failure
 	fail := func(err error) error {

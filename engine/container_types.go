@@ -180,6 +180,9 @@ type containerRecord struct {
 	Mounts     []mountRecord   `json:"mounts"`
 	// Aliases are the --network-alias names on the container's network.
 	Aliases []string `json:"aliases,omitempty"`
+	// IPv4Address is the address asked for on the container's network
+	// (--ip).
+	IPv4Address string `json:"ipv4Address,omitempty"`
 }
 
 // containerState is a container's state.json. The monitor writes it while

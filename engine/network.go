@@ -114,6 +114,9 @@ type Network struct {
 // EndpointSettings is a container's attachment to one network, docker's
 // NetworkSettings.Networks entry.
 type EndpointSettings struct {
+	// IPAMConfig holds the address the container asked for (--ip); nil
+	// if it asked for none.
+	IPAMConfig  *EndpointIPAMConfig
 	Aliases     []string
 	NetworkID   string
 	EndpointID  string
@@ -121,6 +124,19 @@ type EndpointSettings struct {
 	IPAddress   string
 	IPPrefixLen int
 	MacAddress  string
+}
+
+// EndpointIPAMConfig is the address a container asked for on a network.
+type EndpointIPAMConfig struct {
+	IPv4Address string
+}
+
+// ipamConfig returns the EndpointSettings.IPAMConfig of address ip.
+func ipamConfig(ip string) *EndpointIPAMConfig {
+	if ip == "" {
+		return nil
+	}
+	return &EndpointIPAMConfig{IPv4Address: ip}
 }
 
 // PortMapping is one published port of a running container.
@@ -352,7 +368,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int,
 			staleForwards = releaseDeadForwards(db)
 		}
 		if db.Endpoint(primary.ID, c.ID) == nil {
-			db.Endpoints = append(db.Endpoints, store.Endpoint{ID: network.RandomID(), Network: primary.ID, Container: c.ID, Aliases: c.Aliases})
+			db.Endpoints = append(db.Endpoints, store.Endpoint{ID: network.RandomID(), Network: primary.ID, Container: c.ID, Aliases: c.Aliases, StaticIP: c.IPv4Address})
 		}
 		idx := containerEndpoints(db, c.ID, primary.ID)
 		for n, i := range idx {
@@ -950,12 +966,13 @@ func (e *Engine) PruneNetworks(ctx context.Context, f PruneFilter) ([]string, er
 }
 
 // ConnectNetwork connects a container to a network, reachable by its
-// name and aliases from the network's other containers. A running
-// container gets its new interface at once, a stopped one at its next
-// start. Errors: ErrNotFound for an unknown network or container,
-// ErrConflict if already connected or the container uses host or none
-// networking.
-func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ctrRef string, aliases []string) error {
+// name and aliases from the network's other containers, at address ip
+// ("" for a free one). A running container gets its new interface at
+// once, a stopped one at its next start. Errors: ErrNotFound for an
+// unknown network or container, ErrConflict if already connected or the
+// container uses host or none networking, ErrInvalid for an address the
+// network cannot give.
+func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ctrRef string, aliases []string, ip string) error {
 	id, err := e.ResolveContainer(ctx, ctrRef)
 	if err != nil {
 		return err
@@ -984,6 +1001,19 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ctrRef string, alia
 		if db.Endpoint(n.ID, id) != nil {
 			return netConflict("endpoint with name %s already exists in network %s", rec.Name, n.Name)
 		}
+		if ip != "" {
+			if predefined(n.Name) {
+				return netInvalid("user specified IP address is supported on user defined networks only")
+			}
+			if _, err := network.CheckAddress(n, ip); err != nil {
+				return netInvalid("%v", err)
+			}
+			for _, o := range db.Endpoints {
+				if o.Network == n.ID && (o.IP == ip || o.StaticIP == ip) {
+					return netConflict("address %s is already in use on network %s", ip, n.Name)
+				}
+			}
+		}
 		ifs := 0
 		for i := range db.Endpoints {
 			o := &db.Endpoints[i]
@@ -992,7 +1022,7 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ctrRef string, alia
 				ifs++
 			}
 		}
-		db.Endpoints = append(db.Endpoints, store.Endpoint{ID: network.RandomID(), Network: n.ID, Container: id, Name: rec.Name, Hostname: rec.Config.Hostname, Aliases: aliases})
+		db.Endpoints = append(db.Endpoints, store.Endpoint{ID: network.RandomID(), Network: n.ID, Container: id, Name: rec.Name, Hostname: rec.Config.Hostname, Aliases: aliases, StaticIP: ip})
 		idx = len(db.Endpoints) - 1
 		nw = *n
 		if pid == 0 {
@@ -1215,7 +1245,7 @@ func networkSettings(db *store.NetworkDB, rec *containerRecord, pid int) Network
 		if n := db.Network(name); n != nil {
 			name = n.Name
 		}
-		ns.Networks[name] = EndpointSettings{Aliases: rec.Aliases, NetworkID: networkID(db, name)}
+		ns.Networks[name] = EndpointSettings{IPAMConfig: ipamConfig(rec.IPv4Address), Aliases: rec.Aliases, NetworkID: networkID(db, name)}
 	}
 	return ns
 }
@@ -1277,7 +1307,7 @@ func endpointSettings(db *store.NetworkDB, id string) map[string]EndpointSetting
 		if n == nil {
 			continue
 		}
-		s := EndpointSettings{Aliases: ep.Aliases, NetworkID: n.ID, EndpointID: ep.ID, MacAddress: ep.MAC}
+		s := EndpointSettings{IPAMConfig: ipamConfig(ep.StaticIP), Aliases: ep.Aliases, NetworkID: n.ID, EndpointID: ep.ID, MacAddress: ep.MAC}
 		if ep.Active() {
 			s.IPAddress, s.Gateway = ep.IP, n.Gateway
 			if p, err := netip.ParsePrefix(n.Subnet); err == nil {
@@ -1388,4 +1418,26 @@ func (e *Engine) containerNetNS(id string) (string, error) {
 		return "", fmt.Errorf("container %s is not running", id[:12])
 	}
 	return fmt.Sprintf("/proc/%d/ns/net", st.Pid), nil
+}
+
+// checkStaticIP checks that a container on network mode can ask for
+// address ip (--ip): the network is a user-defined one, and ip is one of
+// its host addresses. Whether another container holds it shows at the
+// start.
+func (e *Engine) checkStaticIP(mode, ip string) error {
+	if mode == DefaultBridge || mode == "host" || mode == "none" || strings.HasPrefix(mode, "container:") {
+		return netInvalid("user specified IP address is supported on user defined networks only")
+	}
+	db, err := e.networkDB()
+	if err != nil {
+		return err
+	}
+	n := db.Network(mode)
+	if n == nil {
+		return networkNotFound(mode)
+	}
+	if _, err := network.CheckAddress(n, ip); err != nil {
+		return netInvalid("%v", err)
+	}
+	return nil
 }

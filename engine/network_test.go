@@ -293,7 +293,7 @@ func TestContainerNetworking(t *testing.T) {
 
 		// connect gamma to front with an alias: front's containers resolve
 		// it at once, by name and alias.
-		if err := e.ConnectNetwork(ctx, "front", "gamma", []string{"db"}); err != nil {
+		if err := e.ConnectNetwork(ctx, "front", "gamma", []string{"db"}, ""); err != nil {
 			t.Fatal(err)
 		}
 		if code := ping("p4", "front", "db"); code != 0 {
@@ -310,10 +310,10 @@ func TestContainerNetworking(t *testing.T) {
 		if strings.Contains(string(hosts), "gamma") {
 			t.Errorf("hosts of alpha still has gamma after disconnect:\n%s", hosts)
 		}
-		if err := e.ConnectNetwork(ctx, "front", "gamma", nil); err != nil {
+		if err := e.ConnectNetwork(ctx, "front", "gamma", nil, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.ConnectNetwork(ctx, "front", "gamma", nil); !errors.Is(err, ErrConflict) {
+		if err := e.ConnectNetwork(ctx, "front", "gamma", nil, ""); !errors.Is(err, ErrConflict) {
 			t.Errorf("second connect = %v, want ErrConflict", err)
 		}
 

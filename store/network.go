@@ -43,6 +43,9 @@ type Endpoint struct {
 	// file.
 	ExtraHosts []string `json:"extraHosts,omitempty"`
 
+	// StaticIP is the address the container asked for (--ip): leased at
+	// each of its starts, and kept from other containers meanwhile.
+	StaticIP string        `json:"staticIP,omitempty"`
 	IP       string        `json:"ip,omitempty"`
 	MAC      string        `json:"mac,omitempty"`
 	IfName   string        `json:"ifName,omitempty"`   // interface inside the container

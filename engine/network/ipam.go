@@ -30,8 +30,9 @@ func BridgeOf(n *store.Network) (Bridge, error) {
 	return Bridge{Name: n.Bridge, Subnet: sub, Gateway: gw}, nil
 }
 
-// Lease gives endpoint ep of network n (both in db) the lowest free
-// address of the network and its MAC. It must run
+// Lease gives endpoint ep of network n (both in db) the address it asked
+// for (StaticIP), else the lowest free address of the network that no
+// other endpoint asked for, and its MAC. It must run
 // inside store.UpdateNetworks, whose lock makes the lease exclusive across
 // processes. Leasing an endpoint that already holds an address keeps it.
 func Lease(db *store.NetworkDB, n *store.Network, ep *store.Endpoint) (netip.Addr, error) {
@@ -42,21 +43,57 @@ func Lease(db *store.NetworkDB, n *store.Network, ep *store.Endpoint) (netip.Add
 	if err != nil {
 		return netip.Addr{}, err
 	}
-	used := map[netip.Addr]bool{}
+	// The addresses of live endpoints, and those other containers asked
+	// for, which stay theirs while they are stopped.
+	taken := map[netip.Addr]bool{}
 	for i := range db.Endpoints {
 		o := &db.Endpoints[i]
-		if o.Network == n.ID && o.IP != "" {
-			if a, err := netip.ParseAddr(o.IP); err == nil {
-				used[a] = true
+		if o.Network != n.ID || o == ep {
+			continue
+		}
+		for _, s := range []string{o.IP, o.StaticIP} {
+			if a, err := netip.ParseAddr(s); err == nil {
+				taken[a] = true
 			}
 		}
 	}
-	ip, err := Allocate(br.Subnet, br.Gateway, used)
-	if err != nil {
+	var ip netip.Addr
+	if ep.StaticIP != "" {
+		if ip, err = CheckAddress(n, ep.StaticIP); err != nil {
+			return netip.Addr{}, err
+		}
+		if taken[ip] {
+			return netip.Addr{}, fmt.Errorf("lease address on network %s: address %s is already in use", n.Name, ip)
+		}
+	} else if ip, err = Allocate(br.Subnet, br.Gateway, taken); err != nil {
 		return netip.Addr{}, fmt.Errorf("lease address on network %s: %w", n.Name, err)
 	}
 	ep.IP = ip.String()
 	ep.MAC = MAC(ip)
+	return ip, nil
+}
+
+// CheckAddress parses s, an address a container asks for on network n
+// (--ip), and checks that the network can give it: an IPv4 address of its
+// subnet that is not the subnet's own, its broadcast address or its
+// gateway.
+func CheckAddress(n *store.Network, s string) (netip.Addr, error) {
+	ip, err := netip.ParseAddr(s)
+	if err != nil || !ip.Is4() {
+		return netip.Addr{}, fmt.Errorf("invalid IPv4 address %q", s)
+	}
+	br, err := BridgeOf(n)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	switch {
+	case !br.Subnet.Contains(ip):
+		return netip.Addr{}, fmt.Errorf("address %s does not belong to the subnet %s of network %s", ip, br.Subnet, n.Name)
+	case ip == br.Gateway:
+		return netip.Addr{}, fmt.Errorf("address %s is the gateway of network %s", ip, n.Name)
+	case ip == br.Subnet.Masked().Addr() || ip == broadcast(br.Subnet):
+		return netip.Addr{}, fmt.Errorf("address %s is not a host address of the subnet %s of network %s", ip, br.Subnet, n.Name)
+	}
 	return ip, nil
 }
 

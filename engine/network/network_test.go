@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/berth-dev/berth/store"
 )
 
 func TestParsePortSpec(t *testing.T) {
@@ -154,6 +156,49 @@ func TestAllocate(t *testing.T) {
 	}
 	if want := "10.9.0.2 10.9.0.3 10.9.0.4 10.9.0.5 10.9.0.6"; strings.Join(got, " ") != want {
 		t.Errorf("allocated %v, want %s (no network, gateway or broadcast address)", got, want)
+	}
+}
+
+// TestLeaseStatic checks that an address asked for is given, that no
+// other endpoint gets it even while its owner is stopped, and that
+// CheckAddress refuses what the network cannot give.
+func TestLeaseStatic(t *testing.T) {
+	n := store.Network{ID: "n1", Name: "net", Subnet: "10.9.0.0/29", Gateway: "10.9.0.1"}
+	db := &store.NetworkDB{Networks: []store.Network{n}, Endpoints: []store.Endpoint{
+		{ID: "stopped", Network: "n1", StaticIP: "10.9.0.2"},
+		{ID: "fixed", Network: "n1", StaticIP: "10.9.0.4"},
+		{ID: "free", Network: "n1"},
+		{ID: "clash", Network: "n1"},
+	}}
+	lease := func(i int) (string, error) {
+		ip, err := Lease(db, &db.Networks[0], &db.Endpoints[i])
+		return ip.String(), err
+	}
+	if ip, err := lease(1); err != nil || ip != "10.9.0.4" || db.Endpoints[1].MAC != "02:42:0a:09:00:04" {
+		t.Errorf("Lease(fixed) = %s, %v (MAC %s), want 10.9.0.4", ip, err, db.Endpoints[1].MAC)
+	}
+	if ip, err := lease(2); err != nil || ip != "10.9.0.3" {
+		t.Errorf("Lease(free) = %s, %v, want 10.9.0.3: .2 is kept for a stopped endpoint", ip, err)
+	}
+	for _, addr := range []string{"10.9.0.4", "10.9.0.2"} {
+		db.Endpoints[3].StaticIP = addr
+		if _, err := lease(3); err == nil || !strings.Contains(err.Error(), addr+" is already in use") {
+			t.Errorf("Lease(%s, held or kept by another) = %v, want already in use", addr, err)
+		}
+	}
+	for _, tt := range []struct{ ip, err string }{
+		{"10.9.0.6", ""},
+		{"10.9.0.9", "does not belong to the subnet"},
+		{"10.9.0.1", "is the gateway"},
+		{"10.9.0.0", "is not a host address"},
+		{"10.9.0.7", "is not a host address"},
+		{"::1", "invalid IPv4 address"},
+		{"", "invalid IPv4 address"},
+	} {
+		_, err := CheckAddress(&n, tt.ip)
+		if (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("CheckAddress(%q) = %v, want %q", tt.ip, err, tt.err)
+		}
 	}
 }
 
