@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -35,5 +36,45 @@ func TestRunPullsAMissingImage(t *testing.T) {
 	}
 	if code, _, errs := b.run("", "run", "--rm", "--pull", "sometimes", ref, "true"); code != 125 || !strings.Contains(errs, "invalid pull option") {
 		t.Errorf("run --pull sometimes = %d %q", code, errs)
+	}
+}
+
+// TestRunPlatform checks run and create --platform against a
+// multi-platform image: an image here for another platform counts as
+// missing and the one asked for is pulled, or, with --pull never, the
+// mismatch is the error.
+func TestRunPlatform(t *testing.T) {
+	b := buildBerth(t)
+	host := imgtest.Registry(t)
+	other := "arm64"
+	if runtime.GOARCH == "arm64" {
+		other = "amd64"
+	}
+	native := imgtest.BusyboxImage(t, imgtest.WithLabel("arch", runtime.GOARCH))
+	foreign := imgtest.BusyboxImage(t, imgtest.WithPlatform("linux", other, ""), imgtest.WithLabel("arch", other))
+	imgtest.PushIndex(t, host, "multi/bb:1", imgtest.Index(t, foreign, native))
+	ref := host + "/multi/bb:1"
+	arch := func() string {
+		return b.ok("image", "inspect", "--format", "{{.Config.Labels.arch}} {{.Architecture}}", ref)
+	}
+
+	b.ok("run", "--rm", "--platform", "linux/"+runtime.GOARCH, ref, "true")
+	if got, want := arch(), runtime.GOARCH+" "+runtime.GOARCH+"\n"; got != want {
+		t.Errorf("image after run --platform linux/%s = %q, want %q", runtime.GOARCH, got, want)
+	}
+	code, _, errs := b.run("", "create", "--platform", "linux/"+other, ref, "true")
+	if code != 0 || !strings.Contains(errs, "Unable to find image") {
+		t.Errorf("create --platform linux/%s = %d %q, want the other platform pulled", other, code, errs)
+	}
+	if got, want := arch(), other+" "+other+"\n"; got != want {
+		t.Errorf("image after create --platform linux/%s = %q, want %q", other, got, want)
+	}
+	code, _, errs = b.run("", "run", "--rm", "--pull", "never", "--platform", "linux/"+runtime.GOARCH, ref, "true")
+	want := "Error: image with reference " + ref + " was found but does not match the specified platform: wanted linux/" + runtime.GOARCH + ", actual: linux/" + other + "\n"
+	if code != 125 || errs != want {
+		t.Errorf("run --pull never --platform of the other platform = %d %q, want 125 %q", code, errs, want)
+	}
+	if code, _, errs := b.run("", "run", "--rm", "--platform", "linux", ref, "true"); code != 125 || !strings.Contains(errs, `invalid platform "linux"`) {
+		t.Errorf("run --platform linux = %d %q", code, errs)
 	}
 }

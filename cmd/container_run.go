@@ -81,6 +81,7 @@ type createFlags struct {
 	publish     publishFlags
 	aliases     []string
 	ip          string
+	platform    string
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -96,6 +97,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.volumesFrom, "volumes-from", nil, "mount volumes from the specified container(s) (CONTAINER[:ro|:rw])")
 	fs.StringVar(&f.cidfile, "cidfile", "", "write the container ID to the file")
 	fs.StringVar(&f.pull, "pull", "missing", `pull image before running ("always", "missing", "never")`)
+	fs.StringVar(&f.platform, "platform", "", "the platform the image must be for (os/arch[/variant]); an image here for another one is pulled again")
 	fs.StringArrayVar(&f.mounts, "mount", nil, "attach a filesystem mount to the container (type=bind|volume|tmpfs,source=...,target=...[,readonly])")
 	fs.StringArrayVar(&f.tmpfs, "tmpfs", nil, "mount a tmpfs directory (DST[:OPTIONS])")
 	fs.BoolVar(&f.readOnly, "read-only", false, "mount the container's root filesystem as read only")
@@ -187,6 +189,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 	}
 	o.NetworkAliases = f.aliases
 	o.IPv4Address = f.ip
+	o.Platform = f.platform
 	if len(args) > 1 {
 		o.Cmd = args[1:]
 	}
@@ -293,7 +296,7 @@ func (f *createFlags) pullFirst(c *cobra.Command, a *app, eng *engine.Engine, im
 	if f.pull != "always" {
 		return nil
 	}
-	return runPull(c, eng, image, "", false, a.io.Err)
+	return runPull(c, eng, image, f.platform, false, a.io.Err)
 }
 
 // pullMissing pulls image after the creation of a container failed with
@@ -311,7 +314,7 @@ func (f *createFlags) pullMissing(c *cobra.Command, a *app, eng *engine.Engine, 
 		ref = r.String()
 	}
 	fmt.Fprintf(a.io.Err, "Unable to find image '%s' locally\n", ref)
-	if err := runPull(c, eng, image, "", false, a.io.Err); err != nil {
+	if err := runPull(c, eng, image, f.platform, false, a.io.Err); err != nil {
 		return false, err
 	}
 	return true, nil

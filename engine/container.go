@@ -177,6 +177,10 @@ type CreateOptions struct {
 	// IPv4Address is the container's address on its user-defined network
 	// (--ip); "" leases a free one.
 	IPv4Address string
+	// Platform, if set, is the platform the image must be for
+	// (--platform os/arch[/variant]); an image of another one counts as
+	// missing, so that run pulls the right one.
+	Platform string
 	// StopSignal and StopTimeout (seconds) override the image's.
 	StopSignal  string
 	StopTimeout *int
@@ -206,6 +210,11 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 	img, icfg, err := e.LookupImage(ctx, o.Image)
 	if err != nil {
 		return err
+	}
+	if o.Platform != "" {
+		if err := checkPlatform(o.Image, o.Platform, icfg); err != nil {
+			return err
+		}
 	}
 	if o.Name != "" {
 		if err := store.CheckName(o.Name); err != nil {
@@ -902,4 +911,19 @@ func (lc LogConfig) logOptions() ([]logfile.Option, error) {
 		kv = append(kv, k+"="+v)
 	}
 	return logfile.ParseOptions(kv)
+}
+
+// checkPlatform checks that image ref, whose config is cfg, is for
+// platform (os/arch[/variant]); a variant is compared only when platform
+// names one.
+func checkPlatform(ref, platform string, cfg *v1.ConfigFile) error {
+	want, err := v1.ParsePlatform(platform)
+	if err != nil || want.OS == "" || want.Architecture == "" {
+		return invalidf("invalid platform %q: use os/arch[/variant], e.g. linux/amd64", platform)
+	}
+	have := v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant}
+	if have.OS == want.OS && have.Architecture == want.Architecture && (want.Variant == "" || have.Variant == want.Variant) {
+		return nil
+	}
+	return &ImageNotFoundError{Ref: ref, Wanted: want.String(), Actual: have.String()}
 }

@@ -23,9 +23,17 @@ import (
 // reference names no stored image.
 type ImageNotFoundError struct {
 	Ref string
+	// Wanted and Actual, when set, say that an image named Ref is here
+	// but for platform Actual, not the Wanted one (--platform).
+	Wanted, Actual string
 }
 
-func (e *ImageNotFoundError) Error() string { return "no such image: " + e.Ref }
+func (e *ImageNotFoundError) Error() string {
+	if e.Wanted != "" {
+		return fmt.Sprintf("image with reference %s was found but does not match the specified platform: wanted %s, actual: %s", e.Ref, e.Wanted, e.Actual)
+	}
+	return "no such image: " + e.Ref
+}
 
 // Unwrap returns ErrNotFound.
 func (e *ImageNotFoundError) Unwrap() error { return ErrNotFound }
