@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/berth-dev/berth/engine"
 )
@@ -21,12 +22,9 @@ func updateCmd(a *app) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			var o engine.UpdateOptions
 			flags := c.Flags()
-			if flags.Changed("memory") {
-				m, err := parseBytes(memory)
-				if err != nil {
-					return &ExitError{Code: 1, Err: fmt.Errorf("invalid argument %q for \"-m, --memory\" flag: %w", memory, err)}
-				}
-				o.Memory = &m
+			var err error
+			if o.Memory, err = changedBytes(flags, "memory", "-m, --memory"); err != nil {
+				return err
 			}
 			if flags.Changed("memory-swap") {
 				m, err := parseSwap(memorySwap)
@@ -35,28 +33,14 @@ func updateCmd(a *app) *cobra.Command {
 				}
 				o.MemorySwap = &m
 			}
-			if flags.Changed("memory-reservation") {
-				m, err := parseBytes(memoryRes)
-				if err != nil {
-					return &ExitError{Code: 1, Err: fmt.Errorf("invalid argument %q for \"--memory-reservation\" flag: %w", memoryRes, err)}
-				}
-				o.MemoryReservation = &m
+			if o.MemoryReservation, err = changedBytes(flags, "memory-reservation", "--memory-reservation"); err != nil {
+				return err
 			}
-			if flags.Changed("cpu-shares") {
-				o.CPUShares = &cpuShares
-			}
-			if flags.Changed("cpu-period") {
-				o.CPUPeriod = &cpuPeriod
-			}
-			if flags.Changed("cpu-quota") {
-				o.CPUQuota = &cpuQuota
-			}
-			if flags.Changed("cpuset-cpus") {
-				o.CpusetCPUs = &cpusetCPUs
-			}
-			if flags.Changed("cpuset-mems") {
-				o.CpusetMems = &cpusetMems
-			}
+			o.CPUShares = changed(flags, "cpu-shares", &cpuShares)
+			o.CPUPeriod = changed(flags, "cpu-period", &cpuPeriod)
+			o.CPUQuota = changed(flags, "cpu-quota", &cpuQuota)
+			o.CpusetCPUs = changed(flags, "cpuset-cpus", &cpusetCPUs)
+			o.CpusetMems = changed(flags, "cpuset-mems", &cpusetMems)
 			if flags.Changed("cpus") {
 				v, err := strconv.ParseFloat(cpus, 64)
 				if err != nil || v < 0 {
@@ -65,12 +49,8 @@ func updateCmd(a *app) *cobra.Command {
 				n := int64(v * 1e9)
 				o.NanoCPUs = &n
 			}
-			if flags.Changed("pids-limit") {
-				o.PidsLimit = &pidsLimit
-			}
-			if flags.Changed("restart") {
-				o.Restart = &restart
-			}
+			o.PidsLimit = changed(flags, "pids-limit", &pidsLimit)
+			o.Restart = changed(flags, "restart", &restart)
 			if o == (engine.UpdateOptions{}) {
 				return &ExitError{Code: 1, Err: fmt.Errorf("you must provide one or more flags when using this command")}
 			}
@@ -95,4 +75,26 @@ func updateCmd(a *app) *cobra.Command {
 	c.Flags().Int64Var(&pidsLimit, "pids-limit", 0, "tune container pids limit (-1 for unlimited)")
 	c.Flags().StringVar(&restart, "restart", "", "restart policy to apply when a container exits")
 	return c
+}
+
+// changed returns v if the flag name was given, else nil.
+func changed[T any](flags *pflag.FlagSet, name string, v *T) *T {
+	if flags.Changed(name) {
+		return v
+	}
+	return nil
+}
+
+// changedBytes parses the size the flag name (shown as label in errors)
+// was given, or returns nil if it was not.
+func changedBytes(flags *pflag.FlagSet, name, label string) (*int64, error) {
+	if !flags.Changed(name) {
+		return nil, nil
+	}
+	v := flags.Lookup(name).Value.String()
+	n, err := parseBytes(v)
+	if err != nil {
+		return nil, &ExitError{Code: 1, Err: fmt.Errorf("invalid argument %q for \"%s\" flag: %w", v, label, err)}
+	}
+	return &n, nil
 }
