@@ -45,24 +45,15 @@ func (e *Engine) Update(ctx context.Context, ref string, o UpdateOptions) error 
 	defer unlock()
 	id := rec.ID
 	h := &rec.HostConfig
-	set := func(dst *int64, v *int64) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	set(&h.Memory, o.Memory)
-	set(&h.MemorySwap, o.MemorySwap)
-	set(&h.MemoryReservation, o.MemoryReservation)
-	set(&h.CpuShares, o.CPUShares)
-	set(&h.NanoCpus, o.NanoCPUs)
-	set(&h.CpuPeriod, o.CPUPeriod)
-	set(&h.CpuQuota, o.CPUQuota)
-	if o.CpusetCPUs != nil {
-		h.CpusetCpus = *o.CpusetCPUs
-	}
-	if o.CpusetMems != nil {
-		h.CpusetMems = *o.CpusetMems
-	}
+	setGiven(&h.Memory, o.Memory)
+	setGiven(&h.MemorySwap, o.MemorySwap)
+	setGiven(&h.MemoryReservation, o.MemoryReservation)
+	setGiven(&h.CpuShares, o.CPUShares)
+	setGiven(&h.NanoCpus, o.NanoCPUs)
+	setGiven(&h.CpuPeriod, o.CPUPeriod)
+	setGiven(&h.CpuQuota, o.CPUQuota)
+	setGiven(&h.CpusetCpus, o.CpusetCPUs)
+	setGiven(&h.CpusetMems, o.CpusetMems)
 	if o.PidsLimit != nil {
 		h.PidsLimit = nil
 		if n := *o.PidsLimit; n > 0 {
@@ -94,6 +85,13 @@ func (e *Engine) Update(ctx context.Context, ref string, o UpdateOptions) error 
 	}
 	e.emit("container", "update", id, map[string]string{"name": rec.Name})
 	return nil
+}
+
+// setGiven sets *dst to *v, if v is not nil.
+func setGiven[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // limits returns the cgroup limits h sets, without the device rules.

@@ -29,12 +29,14 @@ func (c *Cgroup) applyV1(r Resources, fresh bool) error {
 		if err := setMemoryV1(d, r); err != nil {
 			return err
 		}
-		soft := int64(-1)
-		if r.MemoryReservation > 0 {
-			soft = r.MemoryReservation
-		}
-		if err := writeFile(d, "memory.soft_limit_in_bytes", strconv.FormatInt(soft, 10)); err != nil {
-			return fmt.Errorf("set memory reservation: %w", err)
+		if !(fresh && r.MemoryReservation == 0) {
+			soft := int64(-1)
+			if r.MemoryReservation > 0 {
+				soft = r.MemoryReservation
+			}
+			if err := writeFile(d, "memory.soft_limit_in_bytes", strconv.FormatInt(soft, 10)); err != nil {
+				return fmt.Errorf("set memory reservation: %w", err)
+			}
 		}
 	}
 	if d, err := c.v1Dir("cpu", !r.cpuDefault()); err != nil {

@@ -43,8 +43,10 @@ func (c *Cgroup) applyV2(r Resources, fresh bool) error {
 				return fmt.Errorf("set swap limit: %w", err)
 			}
 		}
-		if err := writeFile(d, "memory.low", strconv.FormatInt(r.MemoryReservation, 10)); err != nil {
-			return fmt.Errorf("set memory reservation: %w", err)
+		if !(fresh && r.MemoryReservation == 0) {
+			if err := writeFile(d, "memory.low", strconv.FormatInt(r.MemoryReservation, 10)); err != nil {
+				return fmt.Errorf("set memory reservation: %w", err)
+			}
 		}
 	}
 	if ok, err := need("cpu", !r.cpuDefault()); err != nil {
