@@ -1,7 +1,8 @@
 GO      ?= go
 BIN     := bin/berth
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/berth-dev/berth/cmd.Version=$(VERSION)
+COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS := -s -w -X github.com/berth-dev/berth/cmd.Version=$(VERSION) -X github.com/berth-dev/berth/cmd.Commit=$(COMMIT)
 
 .PHONY: build run test integration bench anchors lint golden clean
 

@@ -179,6 +179,9 @@ func newRoot(a *app, args []string) *cobra.Command {
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	// berth --version (-v) prints one line, as docker --version does.
+	root.Version = Version
+	root.SetVersionTemplate("berth version {{.Version}}, build " + commit() + "\n")
 	f := root.PersistentFlags()
 	f.StringVar(&a.root, "root", defaultRoot(), "store directory (env BERTH_ROOT)")
 	f.StringVar(&a.logLevel, "log-level", "info", "log level for berth.log under the root: debug, info, warn, error")

@@ -110,3 +110,18 @@ func TestMountFlag(t *testing.T) {
 		}
 	}
 }
+
+// berth --version and -v print one line, as docker --version does; a
+// subcommand's -v (run -v, rm -v) stays its own.
+func TestVersionFlag(t *testing.T) {
+	want := "berth version " + Version + ", build " + commit() + "\n"
+	for _, args := range [][]string{{"--version"}, {"-v"}} {
+		var out, errOut bytes.Buffer
+		if code := Execute(t.Context(), args, IO{Out: &out, Err: &errOut}, nil); code != 0 || out.String() != want {
+			t.Errorf("berth %q: exit %d, stdout %q, stderr %q; want exit 0 and %q", args, code, out.String(), errOut.String(), want)
+		}
+	}
+	if f := newRoot(&app{}, []string{"rm"}).Commands()[0].Flags().ShorthandLookup("v"); f == nil || f.Name != "volumes" {
+		t.Errorf("rm -v is %v, want --volumes", f)
+	}
+}

@@ -11,8 +11,28 @@ import (
 	"github.com/berth-dev/berth/engine"
 )
 
-// Version is berth's version, set at build time with -ldflags.
-var Version = "dev"
+// Version is berth's version and Commit the commit it was built from,
+// both set at build time with -ldflags; without them Commit comes from
+// the build's own VCS stamp, if any.
+var (
+	Version = "dev"
+	Commit  = ""
+)
+
+// commit returns the commit berth was built from, or "unknown".
+func commit() string {
+	if Commit != "" {
+		return Commit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+				return s.Value[:7]
+			}
+		}
+	}
+	return "unknown"
+}
 
 func systemCommands(a *app) []command {
 	return []command{of(a, "version", versionCmd), of(a, "system", systemCmd), of(a, "info", infoCmd)}
@@ -24,16 +44,8 @@ func versionCmd(a *app) *cobra.Command {
 		Short: "Show the berth version",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			commit := "unknown"
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" {
-						commit = s.Value
-					}
-				}
-			}
 			fmt.Fprintf(a.io.Out, "berth version %s\n Go version: %s\n Git commit: %s\n OS/Arch:    %s/%s\n",
-				Version, runtime.Version(), commit, runtime.GOOS, runtime.GOARCH)
+				Version, runtime.Version(), commit(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},
 	}
