@@ -67,6 +67,7 @@ type createFlags struct {
 	utsMode     string
 	health      healthFlags
 	restart     string
+	logDriver   string
 	logOpts     []string
 	labels      []string
 	labelFiles  []string
@@ -131,6 +132,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.utsMode, "uts", "", "UTS namespace to use (host)")
 	f.health.register(fs)
 	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
+	fs.StringVar(&f.logDriver, "log-driver", "", "logging driver: berth (default; json-file and local are taken for it) or none")
 	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "log rotation: max-size=SIZE (e.g. 10m), max-file=N")
 	fs.StringArrayVarP(&f.labels, "label", "l", nil, "set meta data on a container (KEY=VALUE)")
 	fs.StringArrayVar(&f.labelFiles, "label-file", nil, "read in a line delimited file of labels")
@@ -177,6 +179,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 		IpcMode:     f.ipcMode,
 		UTSMode:     f.utsMode,
 		Restart:     f.restart,
+		LogDriver:   f.logDriver,
 		LogOpts:     f.logOpts,
 		AutoRemove:  f.rm,
 		NetworkMode: f.network,

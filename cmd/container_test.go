@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -1059,6 +1060,50 @@ func TestContainerLogs(t *testing.T) {
 			t.Errorf("bad --log-opt: exit %d, %q", code, errs)
 		}
 		b.ok("rm", id)
+	})
+	t.Run("log drivers", func(t *testing.T) {
+		// none: the output still reaches the attached client, but no log
+		// is kept and logs says so, in docker's words.
+		code, out, errs := b.run("", "run", "--name", "nolog", "--log-driver", "none", "bb", "sh", "-c", "echo hello; echo oops >&2")
+		if code != 0 || out != "hello\n" || errs != "oops\n" {
+			t.Errorf("run --log-driver none: exit %d, %q / %q", code, out, errs)
+		}
+		code, out, errs = b.run("", "logs", "nolog")
+		if code != 1 || out != "" || errs != "Error: configured logging driver does not support reading\n" {
+			t.Errorf("logs of a none container: exit %d, %q / %q", code, out, errs)
+		}
+		in := b.inspect("nolog")
+		if lc := in["HostConfig"].(map[string]any)["LogConfig"].(map[string]any); lc["Type"] != "none" || in["LogPath"] != "" {
+			t.Errorf("inspect: LogConfig %v, LogPath %q", lc, in["LogPath"])
+		}
+		id := in["Id"].(string)
+		if _, err := os.Stat(filepath.Join(b.root, "containers", id, "ctr.log")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("ctr.log of a none container: %v", err)
+		}
+		b.ok("rm", "nolog")
+		// docker's file drivers are taken for berth's log, options and all.
+		id = strings.TrimSpace(b.ok("run", "-d", "--log-driver", "json-file", "--log-opt", "max-size=1m", "bb", "sh", "-c", "echo kept"))
+		b.ok("wait", id)
+		if out := b.ok("logs", id); out != "kept\n" {
+			t.Errorf("logs with --log-driver json-file = %q", out)
+		}
+		b.ok("rm", id)
+		before := b.ok("ps", "-aq")
+		for _, tt := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--log-driver", "syslog"}, "logger: no log driver named 'syslog' is registered"},
+			{[]string{"--log-driver", "none", "--log-opt", "max-size=1m"}, "unknown log opt 'max-size' for none log driver"},
+		} {
+			code, _, errs := b.run("", append(append([]string{"run"}, tt.args...), "bb", "true")...)
+			if code != 125 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
+				t.Errorf("run %q: exit %d, %q; want 125 and one line with %q", tt.args, code, errs, tt.want)
+			}
+		}
+		if after := b.ok("ps", "-aq"); after != before {
+			t.Errorf("a refused run left containers: %q, was %q", after, before)
+		}
 	})
 	t.Run("top", func(t *testing.T) {
 		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sleep", "100"))

@@ -158,6 +158,10 @@ type CreateOptions struct {
 	// Restart is a restart policy: "", "no", "always", "unless-stopped",
 	// "on-failure" or "on-failure:N".
 	Restart string
+	// LogDriver is --log-driver: "" or "berth" (docker's "json-file"
+	// and "local" are taken for it) keeps the output in the container's
+	// log, "none" keeps none.
+	LogDriver string
 	// LogOpts are --log-opt settings of the container's log:
 	// max-size=SIZE (10m, 1g) and max-file=N, as docker's json-file
 	// driver takes them. None means one log that is never rotated.
@@ -516,7 +520,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	if o.OOMScoreAdj < -1000 || o.OOMScoreAdj > 1000 {
 		return c, HostConfig{}, invalidf("invalid value %d, range for oom score adj is [-1000, 1000]", o.OOMScoreAdj)
 	}
-	logConfig, err := parseLogOpts(o.LogOpts)
+	logConfig, err := parseLogConfig(o.LogDriver, o.LogOpts)
 	if err != nil {
 		return c, HostConfig{}, err
 	}
@@ -887,12 +891,33 @@ func (e *Engine) ResolveContainer(ctx context.Context, ref string) (string, erro
 	return "", invalidf("multiple containers found with provided prefix: %s", ref)
 }
 
-// logDriver is the name inspect gives berth's log format.
-const logDriver = "berth"
+// The log drivers: berth's log file, whose name inspect gives, and none,
+// which keeps no output.
+const (
+	logDriver     = "berth"
+	logDriverNone = "none"
+)
 
-// parseLogOpts checks --log-opt settings as the monitor will apply them
-// and returns the log configuration to record.
-func parseLogOpts(opts []string) (LogConfig, error) {
+// ErrNoLog is the error of reading the log of a container run with
+// --log-driver none, in docker's words.
+var ErrNoLog = errors.New("configured logging driver does not support reading")
+
+// parseLogConfig checks --log-driver and --log-opt settings as the
+// monitor will apply them and returns the log configuration to record.
+// docker's json-file and local drivers are file logs with the same
+// options as berth's, which takes their place.
+func parseLogConfig(driver string, opts []string) (LogConfig, error) {
+	switch driver {
+	case "", logDriver, "json-file", "local":
+	case logDriverNone:
+		if len(opts) > 0 {
+			k, _, _ := strings.Cut(opts[0], "=")
+			return LogConfig{}, invalidf("unknown log opt '%s' for none log driver", k)
+		}
+		return LogConfig{Type: logDriverNone, Config: map[string]string{}}, nil
+	default:
+		return LogConfig{}, invalidf("logger: no log driver named '%s' is registered: use berth (the default; json-file and local are taken for it) or none", driver)
+	}
 	lc := LogConfig{Type: logDriver, Config: map[string]string{}}
 	if _, err := logfile.ParseOptions(opts); err != nil {
 		return lc, invalidf("invalid --log-opt: %s", strings.TrimSuffix(err.Error(), ": "+logfile.ErrInvalid.Error()))

@@ -112,6 +112,9 @@ func (e *Engine) InspectContainer(ctx context.Context, ref string) (ContainerIns
 		return ContainerInspect{}, err
 	}
 	p := e.st.Container(id)
+	if rec.HostConfig.LogConfig.Type == logDriverNone {
+		p.Log = ""
+	}
 	var lowers []string
 	if init, err := e.initLayer(rec.ID); err == nil {
 		lowers = append(lowers, init)
@@ -171,11 +174,23 @@ func (e *Engine) InspectContainer(ctx context.Context, ref string) (ContainerIns
 }
 
 // LogPath returns the path of container ref's log (the logfile format),
-// for readers such as the TUI's pager.
+// for readers such as the TUI's pager; ErrNoLog if it keeps none.
 func (e *Engine) LogPath(ctx context.Context, ref string) (string, error) {
 	id, err := e.ResolveContainer(ctx, ref)
 	if err != nil {
 		return "", err
+	}
+	return e.logPath(id)
+}
+
+// logPath is LogPath of container id.
+func (e *Engine) logPath(id string) (string, error) {
+	rec, err := e.readRecord(id)
+	if err != nil {
+		return "", err
+	}
+	if rec.HostConfig.LogConfig.Type == logDriverNone {
+		return "", ErrNoLog
 	}
 	return e.st.Container(id).Log, nil
 }
@@ -199,7 +214,10 @@ func (e *Engine) Logs(ctx context.Context, ref string, o LogsOptions, stdout, st
 	if err != nil {
 		return err
 	}
-	p := e.st.Container(id)
+	path, err := e.logPath(id)
+	if err != nil {
+		return err
+	}
 	ro := logfile.ReadOptions{Follow: o.Follow, Timestamps: o.Timestamps, Tail: o.Tail, Since: o.Since, Until: o.Until}
 	if o.Tail < 0 {
 		ro.Tail = logfile.AllLines
@@ -217,12 +235,12 @@ func (e *Engine) Logs(ctx context.Context, ref string, o LogsOptions, stdout, st
 		}()
 		defer func() { cancel(); <-waited }()
 	}
-	if _, err := os.Stat(p.Log); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if !o.Follow {
 			return nil
 		}
 	}
-	if err := logfile.Copy(ctx, p.Log, ro, stdout, stderr); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := logfile.Copy(ctx, path, ro, stdout, stderr); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read logs of container %s: %w", id[:12], err)
 	}
 	return nil

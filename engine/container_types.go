@@ -122,8 +122,9 @@ type HostConfig struct {
 }
 
 // LogConfig is a container's log settings, in the shape of docker's
-// HostConfig.LogConfig: Type is always "berth", Config holds the
-// --log-opt keys (max-size, max-file).
+// HostConfig.LogConfig: Type is "berth" (the container's log file) or
+// "none" (no log is kept), Config holds the --log-opt keys (max-size,
+// max-file).
 type LogConfig struct {
 	Type   string
 	Config map[string]string

@@ -183,7 +183,9 @@ func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach *os.File) 
 		m.lock.Close()
 		return code
 	}
-	m.logw.Close()
+	if m.logw != nil {
+		m.logw.Close()
+	}
 	// With --rm the container leaves the listings (one rename) before its
 	// exit is reported, as docker's run --rm returns only once the
 	// container is removed; the rest (its die and destroy events, its
@@ -262,9 +264,16 @@ func (m *monitor) setup() error {
 	return nil
 }
 
-// openLog opens the container's log and reads its previous state.
+// openLog opens the container's log, unless it keeps none, and reads its
+// previous state.
 func (m *monitor) openLog() error {
-	var err error
+	if prev, err := m.e.readStateRaw(m.id); err == nil {
+		m.state = prev
+	}
+	m.state.RestartCount = 0
+	if m.rec.HostConfig.LogConfig.Type == logDriverNone {
+		return nil
+	}
 	opts, err := m.rec.HostConfig.LogConfig.logOptions()
 	if err != nil {
 		return fmt.Errorf("open log of container %s: %w", m.id, err)
@@ -272,10 +281,6 @@ func (m *monitor) openLog() error {
 	if m.logw, err = logfile.Create(m.p.Log, append(opts, logfile.BufferSize(256<<10))...); err != nil {
 		return fmt.Errorf("open log of container %s: %w", m.id, err)
 	}
-	if prev, err := m.e.readStateRaw(m.id); err == nil {
-		m.state = prev
-	}
-	m.state.RestartCount = 0
 	return nil
 }
 
@@ -545,8 +550,10 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	if master != nil {
 		master.Close()
 	}
-	if err := m.logw.Flush(); err != nil {
-		m.e.log.Warn("flush log", "container", m.id, "err", err)
+	if m.logw != nil {
+		if err := m.logw.Flush(); err != nil {
+			m.e.log.Warn("flush log", "container", m.id, "err", err)
+		}
 	}
 	code := 125
 	if werr == nil {
@@ -593,11 +600,16 @@ func cgroupDirs(cg *cgroups.Cgroup) (v1 []string, v2 string) {
 	return v1, v2
 }
 
-// copyOut copies one output stream of the container into the log and to
-// the attach clients until the container closes it.
+// copyOut copies one output stream of the container into the log, if it
+// keeps one, and to the attach clients until the container closes it.
 func (m *monitor) copyOut(r io.Reader, s logfile.Stream) {
-	w := m.logw.StreamWriter(s)
-	if _, err := io.Copy(w, io.TeeReader(r, m.hub.writer(s))); err != nil && !errors.Is(err, syscall.EIO) {
+	var err error
+	if m.logw == nil {
+		_, err = io.Copy(m.hub.writer(s), r)
+	} else {
+		_, err = io.Copy(m.logw.StreamWriter(s), io.TeeReader(r, m.hub.writer(s)))
+	}
+	if err != nil && !errors.Is(err, syscall.EIO) {
 		m.e.log.Warn("copy container output", "container", m.id, "err", err)
 	}
 }

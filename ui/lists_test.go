@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/themes"
@@ -218,5 +221,24 @@ func TestStateShowsHealth(t *testing.T) {
 		if got, _ := stateText(tc.s, &st); got != tc.want {
 			t.Errorf("state of %s/%s = %q, want %q", tc.s.State, tc.s.Health, got, tc.want)
 		}
+	}
+}
+
+// noLog locates the log of a container run with --log-driver none.
+type noLog struct{}
+
+func (noLog) LogPath(context.Context, string) (string, error) { return "", engine.ErrNoLog }
+
+// The logs pane of a container that keeps no log says why and what shows
+// its output instead, not an error.
+func TestLogsPaneWithoutLog(t *testing.T) {
+	th, _ := themes.Builtin(themes.Default)
+	st := NewStyles(th, true)
+	keys := DefaultKeyMap()
+	l := newLogsPane(&st, &keys)
+	l.SetSize(100, 5)
+	l.gotPath(l.Open(t.Context(), noLog{}, "c1", "web")().(logPathMsg))
+	if got := ansi.Strip(l.View(true)); !strings.Contains(got, "No log: the container runs with --log-driver none. a attaches to its live output.") {
+		t.Errorf("logs pane of a container without a log:\n%s", got)
 	}
 }

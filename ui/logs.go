@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/berth-dev/berth/engine"
 	"github.com/berth-dev/berth/engine/logfile"
 )
 
@@ -611,6 +612,8 @@ func (l *logsPane) View(focused bool) string {
 	h := l.bodyHeight()
 	var rows []string
 	switch {
+	case errors.Is(l.err, engine.ErrNoLog):
+		rows = []string{l.styles.Muted.Render(fit("No log: the container runs with --log-driver none. a attaches to its live output.", l.width))}
 	case l.err != nil:
 		rows = []string{l.styles.Error.Render(fit(l.err.Error(), l.width))}
 	case l.missing:
