@@ -73,6 +73,7 @@ type createFlags struct {
 	labelFiles  []string
 	expose      []string
 	domainname  string
+	macAddress  string
 	network     string
 	interactive bool
 	tty         bool
@@ -138,6 +139,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.labelFiles, "label-file", nil, "read in a line delimited file of labels")
 	fs.StringArrayVar(&f.expose, "expose", nil, "expose a port or a range of ports (PORT[-PORT][/PROTO])")
 	fs.StringVar(&f.domainname, "domainname", "", "container NIS domain name")
+	fs.StringVar(&f.macAddress, "mac-address", "", "container MAC address (e.g. 92:d0:c6:0a:29:33)")
 	fs.StringVar(&f.network, "network", "", "connect a container to a network: bridge (default), none, host or a network's name")
 	fs.StringArrayVar(&f.aliases, "network-alias", nil, "add a network-scoped alias for the container")
 	fs.StringVar(&f.ip, "ip", "", "IPv4 address (e.g. 172.30.100.104) on a user-defined network")
@@ -290,6 +292,7 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 	}
 	o.Expose = f.expose
 	o.Domainname = f.domainname
+	o.MacAddress = f.macAddress
 	return o, nil
 }
 

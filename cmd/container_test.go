@@ -98,6 +98,21 @@ func (b *berthBin) ok(args ...string) string {
 	return out
 }
 
+// refused runs berth with args and checks that it fails as an engine
+// error should: exit 125, nothing on stdout, one line on stderr naming
+// want, and no container left behind.
+func (b *berthBin) refused(t *testing.T, want string, args ...string) {
+	t.Helper()
+	before := b.ok("ps", "-aq")
+	code, out, errs := b.run("", args...)
+	if code != 125 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, want) {
+		t.Errorf("berth %q: exit %d, %q / %q; want 125 and one error line with %q", args, code, out, errs, want)
+	}
+	if after := b.ok("ps", "-aq"); after != before {
+		t.Errorf("berth %q left containers: %q, was %q", args, after, before)
+	}
+}
+
 // inspect returns container ref's inspect document.
 func (b *berthBin) inspect(ref string) map[string]any {
 	b.t.Helper()
@@ -1088,22 +1103,8 @@ func TestContainerLogs(t *testing.T) {
 			t.Errorf("logs with --log-driver json-file = %q", out)
 		}
 		b.ok("rm", id)
-		before := b.ok("ps", "-aq")
-		for _, tt := range []struct {
-			args []string
-			want string
-		}{
-			{[]string{"--log-driver", "syslog"}, "logger: no log driver named 'syslog' is registered"},
-			{[]string{"--log-driver", "none", "--log-opt", "max-size=1m"}, "unknown log opt 'max-size' for none log driver"},
-		} {
-			code, _, errs := b.run("", append(append([]string{"run"}, tt.args...), "bb", "true")...)
-			if code != 125 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tt.want) {
-				t.Errorf("run %q: exit %d, %q; want 125 and one line with %q", tt.args, code, errs, tt.want)
-			}
-		}
-		if after := b.ok("ps", "-aq"); after != before {
-			t.Errorf("a refused run left containers: %q, was %q", after, before)
-		}
+		b.refused(t, "logger: no log driver named 'syslog' is registered", "run", "--log-driver", "syslog", "bb", "true")
+		b.refused(t, "unknown log opt 'max-size' for none log driver", "run", "--log-driver", "none", "--log-opt", "max-size=1m", "bb", "true")
 	})
 	t.Run("top", func(t *testing.T) {
 		id := strings.TrimSpace(b.ok("run", "-d", "bb", "sleep", "100"))

@@ -294,6 +294,33 @@ func TestRunNetworking(t *testing.T) {
 			}
 		}
 	})
+	t.Run("mac address", func(t *testing.T) {
+		mac := "cat /sys/class/net/eth0/address"
+		if out := b.ok("run", "--rm", "--mac-address", "92:d0:c6:0a:29:33", "bb", "sh", "-c", mac); out != "92:d0:c6:0a:29:33\n" {
+			t.Errorf("MAC of --mac-address 92:d0:c6:0a:29:33 on the default bridge = %q", out)
+		}
+		b.ok("network", "create", "macnet")
+		t.Cleanup(func() {
+			b.run("", "rm", "-f", "withmac")
+			b.run("", "network", "rm", "macnet")
+		})
+		b.ok("run", "-d", "--name", "withmac", "--network", "macnet", "--mac-address", "92:d0:c6:0a:29:34", "bb", "sleep", "100")
+		b.ok("restart", "-t", "0", "withmac")
+		if out := b.ok("exec", "withmac", "sh", "-c", mac); out != "92:d0:c6:0a:29:34\n" {
+			t.Errorf("MAC on a user network after a restart = %q", out)
+		}
+		in := b.inspect("withmac")
+		ep := in["NetworkSettings"].(map[string]any)["Networks"].(map[string]any)["macnet"].(map[string]any)
+		if in["Config"].(map[string]any)["MacAddress"] != "92:d0:c6:0a:29:34" || ep["MacAddress"] != "92:d0:c6:0a:29:34" {
+			t.Errorf("inspect: Config.MacAddress %v, endpoint MacAddress %v", in["Config"].(map[string]any)["MacAddress"], ep["MacAddress"])
+		}
+		if out := b.ok("run", "--rm", "--network", "macnet", "bb", "sh", "-c", mac); !strings.HasPrefix(out, "02:42:") {
+			t.Errorf("MAC without --mac-address = %q, want docker's 02:42 derived from the address", out)
+		}
+		b.refused(t, "92:d0:c6:0a:29 is not a valid mac address", "run", "--rm", "--mac-address", "92:d0:c6:0a:29", "bb", "true")
+		b.refused(t, "01:00:5e:00:00:01 is not a valid mac address", "run", "--rm", "--mac-address", "01:00:5e:00:00:01", "bb", "true")
+		b.refused(t, "conflicting options: mac-address and the network mode", "run", "--rm", "--network", "host", "--mac-address", "92:d0:c6:0a:29:35", "bb", "true")
+	})
 	t.Run("network alias", func(t *testing.T) {
 		b.ok("network", "create", "aliasnet")
 		defer b.ok("network", "rm", "aliasnet")

@@ -147,6 +147,9 @@ type CreateOptions struct {
 	Expose []string
 	// Domainname is the container's NIS domain name (--domainname).
 	Domainname string
+	// MacAddress is the MAC of the container's interface on its network
+	// (--mac-address), a unicast one; "" derives it from its address.
+	MacAddress string
 	// PidMode, IpcMode and UTSMode are "host" to keep the container in
 	// the host's PID, IPC or UTS namespace (--pid, --ipc, --uts).
 	PidMode, IpcMode, UTSMode string
@@ -259,6 +262,11 @@ func (e *Engine) create(ctx context.Context, o CreateOptions, id string) error {
 	}
 	if o.IPv4Address != "" {
 		if err := e.checkStaticIP(host.NetworkMode, o.IPv4Address); err != nil {
+			return err
+		}
+	}
+	if o.MacAddress != "" {
+		if err := checkMAC(host.NetworkMode, o.MacAddress); err != nil {
 			return err
 		}
 	}
@@ -457,6 +465,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		c.ExposedPorts[p] = struct{}{}
 	}
 	c.Domainname = o.Domainname
+	c.MacAddress = o.MacAddress
 	if len(ic.Volumes) > 0 {
 		c.Volumes = map[string]struct{}{}
 		for v := range ic.Volumes {

@@ -35,10 +35,14 @@ type ContainerConfig struct {
 	Volumes      map[string]struct{}
 	WorkingDir   string
 	Entrypoint   []string
-	Labels       map[string]string
-	StopSignal   string        `json:",omitempty"`
-	StopTimeout  *int          `json:",omitempty"`
-	Healthcheck  *HealthConfig `json:",omitempty"`
+	// MacAddress is the MAC the container's interface on its network
+	// has (--mac-address); "" derives it from the address, as docker
+	// does.
+	MacAddress  string `json:",omitempty"`
+	Labels      map[string]string
+	StopSignal  string        `json:",omitempty"`
+	StopTimeout *int          `json:",omitempty"`
+	Healthcheck *HealthConfig `json:",omitempty"`
 }
 
 // HealthConfig is a container's health check, as docker's

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -368,7 +369,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int,
 			staleForwards = releaseDeadForwards(db)
 		}
 		if db.Endpoint(primary.ID, c.ID) == nil {
-			db.Endpoints = append(db.Endpoints, store.Endpoint{ID: network.RandomID(), Network: primary.ID, Container: c.ID, Aliases: c.Aliases, StaticIP: c.IPv4Address})
+			db.Endpoints = append(db.Endpoints, store.Endpoint{ID: network.RandomID(), Network: primary.ID, Container: c.ID, Aliases: c.Aliases, StaticIP: c.IPv4Address, StaticMAC: c.Config.MacAddress})
 		}
 		idx := containerEndpoints(db, c.ID, primary.ID)
 		for n, i := range idx {
@@ -416,7 +417,7 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int,
 			return undo(err)
 		}
 		needRules = needRules || created
-		l := network.Link{Bridge: br.Name, HostVeth: ep.HostVeth, IfName: ep.IfName, Gateway: br.Gateway, DefaultRoute: i == 0}
+		l := network.Link{Bridge: br.Name, HostVeth: ep.HostVeth, IfName: ep.IfName, MAC: ep.MAC, Gateway: br.Gateway, DefaultRoute: i == 0}
 		ip, _ := netip.ParseAddr(ep.IP)
 		l.Addr = netip.PrefixFrom(ip, br.Subnet.Bits())
 		if err := network.Attach(netns, l); err != nil {
@@ -1052,7 +1053,7 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ctrRef string, alia
 		}
 		if err == nil {
 			ip, _ := netip.ParseAddr(ep.IP)
-			err = network.Attach(netns, network.Link{Bridge: br.Name, HostVeth: ep.HostVeth, IfName: ep.IfName,
+			err = network.Attach(netns, network.Link{Bridge: br.Name, HostVeth: ep.HostVeth, IfName: ep.IfName, MAC: ep.MAC,
 				Addr: netip.PrefixFrom(ip, br.Subnet.Bits()), Gateway: br.Gateway})
 		}
 		if err != nil {
@@ -1418,6 +1419,20 @@ func (e *Engine) containerNetNS(id string) (string, error) {
 		return "", fmt.Errorf("container %s is not running", id[:12])
 	}
 	return fmt.Sprintf("/proc/%d/ns/net", st.Pid), nil
+}
+
+// checkMAC checks that a container on network mode can ask for the MAC
+// mac (--mac-address): it is a unicast Ethernet address, and the
+// container has an interface of its own.
+func checkMAC(mode, mac string) error {
+	hw, err := net.ParseMAC(mac)
+	if err != nil || len(hw) != 6 || hw[0]&1 != 0 {
+		return invalidf("%s is not a valid mac address: use a unicast one such as 02:42:ac:11:00:02", mac)
+	}
+	if mode == "host" || strings.HasPrefix(mode, "container:") {
+		return netInvalid("conflicting options: mac-address and the network mode")
+	}
+	return nil
 }
 
 // checkStaticIP checks that a container on network mode can ask for

@@ -45,14 +45,17 @@ type Endpoint struct {
 
 	// StaticIP is the address the container asked for (--ip): leased at
 	// each of its starts, and kept from other containers meanwhile.
-	StaticIP string        `json:"staticIP,omitempty"`
-	IP       string        `json:"ip,omitempty"`
-	MAC      string        `json:"mac,omitempty"`
-	IfName   string        `json:"ifName,omitempty"`   // interface inside the container
-	HostVeth string        `json:"hostVeth,omitempty"` // host end of the veth pair
-	PID      int           `json:"pid,omitempty"`      // the process holding the endpoint: the container's monitor
-	PIDStart uint64        `json:"pidStart,omitempty"` // its start time, against PID reuse
-	Ports    []PortBinding `json:"ports,omitempty"`    // published ports in force
+	StaticIP string `json:"staticIP,omitempty"`
+	// StaticMAC is the MAC the container asked for (--mac-address) on
+	// its first network, given at each of its starts.
+	StaticMAC string        `json:"staticMAC,omitempty"`
+	IP        string        `json:"ip,omitempty"`
+	MAC       string        `json:"mac,omitempty"`
+	IfName    string        `json:"ifName,omitempty"`   // interface inside the container
+	HostVeth  string        `json:"hostVeth,omitempty"` // host end of the veth pair
+	PID       int           `json:"pid,omitempty"`      // the process holding the endpoint: the container's monitor
+	PIDStart  uint64        `json:"pidStart,omitempty"` // its start time, against PID reuse
+	Ports     []PortBinding `json:"ports,omitempty"`    // published ports in force
 }
 
 // Active reports whether the endpoint is attached to a running container.

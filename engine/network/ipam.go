@@ -70,6 +70,9 @@ func Lease(db *store.NetworkDB, n *store.Network, ep *store.Endpoint) (netip.Add
 	}
 	ep.IP = ip.String()
 	ep.MAC = MAC(ip)
+	if ep.StaticMAC != "" {
+		ep.MAC = ep.StaticMAC
+	}
 	return ip, nil
 }
 

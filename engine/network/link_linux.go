@@ -136,6 +136,7 @@ type Link struct {
 	Bridge   string       // bridge the host end joins
 	HostVeth string       // name of the host end
 	IfName   string       // name inside the container, eth0, eth1...
+	MAC      string       // its MAC; "" derives it from Addr
 	Addr     netip.Prefix // the container's address and the subnet length
 	Gateway  netip.Addr
 	// DefaultRoute makes Gateway the container's default route; only its
@@ -159,7 +160,13 @@ func Attach(nsPath string, l Link) error {
 		return fmt.Errorf("attach %s: open network namespace %s: %w", l.HostVeth, nsPath, err)
 	}
 	defer ns.Close()
-	mac, _ := net.ParseMAC(MAC(l.Addr.Addr()))
+	if l.MAC == "" {
+		l.MAC = MAC(l.Addr.Addr())
+	}
+	mac, err := net.ParseMAC(l.MAC)
+	if err != nil {
+		return fmt.Errorf("attach %s: %w", l.HostVeth, err)
+	}
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = l.HostVeth
 	attrs.MasterIndex = br.Attrs().Index

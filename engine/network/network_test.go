@@ -167,7 +167,7 @@ func TestLeaseStatic(t *testing.T) {
 	db := &store.NetworkDB{Networks: []store.Network{n}, Endpoints: []store.Endpoint{
 		{ID: "stopped", Network: "n1", StaticIP: "10.9.0.2"},
 		{ID: "fixed", Network: "n1", StaticIP: "10.9.0.4"},
-		{ID: "free", Network: "n1"},
+		{ID: "free", Network: "n1", StaticMAC: "92:d0:c6:0a:29:33"},
 		{ID: "clash", Network: "n1"},
 	}}
 	lease := func(i int) (string, error) {
@@ -177,8 +177,8 @@ func TestLeaseStatic(t *testing.T) {
 	if ip, err := lease(1); err != nil || ip != "10.9.0.4" || db.Endpoints[1].MAC != "02:42:0a:09:00:04" {
 		t.Errorf("Lease(fixed) = %s, %v (MAC %s), want 10.9.0.4", ip, err, db.Endpoints[1].MAC)
 	}
-	if ip, err := lease(2); err != nil || ip != "10.9.0.3" {
-		t.Errorf("Lease(free) = %s, %v, want 10.9.0.3: .2 is kept for a stopped endpoint", ip, err)
+	if ip, err := lease(2); err != nil || ip != "10.9.0.3" || db.Endpoints[2].MAC != "92:d0:c6:0a:29:33" {
+		t.Errorf("Lease(free) = %s, %v (MAC %s), want 10.9.0.3 (.2 is kept for a stopped endpoint) and the MAC asked for", ip, err, db.Endpoints[2].MAC)
 	}
 	for _, addr := range []string{"10.9.0.4", "10.9.0.2"} {
 		db.Endpoints[3].StaticIP = addr
