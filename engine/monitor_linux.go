@@ -498,6 +498,14 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 		return fail(code, err)
 	}
 	pid, master, cg := proc.Pid, proc.PTY, m.cg
+	// Input goes to the process from before the start is reported: a
+	// client sends what it has (echo hi | berth run -i) as soon as it
+	// hears of the start, and its end of input must close this stdin.
+	if master != nil {
+		m.hub.setInput(master, true)
+	} else if st.parentIn != nil {
+		m.hub.setInput(st.parentIn, false)
+	}
 
 	now := time.Now().UTC()
 	m.state = containerState{Status: StateRunning, Pid: pid, MonitorPid: os.Getpid(), StartedAt: now, RestartCount: m.state.RestartCount}
@@ -529,12 +537,8 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 
 	var wg sync.WaitGroup
 	if master != nil {
-		m.hub.setInput(master, true)
 		wg.Go(func() { m.copyOut(master, logfile.Stdout) })
 	} else {
-		if st.parentIn != nil {
-			m.hub.setInput(st.parentIn, false)
-		}
 		wg.Go(func() { m.copyOut(st.parentOut, logfile.Stdout) })
 		wg.Go(func() { m.copyOut(st.parentErr, logfile.Stderr) })
 	}

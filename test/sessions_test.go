@@ -2,6 +2,7 @@ package test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -200,7 +201,9 @@ func (s *sessionStore) berth(t *testing.T, args ...string) string {
 // code.
 func (s *sessionStore) run(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(s.bin, append([]string{"--root", s.root}, args...)...)
+	ctx, cancel := context.WithTimeout(t.Context(), sessionTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.bin, append([]string{"--root", s.root}, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -526,6 +529,17 @@ func TestRunInteractive(t *testing.T) {
 		term.send("exit 3\r")
 		if code := term.wait(); code != 3 {
 			t.Fatalf("run -it sh; exit 3: code %d, want 3", code)
+		}
+	})
+
+	t.Run("piped input", func(t *testing.T) {
+		// The input is there at once and ends at once: its end must
+		// reach the container however early it comes.
+		for i := range 20 {
+			out, errOut, code := s.run(t, "hi\n", "run", "--rm", "-i", "--network", "none", "busybox", "cat")
+			if code != 0 || out != "hi\n" {
+				t.Fatalf("run %d of echo hi | run -i cat: %q %q (code %d), want hi", i, out, errOut, code)
+			}
 		}
 	})
 
