@@ -89,7 +89,7 @@ func startCmd(a *app) *cobra.Command {
 						return err
 					}
 				}
-				return runAttached(c.Context(), a, eng, insp.ID, session{stdin: stdin, tty: insp.Config.Tty, sigProxy: true, keys: keys})
+				return runAttached(c.Context(), a, eng, insp.ID, session{stdin: stdin, stdout: true, stderr: true, tty: insp.Config.Tty, sigProxy: true, keys: keys})
 			}
 			return eachContainer(a, args, func(eng *engine.Engine, ref string) error {
 				if err := eng.Start(c.Context(), ref); err != nil {

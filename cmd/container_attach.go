@@ -46,12 +46,16 @@ var errNotTTY = &ExitError{Code: 1, Err: errors.New("the input device is not a T
 // terminal's input and size to the container when stdin is set. It
 // returns the container's exit code, or detached true when the user typed
 // the detach keys, which leaves the container running.
-func attachStreams(ctx context.Context, a *app, conn net.Conn, stdin, tty bool, keys []byte) (code int, detached bool, err error) {
-	opts := pty.AttachOptions{Stdout: a.io.Out, Replay: true, TTY: tty}
-	if !tty {
+func attachStreams(ctx context.Context, a *app, conn net.Conn, s session) (code int, detached bool, err error) {
+	tty := s.tty
+	opts := pty.AttachOptions{Replay: true, TTY: tty}
+	if s.stdout {
+		opts.Stdout = a.io.Out
+	}
+	if s.stderr && !tty {
 		opts.Stderr = a.io.Err
 	}
-	if stdin {
+	if s.stdin {
 		in := a.io.In
 		if f, ok := in.(*os.File); ok {
 			if tty && pty.IsTerminal(int(f.Fd())) {
@@ -71,7 +75,7 @@ func attachStreams(ctx context.Context, a *app, conn net.Conn, stdin, tty bool, 
 		}
 		opts.Stdin = in
 		if tty {
-			opts.DetachKeys = keys
+			opts.DetachKeys = s.keys
 		}
 	}
 	code, err = pty.Attach(ctx, conn, opts)
@@ -116,7 +120,7 @@ running; the container exiting ends the attach with its exit code.`,
 			if err != nil {
 				return err
 			}
-			return attachRunning(ctx, a, eng, insp.ID, conn, session{stdin: stdin, tty: insp.Config.Tty, sigProxy: sigProxy, keys: keys})
+			return attachRunning(ctx, a, eng, insp.ID, conn, session{stdin: stdin, stdout: true, stderr: true, tty: insp.Config.Tty, sigProxy: sigProxy, keys: keys})
 		},
 	}
 	c.Flags().BoolVar(&noStdin, "no-stdin", false, "do not attach STDIN")

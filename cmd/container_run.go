@@ -74,6 +74,7 @@ type createFlags struct {
 	expose      []string
 	domainname  string
 	macAddress  string
+	attach      []string
 	network     string
 	interactive bool
 	tty         bool
@@ -140,6 +141,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.expose, "expose", nil, "expose a port or a range of ports (PORT[-PORT][/PROTO])")
 	fs.StringVar(&f.domainname, "domainname", "", "container NIS domain name")
 	fs.StringVar(&f.macAddress, "mac-address", "", "container MAC address (e.g. 92:d0:c6:0a:29:33)")
+	fs.StringArrayVarP(&f.attach, "attach", "a", nil, "attach to STDIN, STDOUT or STDERR (default: STDOUT and STDERR)")
 	fs.StringVar(&f.network, "network", "", "connect a container to a network: bridge (default), none, host or a network's name")
 	fs.StringArrayVar(&f.aliases, "network-alias", nil, "add a network-scoped alias for the container")
 	fs.StringVar(&f.ip, "ip", "", "IPv4 address (e.g. 172.30.100.104) on a user-defined network")
@@ -293,7 +295,31 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 	o.Expose = f.expose
 	o.Domainname = f.domainname
 	o.MacAddress = f.macAddress
+	if o.AttachStdin, o.AttachStdout, o.AttachStderr, err = attachFlags(f.attach); err != nil {
+		return o, err
+	}
 	return o, nil
+}
+
+// attachFlags returns the streams -a names, as docker reads them: any
+// case, and stdout and stderr when there is no -a.
+func attachFlags(names []string) (stdin, stdout, stderr bool, err error) {
+	if len(names) == 0 {
+		return false, true, true, nil
+	}
+	for _, n := range names {
+		switch strings.ToLower(n) {
+		case "stdin":
+			stdin = true
+		case "stdout":
+			stdout = true
+		case "stderr":
+			stderr = true
+		default:
+			return false, false, false, fmt.Errorf("invalid argument %q for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR", n)
+		}
+	}
+	return stdin, stdout, stderr, nil
 }
 
 // pullFirst pulls image before the container is made, with --pull
@@ -622,6 +648,12 @@ func runCmd(a *app) *cobra.Command {
 			if detach && f.rm && f.restart != "no" && f.restart != "" {
 				return engineError(errors.New("conflicting options: cannot combine --restart and --rm"))
 			}
+			if detach {
+				if len(f.attach) > 0 {
+					return engineError(errors.New("conflicting options: -a and -d"))
+				}
+				o.AttachStdin, o.AttachStdout, o.AttachStderr = false, false, false
+			}
 			if f.tty && !detach && f.interactive && !isTerminal(a.io.In) {
 				return errNotTTY
 			}
@@ -670,7 +702,7 @@ func runCmd(a *app) *cobra.Command {
 				fmt.Fprintln(a.io.Out, id)
 				return nil
 			}
-			return attachRunning(ctx, a, eng, id, conn, session{stdin: f.interactive, tty: f.tty, sigProxy: sigProxy, keys: keys})
+			return attachRunning(ctx, a, eng, id, conn, session{stdin: f.interactive, stdout: o.AttachStdout, stderr: o.AttachStderr, tty: f.tty, sigProxy: sigProxy, keys: keys})
 		},
 	}
 	f.register(c.Flags())
@@ -681,12 +713,13 @@ func runCmd(a *app) *cobra.Command {
 }
 
 // session is how a client attaches to a container: with its standard
-// input, to the container's terminal, with the keys that detach, and
-// passing the signals it gets on to the container (--sig-proxy; never
-// with a terminal, whose keys reach the container as input).
+// input, to its standard output and error (the terminal's, with tty),
+// to the container's terminal, with the keys that detach, and passing
+// the signals it gets on to the container (--sig-proxy; never with a
+// terminal, whose keys reach the container as input).
 type session struct {
-	stdin, tty, sigProxy bool
-	keys                 []byte
+	stdin, stdout, stderr, tty, sigProxy bool
+	keys                                 []byte
 }
 
 // runAttached starts container id with a client attached from the start
@@ -736,7 +769,7 @@ func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, c
 	// go idle (a quarter of a millisecond between the container's exit and
 	// the command's).
 	defer close(done)
-	code, detached, err := attachStreams(context.WithoutCancel(ctx), a, conn, s.stdin, s.tty, s.keys)
+	code, detached, err := attachStreams(context.WithoutCancel(ctx), a, conn, s)
 	if err != nil {
 		return err
 	}

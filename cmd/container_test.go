@@ -1116,6 +1116,46 @@ func TestContainerLogs(t *testing.T) {
 	})
 }
 
+// TestRunAttachStreams checks run -a: only the streams named reach the
+// command, inspect records them as docker does, and bad use is refused.
+func TestRunAttachStreams(t *testing.T) {
+	b := buildBerth(t)
+	script := "echo out; echo err >&2; exit 3"
+	for _, tt := range []struct {
+		args          []string
+		stdout, stder string
+	}{
+		{nil, "out\n", "err\n"},
+		{[]string{"-a", "stdout"}, "out\n", ""},
+		{[]string{"-a", "STDERR"}, "", "err\n"},
+	} {
+		args := append(append([]string{"run", "--rm"}, tt.args...), "bb", "sh", "-c", script)
+		if code, out, errs := b.run("", args...); code != 3 || out != tt.stdout || errs != tt.stder {
+			t.Errorf("berth %q: exit %d, %q / %q; want 3, %q / %q", args, code, out, errs, tt.stdout, tt.stder)
+		}
+	}
+	attached := func(id string) string {
+		c := b.inspect(id)["Config"].(map[string]any)
+		return fmt.Sprint(c["AttachStdin"], c["AttachStdout"], c["AttachStderr"])
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "-d"}, "false false false"},
+		{[]string{"create"}, "false true true"},
+		{[]string{"create", "-i", "-a", "stdout"}, "true true false"},
+	} {
+		id := strings.TrimSpace(b.ok(append(tt.args, "bb", "true")...))
+		if got := attached(id); got != tt.want {
+			t.Errorf("berth %q: AttachStdin, AttachStdout, AttachStderr = %s, want %s", tt.args, got, tt.want)
+		}
+		b.ok("rm", "-f", id)
+	}
+	b.refused(t, "conflicting options: -a and -d", "run", "-d", "-a", "stdout", "bb", "true")
+	b.refused(t, `invalid argument "tty" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`, "run", "-a", "tty", "bb", "true")
+}
+
 // TestSignalProxy checks that run passes the signals it gets on to the
 // container, and that with --sig-proxy=false it does not: the command
 // dies of the signal and the container keeps running.

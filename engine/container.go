@@ -147,6 +147,10 @@ type CreateOptions struct {
 	Expose []string
 	// Domainname is the container's NIS domain name (--domainname).
 	Domainname string
+	// AttachStdin, AttachStdout and AttachStderr are the standard streams
+	// a client attaches to (docker's Config fields of the same names; run
+	// -a, and none with -d). Stdin is also attached with OpenStdin.
+	AttachStdin, AttachStdout, AttachStderr bool
 	// MacAddress is the MAC of the container's interface on its network
 	// (--mac-address), a unicast one; "" derives it from its address.
 	MacAddress string
@@ -390,9 +394,9 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 	c := ContainerConfig{
 		Hostname:     o.Hostname,
 		User:         ic.User,
-		AttachStdout: true,
-		AttachStderr: true,
-		AttachStdin:  o.OpenStdin,
+		AttachStdout: o.AttachStdout,
+		AttachStderr: o.AttachStderr,
+		AttachStdin:  o.AttachStdin || o.OpenStdin,
 		OpenStdin:    o.OpenStdin,
 		StdinOnce:    o.OpenStdin,
 		Tty:          o.Tty,

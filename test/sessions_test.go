@@ -541,6 +541,10 @@ func TestRunInteractive(t *testing.T) {
 				t.Fatalf("run %d of echo hi | run -i cat: %q %q (code %d), want hi", i, out, errOut, code)
 			}
 		}
+		out, errOut, code := s.run(t, "in\n", "run", "--rm", "-i", "-a", "stdin", "-a", "stderr", "--network", "none", "busybox", "sh", "-c", "cat; echo err >&2")
+		if code != 0 || out != "" || errOut != "err\n" {
+			t.Fatalf("run -i -a stdin -a stderr: %q %q (code %d), want only stderr", out, errOut, code)
+		}
 	})
 
 	t.Run("stty size follows resize", func(t *testing.T) {
