@@ -961,6 +961,32 @@ func TestContainerFilesystem(t *testing.T) {
 		}
 		b.ok("rm", "chg")
 	})
+	t.Run("ps filters by creation order and ports", func(t *testing.T) {
+		b.ok("create", "--name", "ord1", "bb")
+		b.ok("create", "--name", "ord2", "-p", "8080:80", "--expose", "9000", "bb")
+		b.ok("create", "--name", "ord3", "-p", "5353:53/udp", "bb")
+		t.Cleanup(func() { b.run("", "rm", "ord1", "ord2", "ord3") })
+		for _, tt := range []struct{ filter, want string }{
+			{"before=ord3", "ord2\nord1\n"},
+			{"since=ord1", "ord3\nord2\n"},
+			{"publish=80", "ord2\n"},
+			{"publish=53/udp", "ord3\n"},
+			{"publish=53", ""},
+			{"expose=8000-9000/tcp", "ord2\n"},
+		} {
+			if out := b.ok("ps", "-a", "--filter", "name=ord", "--filter", tt.filter, "--format", "{{.Names}}"); out != tt.want {
+				t.Errorf("ps --filter %s = %q, want %q", tt.filter, out, tt.want)
+			}
+		}
+		for _, tt := range []struct{ filter, want string }{
+			{"before=nope", "Error: no such container: nope\n"},
+			{"publish=80:80", "Error: invalid filter 'publish=80:80': use PORT[-PORT][/PROTO]"},
+		} {
+			if code, out, errs := b.run("", "ps", "-a", "--filter", tt.filter); code != 1 || out != "" || !strings.HasPrefix(errs, tt.want) || strings.Count(errs, "\n") != 1 {
+				t.Errorf("ps --filter %s: exit %d, %q / %q; want exit 1 and %q", tt.filter, code, out, errs, tt.want)
+			}
+		}
+	})
 	t.Run("ps shows sizes, mounts, networks and labels, and filters by them", func(t *testing.T) {
 		dir := t.TempDir()
 		b.ok("create", "--name", "psm", "--network", "none", "-v", "a-rather-long-volume:/data", "-v", dir+":/h", "--tmpfs", "/t", "--label", "z=1", "--label", "a=2", "bb")

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -52,6 +53,9 @@ type ContainerSummary struct {
 	// Health is the health check's status (starting, healthy or
 	// unhealthy), or "none" for a container without one.
 	Health string
+	// published and exposed are the container ports ("80/tcp") it
+	// publishes and exposes, for the publish= and expose= filters.
+	published, exposed map[string]struct{}
 }
 
 // ListContainersOptions select the containers Containers returns.
@@ -62,8 +66,9 @@ type ListContainersOptions struct {
 	// limit.
 	Last int
 	// Filters are docker ps filters: status=, name=, ancestor=, id=,
-	// label=, exited=, health=, network=, volume=. Filters with the same
-	// key are ORed, different keys ANDed.
+	// label=, exited=, health=, network=, volume=, before= and since= (a
+	// container), publish= and expose= (PORT[-PORT][/PROTO]). Filters
+	// with the same key are ORed, different keys ANDed.
 	Filters []string
 	// Size fills in the summaries' SizeRw and SizeRootFs, which walks
 	// each container's changes.
@@ -76,7 +81,11 @@ func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]Con
 	for _, f := range o.Filters {
 		k, v, ok := strings.Cut(f, "=")
 		switch k {
-		case "status", "name", "ancestor", "id", "label", "exited", "health", "network", "volume":
+		case "status", "name", "ancestor", "id", "label", "exited", "health", "network", "volume", "before", "since":
+		case "publish", "expose":
+			if _, err := portFilter(v); err != nil {
+				return nil, invalidf("invalid filter '%s': %v", f, err)
+			}
 		default:
 			ok = false
 		}
@@ -98,6 +107,26 @@ func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]Con
 		for _, r := range refs {
 			if img, _, err := e.LookupImage(ctx, r); err == nil {
 				ancestors[string(img.ID)] = true
+			}
+		}
+	}
+	// before= and since= name containers, and keep those created before
+	// the latest and after the earliest of them.
+	var before, since time.Time
+	for _, k := range []string{"before", "since"} {
+		for _, ref := range filters[k] {
+			id, err := e.ResolveContainer(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			rec, err := e.readRecord(id)
+			if err != nil {
+				return nil, err
+			}
+			if k == "before" && rec.Created.After(before) {
+				before = rec.Created
+			} else if k == "since" && (since.IsZero() || rec.Created.Before(since)) {
+				since = rec.Created
 			}
 		}
 	}
@@ -124,7 +153,7 @@ func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]Con
 		if !o.All && o.Last == 0 && len(filters["status"]) == 0 && s.State != StateRunning && s.State != StatePaused && s.State != StateRestarting {
 			continue
 		}
-		if !matchFilters(s, filters, ancestors) {
+		if !matchFilters(s, filters, ancestors) || !before.IsZero() && !s.Created.Before(before) || !since.IsZero() && !s.Created.After(since) {
 			continue
 		}
 		if o.Size {
@@ -162,7 +191,41 @@ func matchFilters(s ContainerSummary, f map[string][]string, ancestors map[strin
 		any("volume", func(v string) bool {
 			return slices.ContainsFunc(s.Mounts, func(m MountPoint) bool { return m.Name == v || m.Destination == v })
 		}) &&
-		any("label", func(v string) bool { return hasLabel(s.Labels, v) })
+		any("label", func(v string) bool { return hasLabel(s.Labels, v) }) &&
+		any("publish", func(v string) bool { return hasPort(s.published, v) }) &&
+		any("expose", func(v string) bool { return hasPort(s.exposed, v) })
+}
+
+// portFilter returns the container ports ("80/tcp") a publish= or
+// expose= filter names: PORT or START-END, then /PROTO (tcp if none).
+func portFilter(v string) ([]string, error) {
+	port, proto, _ := strings.Cut(v, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	lo, hi, isRange := strings.Cut(port, "-")
+	start, err1 := strconv.ParseUint(lo, 10, 16)
+	end, err2 := start, error(nil)
+	if isRange {
+		end, err2 = strconv.ParseUint(hi, 10, 16)
+	}
+	if err1 != nil || err2 != nil || start == 0 || end < start || proto != "tcp" && proto != "udp" && proto != "sctp" {
+		return nil, errors.New("use PORT[-PORT][/PROTO], e.g. 80, 8000-8080/tcp or 53/udp")
+	}
+	var out []string
+	for p := start; p <= end; p++ {
+		out = append(out, strconv.FormatUint(p, 10)+"/"+proto)
+	}
+	return out, nil
+}
+
+// hasPort reports whether ports holds a port the filter value v names.
+func hasPort(ports map[string]struct{}, v string) bool {
+	names, _ := portFilter(v)
+	return slices.ContainsFunc(names, func(p string) bool {
+		_, ok := ports[p]
+		return ok
+	})
 }
 
 // summary reads one container's row; db gives its published ports.
@@ -192,6 +255,8 @@ func (e *Engine) summary(db *store.NetworkDB, id string) (ContainerSummary, erro
 		State:        st.Status,
 		Status:       status,
 		Health:       health,
+		published:    publishedPorts(rec),
+		exposed:      rec.Config.ExposedPorts,
 		ExitCode:     st.ExitCode,
 		Error:        st.Error,
 		Ports:        portsString(db, rec, st.Pid > 0),
@@ -202,6 +267,21 @@ func (e *Engine) summary(db *store.NetworkDB, id string) (ContainerSummary, erro
 		Tty:          rec.Config.Tty,
 		RestartCount: st.RestartCount,
 	}, nil
+}
+
+// publishedPorts returns the container ports rec publishes: those with a
+// binding (-p), and with -P those it exposes.
+func publishedPorts(rec *containerRecord) map[string]struct{} {
+	out := map[string]struct{}{}
+	for p := range rec.HostConfig.PortBindings {
+		out[p] = struct{}{}
+	}
+	if rec.HostConfig.PublishAllPorts {
+		for p := range rec.Config.ExposedPorts {
+			out[p] = struct{}{}
+		}
+	}
+	return out
 }
 
 // containerSize returns the size of what container id changed (its
