@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -133,34 +134,58 @@ func networkLsCmd(a *app) *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "only display network IDs")
 	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate the output")
 	f.StringVar(&format, "format", "", "format output: table, json, 'table TEMPLATE' or a Go template")
-	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output: name=NAME, id=ID, driver=DRIVER, type=builtin|custom")
+	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output: name=NAME, id=ID, driver=DRIVER, type=builtin|custom, label=KEY[=VALUE], dangling=true|false")
 	return c
 }
 
-// filterNetworks applies docker's network ls filters (substring match for
-// name and id, as docker does).
+// filterNetworks applies docker's network ls filters: name (a substring),
+// id (a prefix), driver, type=builtin|custom, label=KEY[=VALUE] and
+// dangling=true|false (no container attached; the built-in networks are
+// never dangling). Filters with the same key are ORed, different keys
+// ANDed.
 func filterNetworks(nets []engine.Network, filters []string) ([]engine.Network, error) {
+	byKey := map[string][]string{}
+	for _, f := range filters {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, &ExitError{Code: 1, Err: fmt.Errorf("bad format of filter (expected name=value): %s", f)}
+		}
+		switch k {
+		case "name", "id", "driver", "label":
+		case "type":
+			if v != "builtin" && v != "custom" {
+				return nil, &ExitError{Code: 1, Err: fmt.Errorf("invalid filter: 'type'='%s'", v)}
+			}
+		case "dangling":
+			if v != "true" && v != "false" && v != "1" && v != "0" {
+				return nil, &ExitError{Code: 1, Err: fmt.Errorf("invalid filter 'dangling=%s': use true or false", v)}
+			}
+		default:
+			return nil, &ExitError{Code: 1, Err: fmt.Errorf("invalid filter '%s'", k)}
+		}
+		byKey[k] = append(byKey[k], v)
+	}
+	match := func(n engine.Network, k, v string) bool {
+		builtin := n.Name == engine.DefaultBridge || n.Name == "host" || n.Name == "none"
+		switch k {
+		case "name":
+			return strings.Contains(n.Name, v)
+		case "id":
+			return strings.HasPrefix(n.ID, v)
+		case "driver":
+			return n.Driver == v
+		case "type":
+			return (v == "builtin") == builtin
+		case "label":
+			return engine.HasLabel(n.Labels, v)
+		}
+		return (v == "true" || v == "1") == (!builtin && len(n.Containers) == 0)
+	}
 	out := nets[:0:0]
 	for _, n := range nets {
 		keep := true
-		for _, f := range filters {
-			k, v, ok := strings.Cut(f, "=")
-			if !ok {
-				return nil, &ExitError{Code: 1, Err: fmt.Errorf("bad format of filter (expected name=value): %s", f)}
-			}
-			builtin := n.Name == engine.DefaultBridge || n.Name == "host" || n.Name == "none"
-			switch k {
-			case "name":
-				keep = keep && strings.Contains(n.Name, v)
-			case "id":
-				keep = keep && strings.HasPrefix(n.ID, v)
-			case "driver":
-				keep = keep && n.Driver == v
-			case "type":
-				keep = keep && ((v == "builtin") == builtin)
-			default:
-				return nil, &ExitError{Code: 1, Err: fmt.Errorf("invalid filter '%s'", k)}
-			}
+		for k, vs := range byKey {
+			keep = keep && slices.ContainsFunc(vs, func(v string) bool { return match(n, k, v) })
 		}
 		if keep {
 			out = append(out, n)

@@ -334,3 +334,42 @@ func TestRunNetworking(t *testing.T) {
 		}
 	})
 }
+
+// network ls filters: the same key ORed, different keys ANDed, as docker
+// does; label= and dangling= among them.
+func TestFilterNetworks(t *testing.T) {
+	used := map[string]engine.NetworkContainer{"c1": {Name: "app"}}
+	nets := []engine.Network{
+		{Name: "bridge", ID: "b0", Driver: "bridge", Containers: used},
+		{Name: "none", ID: "n0", Driver: "null"},
+		{Name: "web", ID: "w1", Driver: "bridge", Labels: map[string]string{"team": "a"}, Containers: used},
+		{Name: "db", ID: "d1", Driver: "bridge", Labels: map[string]string{"team": "b"}},
+		{Name: "idle", ID: "i1", Driver: "bridge"},
+	}
+	for _, tt := range []struct {
+		filters []string
+		want    string
+	}{
+		{[]string{"name=web", "name=db"}, "web db"},
+		{[]string{"name=e", "driver=null"}, "none"},
+		{[]string{"label=team"}, "web db"},
+		{[]string{"label=team=b", "label=team=a"}, "web db"},
+		{[]string{"dangling=true"}, "db idle"},
+		{[]string{"dangling=false", "type=custom"}, "web"},
+		{[]string{"type=builtin"}, "bridge none"},
+	} {
+		got, err := filterNetworks(nets, tt.filters)
+		var names []string
+		for _, n := range got {
+			names = append(names, n.Name)
+		}
+		if err != nil || strings.Join(names, " ") != tt.want {
+			t.Errorf("filters %q = %q, %v; want %q", tt.filters, names, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"dangling=maybe", "type=other", "colour=red", "name"} {
+		if _, err := filterNetworks(nets, []string{bad}); err == nil {
+			t.Errorf("filter %q accepted", bad)
+		}
+	}
+}

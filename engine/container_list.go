@@ -191,7 +191,7 @@ func matchFilters(s ContainerSummary, f map[string][]string, ancestors map[strin
 		any("volume", func(v string) bool {
 			return slices.ContainsFunc(s.Mounts, func(m MountPoint) bool { return m.Name == v || m.Destination == v })
 		}) &&
-		any("label", func(v string) bool { return hasLabel(s.Labels, v) }) &&
+		any("label", func(v string) bool { return HasLabel(s.Labels, v) }) &&
 		any("publish", func(v string) bool { return hasPort(s.published, v) }) &&
 		any("expose", func(v string) bool { return hasPort(s.exposed, v) })
 }

@@ -278,21 +278,21 @@ func (f PruneFilter) match(created time.Time, labels map[string]string) bool {
 		return false
 	}
 	for _, l := range f.Labels {
-		if !hasLabel(labels, l) {
+		if !HasLabel(labels, l) {
 			return false
 		}
 	}
 	for _, l := range f.NotLabels {
-		if hasLabel(labels, l) {
+		if HasLabel(labels, l) {
 			return false
 		}
 	}
 	return true
 }
 
-// hasLabel reports whether labels has the label a filter names: KEY, or
+// HasLabel reports whether labels has the label a filter names: KEY, or
 // KEY=VALUE.
-func hasLabel(labels map[string]string, filter string) bool {
+func HasLabel(labels map[string]string, filter string) bool {
 	k, v, hasValue := strings.Cut(filter, "=")
 	got, ok := labels[k]
 	return ok && (!hasValue || got == v)

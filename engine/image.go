@@ -208,7 +208,7 @@ func (e *Engine) match(f imageFilter, s *ImageSummary, img store.Image) bool {
 			return false
 		}
 		for _, l := range f.labels {
-			if !hasLabel(cfg.Config.Labels, l) {
+			if !HasLabel(cfg.Config.Labels, l) {
 				return false
 			}
 		}

@@ -155,7 +155,7 @@ func FilterVolumes(vs []Volume, filters []string) ([]Volume, error) {
 		if match("dangling", func(d string) bool { return (len(v.UsedBy) == 0) == (d == "true" || d == "1") }) &&
 			match("name", func(n string) bool { return strings.Contains(v.Name, n) }) &&
 			match("driver", func(d string) bool { return v.Driver == d }) &&
-			match("label", func(l string) bool { return hasLabel(v.Labels, l) }) {
+			match("label", func(l string) bool { return HasLabel(v.Labels, l) }) {
 			out = append(out, v)
 		}
 	}
