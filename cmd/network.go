@@ -178,8 +178,10 @@ func filterNetworks(nets []engine.Network, filters []string) ([]engine.Network, 
 			return (v == "builtin") == builtin
 		case "label":
 			return engine.HasLabel(n.Labels, v)
+		case "dangling":
+			return (v == "true" || v == "1") == (!builtin && len(n.Containers) == 0)
 		}
-		return (v == "true" || v == "1") == (!builtin && len(n.Containers) == 0)
+		return false
 	}
 	out := nets[:0:0]
 	for _, n := range nets {

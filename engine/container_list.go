@@ -196,9 +196,15 @@ func matchFilters(s ContainerSummary, f map[string][]string, ancestors map[strin
 		any("expose", func(v string) bool { return hasPort(s.exposed, v) })
 }
 
-// portFilter returns the container ports ("80/tcp") a publish= or
-// expose= filter names: PORT or START-END, then /PROTO (tcp if none).
-func portFilter(v string) ([]string, error) {
+// portRange is the container ports a publish= or expose= filter names.
+type portRange struct {
+	start, end uint64
+	proto      string
+}
+
+// portFilter parses a publish= or expose= filter value: PORT or
+// START-END, then /PROTO (tcp if none).
+func portFilter(v string) (portRange, error) {
 	port, proto, _ := strings.Cut(v, "/")
 	if proto == "" {
 		proto = "tcp"
@@ -210,22 +216,23 @@ func portFilter(v string) ([]string, error) {
 		end, err2 = strconv.ParseUint(hi, 10, 16)
 	}
 	if err1 != nil || err2 != nil || start == 0 || end < start || proto != "tcp" && proto != "udp" && proto != "sctp" {
-		return nil, errors.New("use PORT[-PORT][/PROTO], e.g. 80, 8000-8080/tcp or 53/udp")
+		return portRange{}, errors.New("use PORT[-PORT][/PROTO], e.g. 80, 8000-8080/tcp or 53/udp")
 	}
-	var out []string
-	for p := start; p <= end; p++ {
-		out = append(out, strconv.FormatUint(p, 10)+"/"+proto)
-	}
-	return out, nil
+	return portRange{start, end, proto}, nil
 }
 
-// hasPort reports whether ports holds a port the filter value v names.
+// hasPort reports whether ports ("80/tcp") hold a port the filter value
+// v names.
 func hasPort(ports map[string]struct{}, v string) bool {
-	names, _ := portFilter(v)
-	return slices.ContainsFunc(names, func(p string) bool {
-		_, ok := ports[p]
-		return ok
-	})
+	r, _ := portFilter(v)
+	for p := range ports {
+		num, proto, _ := strings.Cut(p, "/")
+		n, err := strconv.ParseUint(num, 10, 16)
+		if err == nil && proto == r.proto && n >= r.start && n <= r.end {
+			return true
+		}
+	}
+	return false
 }
 
 // summary reads one container's row; db gives its published ports.
