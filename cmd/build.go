@@ -116,9 +116,9 @@ listed by images -a, removed by builder prune) unless --no-cache.`,
 		},
 	}
 	f := c.Flags()
-	f.StringArrayVarP(&o.Tags, "tag", "t", nil, "name the image (REPO[:TAG]); repeatable")
+	listVarP(f, &o.Tags, "tag", "t", "name the image (REPO[:TAG]); repeatable")
 	f.StringVarP(&o.Dockerfile, "file", "f", "", `the Dockerfile (default PATH/Dockerfile; "-" for standard input)`)
-	f.StringArrayVar(&args, "build-arg", nil, "set a build-time variable (KEY=VALUE, or KEY to take it from the environment)")
+	listVar(f, &args, "build-arg", "set a build-time variable (KEY=VALUE, or KEY to take it from the environment)")
 	f.StringVar(&o.Target, "target", "", "build the stage of this name and stop")
 	f.StringVar(&o.NetworkMode, "network", "", "network of the RUN steps: bridge (default), host, none or a network's name")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the image ID")

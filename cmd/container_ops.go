@@ -86,7 +86,7 @@ func commitCmd(a *app) *cobra.Command {
 	f := c.Flags()
 	f.StringVarP(&o.Message, "message", "m", "", "commit message")
 	f.StringVarP(&o.Author, "author", "a", "", "author (e.g. \"Jane Doe <jane@example.com>\")")
-	f.StringArrayVarP(&o.Changes, "change", "c", nil, "apply Dockerfile instruction to the created image")
+	listVarP(f, &o.Changes, "change", "c", "apply Dockerfile instruction to the created image")
 	f.BoolVarP(&o.Pause, "pause", "p", true, "pause container during commit")
 	return c
 }
@@ -327,7 +327,7 @@ func eventsCmd(a *app) *cobra.Command {
 	f.StringVar(&since, "since", "", "show all events created since timestamp")
 	f.StringVar(&until, "until", "", "stream events until this timestamp")
 	f.StringVar(&format, "format", "", "format the output using the given Go template, or json")
-	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output based on conditions provided (type=, event=, container=)")
+	listVarP(f, &filters, "filter", "f", "filter output based on conditions provided (type=, event=, container=)")
 	return c
 }
 

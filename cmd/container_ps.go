@@ -87,7 +87,7 @@ func psCmd(a *app) *cobra.Command {
 	f.IntVarP(&last, "last", "n", 0, "show n last created containers (includes all states)")
 	f.BoolVar(&noTrunc, "no-trunc", false, "don't truncate output")
 	f.BoolVarP(&size, "size", "s", false, "display total file sizes")
-	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output based on conditions provided (status=, name=, ancestor=, id=, label=, exited=, health=, network=, volume=, before=, since=, publish=, expose=)")
+	listVarP(f, &filters, "filter", "f", "filter output based on conditions provided (status=, name=, ancestor=, id=, label=, exited=, health=, network=, volume=, before=, since=, publish=, expose=)")
 	f.StringVar(&format, "format", "", "format output: table, json, or a Go template")
 	return c
 }

@@ -352,7 +352,7 @@ func imagesCmd(a *app) *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "only show image IDs")
 	f.BoolVar(&digests, "digests", false, "show digests")
 	f.BoolVar(&noTrunc, "no-trunc", false, "don't truncate output")
-	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output: dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE")
+	listVarP(f, &filters, "filter", "f", "filter output: dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE")
 	f.StringVar(&format, "format", "", "format output: table, json, 'table TEMPLATE' or a Go template")
 	return c
 }
@@ -593,7 +593,7 @@ func imagePruneCmd(a *app) *cobra.Command {
 	}
 	c.Flags().BoolVarP(&all, "all", "a", false, "remove all unused images, not just dangling ones")
 	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
-	c.Flags().StringArrayVar(&filters, "filter", nil, "provide filter values (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])")
+	listVar(c.Flags(), &filters, "filter", "provide filter values (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])")
 	return c
 }
 
@@ -735,7 +735,7 @@ func importCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringArrayVarP(&changes, "change", "c", nil, "apply Dockerfile instruction to the created image")
+	listVarP(c.Flags(), &changes, "change", "c", "apply Dockerfile instruction to the created image")
 	c.Flags().StringVarP(&message, "message", "m", "", "set commit message for imported image")
 	c.Flags().StringVar(&platform, "platform", "", "accepted for docker compatibility; the image gets this host's platform")
 	return c

@@ -64,7 +64,7 @@ func networkCreateCmd(a *app) *cobra.Command {
 	f.StringVarP(&driver, "driver", "d", "bridge", "driver to manage the network (bridge)")
 	f.StringVar(&o.Subnet, "subnet", "", "subnet in CIDR format, such as 172.28.0.0/16 (default: a free private subnet)")
 	f.StringVar(&o.Gateway, "gateway", "", "IPv4 gateway for the subnet (default: its first address)")
-	f.StringArrayVar(&labels, "label", nil, "set metadata on a network (KEY=VALUE)")
+	listVar(f, &labels, "label", "set metadata on a network (KEY=VALUE)")
 	return c
 }
 
@@ -134,7 +134,7 @@ func networkLsCmd(a *app) *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "only display network IDs")
 	f.BoolVar(&noTrunc, "no-trunc", false, "do not truncate the output")
 	f.StringVar(&format, "format", "", "format output: table, json, 'table TEMPLATE' or a Go template")
-	f.StringArrayVarP(&filters, "filter", "f", nil, "filter output: name=NAME, id=ID, driver=DRIVER, type=builtin|custom, label=KEY[=VALUE], dangling=true|false")
+	listVarP(f, &filters, "filter", "f", "filter output: name=NAME, id=ID, driver=DRIVER, type=builtin|custom, label=KEY[=VALUE], dangling=true|false")
 	return c
 }
 
@@ -235,7 +235,7 @@ func networkConnectCmd(a *app) *cobra.Command {
 			return eng.ConnectNetwork(c.Context(), args[0], args[1], aliases, ip)
 		},
 	}
-	c.Flags().StringArrayVar(&aliases, "alias", nil, "add a network-scoped alias for the container")
+	listVar(c.Flags(), &aliases, "alias", "add a network-scoped alias for the container")
 	c.Flags().StringVar(&ip, "ip", "", "IPv4 address (e.g. 172.30.100.104)")
 	return c
 }
@@ -283,7 +283,7 @@ func networkPruneCmd(a *app) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
-	c.Flags().StringArrayVar(&filters, "filter", nil, "provide filter values (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])")
+	listVar(c.Flags(), &filters, "filter", "provide filter values (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])")
 	return c
 }
 
@@ -338,7 +338,7 @@ type publishFlags struct {
 
 // addPublishFlags registers -p/--publish and -P/--publish-all on fs.
 func addPublishFlags(fs *pflag.FlagSet, p *publishFlags) {
-	fs.StringArrayVarP(&p.publish, "publish", "p", nil, "publish a container's port(s) to the host: [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]")
+	listVarP(fs, &p.publish, "publish", "p", "publish a container's port(s) to the host: [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]")
 	fs.BoolVarP(&p.all, "publish-all", "P", false, "publish all exposed ports to free host ports")
 }
 

@@ -151,7 +151,7 @@ func systemPruneCmd(a *app) *cobra.Command {
 	c.Flags().BoolVarP(&all, "all", "a", false, "remove all unused images, not just dangling ones")
 	c.Flags().BoolVar(&volumes, "volumes", false, "prune anonymous volumes")
 	c.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
-	c.Flags().StringArrayVar(&filters, "filter", nil, "provide filter values (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])")
+	listVar(c.Flags(), &filters, "filter", "provide filter values (until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE])")
 	return c
 }
 

@@ -58,7 +58,7 @@ func volumeGroup(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	create.Flags().StringArrayVar(&labels, "label", nil, "set metadata for a volume")
+	listVar(create.Flags(), &labels, "label", "set metadata for a volume")
 	create.Flags().StringP("driver", "d", "local", "specify volume driver name (only local)")
 
 	var quiet bool
@@ -104,7 +104,7 @@ func volumeGroup(a *app) *cobra.Command {
 		},
 	}
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "only display volume names")
-	ls.Flags().StringArrayVarP(&filters, "filter", "f", nil, "filter output based on conditions provided (dangling=true|false, name=, label=, driver=)")
+	listVarP(ls.Flags(), &filters, "filter", "f", "filter output based on conditions provided (dangling=true|false, name=, label=, driver=)")
 	ls.Flags().StringVar(&format, "format", "", "format output: table, json, or a Go template")
 
 	inspect := typedInspectCmd(a, "volume", "volumes")
@@ -162,7 +162,7 @@ func volumeGroup(a *app) *cobra.Command {
 	}
 	prune.Flags().BoolVarP(&pruneForce, "force", "f", false, "do not prompt for confirmation")
 	prune.Flags().BoolVarP(&pruneAll, "all", "a", false, "remove all unused volumes, not just anonymous ones")
-	prune.Flags().StringArrayVar(&pruneFilters, "filter", nil, "provide filter values (label=KEY[=VALUE], label!=KEY[=VALUE])")
+	listVar(prune.Flags(), &pruneFilters, "filter", "provide filter values (label=KEY[=VALUE], label!=KEY[=VALUE])")
 	group.AddCommand(create, ls, inspect, rm, prune)
 	return group
 }
