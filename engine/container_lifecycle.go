@@ -168,6 +168,7 @@ func (e *Engine) startWith(ctx context.Context, id string, attach bool, m *spawn
 		}
 	} else if err := m.Created(e.st.Root(), attach); err != nil {
 		m.Close()
+		e.abandonStart(ctx, id)
 		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("start container %s: %v", id[:12], err)}
 	}
 	defer m.Close()
@@ -177,6 +178,7 @@ func (e *Engine) startWith(ctx context.Context, id string, attach bool, m *spawn
 			se.ID = id
 			return nil, err
 		}
+		e.abandonStart(ctx, id)
 		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("start container %s: %v", id[:12], err)}
 	}
 	if m.Conn == nil {
@@ -187,6 +189,25 @@ func (e *Engine) startWith(ctx context.Context, id string, attach bool, m *spawn
 		return nil, &StartError{ID: id, Code: 125, Msg: fmt.Sprintf("attach to container %s: %v", id[:12], err)}
 	}
 	return conn, nil
+}
+
+// abandonStart cleans up after the monitor of container id, which died
+// before it reported the start (a monitor that reports a failure cleans
+// up itself): what it made of the run goes, and a container to be
+// removed on exit (--rm) goes too, as it would have had the start failed
+// in the monitor. The caller holds the container's lock.
+func (e *Engine) abandonStart(ctx context.Context, id string) {
+	rec, err := e.readRecord(id)
+	if err != nil {
+		return
+	}
+	if !rec.HostConfig.AutoRemove {
+		e.cleanupAfterMonitor(id)
+		return
+	}
+	if err := e.deleteContainer(ctx, rec, true, true); err != nil {
+		e.log.Warn("remove container", "container", id, "err", err)
+	}
 }
 
 // monitorReport waits for m's start report: nil once the container's

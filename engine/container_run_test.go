@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/engine/cgroups"
 )
 
 // monitorsOf returns the PIDs of the monitors running for store root.
@@ -77,6 +79,39 @@ func TestRun(t *testing.T) {
 		out, _ := exec.Command("pgrep", "-f", "^sleep 4242$").Output()
 		if len(out) > 0 {
 			t.Errorf("the container's process outlived its failed start: %s", out)
+		}
+	})
+	t.Run("the monitor dies before it reports: --rm leaves nothing", func(t *testing.T) {
+		// A monitor that is /bin/true exits at once and reports nothing.
+		bin := filepath.Join(t.TempDir(), "berth")
+		b, err := os.ReadFile("/bin/true")
+		if err != nil {
+			t.Skip("needs /bin/true to stand in for a monitor that dies")
+		}
+		if err := os.WriteFile(bin, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		dead := New(e.st, nil, WithBinary(bin))
+		before, _ := e.st.ContainerIDs()
+		for _, rm := range []bool{false, true} {
+			id, _, err := dead.Run(t.Context(), CreateOptions{Image: "busybox", Cmd: []string{"true"}, NetworkMode: "none", AutoRemove: rm}, false)
+			var se *StartError
+			if !errors.As(err, &se) || se.Code != 125 || se.ID != id || id == "" {
+				t.Fatalf("Run (--rm %v) with a monitor that dies = %q, %v, want a *StartError 125 with the ID", rm, id, err)
+			}
+			st, err := e.readState(id)
+			switch {
+			case rm && !errors.Is(err, ErrNotFound):
+				t.Errorf("--rm container after its monitor died: state %+v, %v, want it removed", st, err)
+			case !rm && (err != nil || st.Status != StateCreated):
+				t.Errorf("container after its monitor died: state %+v, %v, want created", st, err)
+			}
+			if _, err := cgroups.Load(id); err == nil {
+				t.Errorf("--rm %v: the container's cgroup outlived its dead monitor", rm)
+			}
+		}
+		if after, _ := e.st.ContainerIDs(); len(after) != len(before)+1 {
+			t.Errorf("containers: %d before, %d after, want one more (the one without --rm)", len(before), len(after))
 		}
 	})
 	t.Run("start fails: the container stays created", func(t *testing.T) {
