@@ -51,17 +51,13 @@ func (s *Store) flock(name string, how int) (func(), error) {
 
 // LockContainer takes the exclusive lock that serializes changes to
 // container id between processes and returns the function that releases
-// it. The lock is on the container's directory itself, so it goes with
-// the container and costs no lock file of its own (see stage); a
-// container that does not exist gives ErrNotFound.
+// it. The lock file lives in the container's directory, so it goes with
+// the container; a container that does not exist gives ErrNotFound.
 func (s *Store) LockContainer(id string) (unlock func(), err error) {
 	if err := validID(id); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.Container(id).Dir)
-	if err == nil {
-		unlock, err = flockOpen(f, unix.LOCK_EX)
-	}
+	unlock, err = flockFile(filepath.Join(s.Container(id).Dir, "ctr.lock"), unix.LOCK_EX)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("lock container %s: %w", id, ErrNotFound)
 	}
@@ -78,13 +74,6 @@ func flockFile(path string, how int) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	return flockOpen(f, how)
-}
-
-// flockOpen flocks f with how as flockFile does; the returned function
-// closes f, and f is closed if the lock fails.
-func flockOpen(f *os.File, how int) (func(), error) {
-	var err error
 	for {
 		err = unix.Flock(int(f.Fd()), how)
 		if err != unix.EINTR {
