@@ -169,8 +169,6 @@ func (e *Engine) tryMonitorLock(id string) (unlock func(), ok bool, err error) {
 	return func() { f.Close() }, true, nil
 }
 
-// lockContainer takes the lock that serializes changes to container id
-// between processes.
 // lockedRecord resolves container ref, takes its lock and reads its
 // record; the caller releases the lock with unlock.
 func (e *Engine) lockedRecord(ctx context.Context, ref string) (rec *containerRecord, unlock func(), err error) {
@@ -188,6 +186,8 @@ func (e *Engine) lockedRecord(ctx context.Context, ref string) (rec *containerRe
 	return rec, unlock, nil
 }
 
+// lockContainer takes the lock that serializes changes to container id
+// between processes.
 func (e *Engine) lockContainer(id string) (func(), error) {
 	unlock, err := e.st.LockContainer(id)
 	if errors.Is(err, store.ErrNotFound) {
