@@ -115,11 +115,7 @@ func (e *Engine) Containers(ctx context.Context, o ListContainersOptions) ([]Con
 	var before, since time.Time
 	for _, k := range []string{"before", "since"} {
 		for _, ref := range filters[k] {
-			id, err := e.ResolveContainer(ctx, ref)
-			if err != nil {
-				return nil, err
-			}
-			rec, err := e.readRecord(id)
+			rec, err := e.lookupRecord(ctx, ref)
 			if err != nil {
 				return nil, err
 			}

@@ -858,15 +858,26 @@ func (e *Engine) Networks(ctx context.Context) ([]Network, error) {
 // InspectNetwork returns the network named ref (name, ID or unique ID
 // prefix), or an error wrapping ErrNotFound.
 func (e *Engine) InspectNetwork(ctx context.Context, ref string) (Network, error) {
-	db, err := e.networkDB()
+	db, n, err := e.lookupNetwork(ref)
 	if err != nil {
 		return Network{}, err
 	}
+	return inspectOf(&db, n), nil
+}
+
+// lookupNetwork reads the network database and finds network ref in it
+// (name, ID or unique ID prefix); an unknown one is an error wrapping
+// ErrNotFound.
+func (e *Engine) lookupNetwork(ref string) (store.NetworkDB, *store.Network, error) {
+	db, err := e.networkDB()
+	if err != nil {
+		return db, nil, err
+	}
 	n := db.Network(ref)
 	if n == nil {
-		return Network{}, networkNotFound(ref)
+		return db, nil, networkNotFound(ref)
 	}
-	return inspectOf(&db, n), nil
+	return db, n, nil
 }
 
 func inspectOf(db *store.NetworkDB, n *store.Network) Network {
@@ -1116,13 +1127,9 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, f
 	if err != nil {
 		return err
 	}
-	db, err := e.networkDB()
+	db, n, err := e.lookupNetwork(netRef)
 	if err != nil {
 		return err
-	}
-	n := db.Network(netRef)
-	if n == nil {
-		return networkNotFound(netRef)
 	}
 	ep := db.Endpoint(n.ID, id)
 	if ep == nil {
@@ -1443,13 +1450,9 @@ func (e *Engine) checkStaticIP(mode, ip string) error {
 	if mode == DefaultBridge || mode == "host" || mode == "none" || strings.HasPrefix(mode, "container:") {
 		return netInvalid("user specified IP address is supported on user defined networks only")
 	}
-	db, err := e.networkDB()
+	_, n, err := e.lookupNetwork(mode)
 	if err != nil {
 		return err
-	}
-	n := db.Network(mode)
-	if n == nil {
-		return networkNotFound(mode)
 	}
 	if _, err := network.CheckAddress(n, ip); err != nil {
 		return netInvalid("%v", err)
