@@ -46,13 +46,7 @@ func TestRunPullsAMissingImage(t *testing.T) {
 func TestRunPlatform(t *testing.T) {
 	b := buildBerth(t)
 	host := imgtest.Registry(t)
-	other := "arm64"
-	if runtime.GOARCH == "arm64" {
-		other = "amd64"
-	}
-	native := imgtest.BusyboxImage(t, imgtest.WithLabel("arch", runtime.GOARCH))
-	foreign := imgtest.BusyboxImage(t, imgtest.WithPlatform("linux", other, ""), imgtest.WithLabel("arch", other))
-	imgtest.PushIndex(t, host, "multi/bb:1", imgtest.Index(t, foreign, native))
+	_, _, other := imgtest.PushTwoPlatforms(t, host, "multi/bb:1")
 	ref := host + "/multi/bb:1"
 	arch := func() string {
 		return b.ok("image", "inspect", "--format", "{{.Config.Labels.arch}} {{.Architecture}}", ref)

@@ -109,13 +109,7 @@ func TestPullLayeredStacksLikeDocker(t *testing.T) {
 
 func TestPullIndexPicksPlatform(t *testing.T) {
 	host := imgtest.Registry(t)
-	other := "arm64"
-	if runtime.GOARCH == "arm64" {
-		other = "amd64"
-	}
-	native := imgtest.BusyboxImage(t, imgtest.WithLabel("arch", runtime.GOARCH))
-	foreign := imgtest.BusyboxImage(t, imgtest.WithPlatform("linux", other, ""), imgtest.WithLabel("arch", other))
-	imgtest.PushIndex(t, host, "test/multi:1", imgtest.Index(t, foreign, native))
+	native, foreign, other := imgtest.PushTwoPlatforms(t, host, "test/multi:1")
 	tests := []struct {
 		platform string
 		want     v1.Image

@@ -585,3 +585,18 @@ func PushIndex(t testing.TB, host, ref string, idx v1.ImageIndex) v1.Hash {
 	}
 	return d
 }
+
+// PushTwoPlatforms uploads to host, as ref, an index of two busybox
+// images: native for this machine's architecture and foreign for other,
+// another one; each is labelled arch=ARCH.
+func PushTwoPlatforms(t testing.TB, host, ref string) (native, foreign v1.Image, other string) {
+	t.Helper()
+	other = "arm64"
+	if runtime.GOARCH == "arm64" {
+		other = "amd64"
+	}
+	native = BusyboxImage(t, WithLabel("arch", runtime.GOARCH))
+	foreign = BusyboxImage(t, WithPlatform("linux", other, ""), WithLabel("arch", other))
+	PushIndex(t, host, ref, Index(t, foreign, native))
+	return native, foreign, other
+}
