@@ -463,8 +463,8 @@ func (e *Engine) Wait(ctx context.Context, ref string) (int, error) {
 
 // waitInactive waits until container id's state is not active. It wakes on
 // renames into the container directory (state.json is replaced by rename)
-// and on the close of the monitor's file, which happens when the monitor
-// exits however it dies.
+// and on the close of the monitor's file in the runtime directory, which
+// happens when the monitor exits however it dies.
 func (e *Engine) waitInactive(ctx context.Context, id string) (containerState, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
@@ -472,8 +472,9 @@ func (e *Engine) waitInactive(ctx context.Context, id string) (containerState, e
 	}
 	f := os.NewFile(uintptr(fd), "inotify")
 	defer f.Close()
-	if _, err := unix.InotifyAddWatch(fd, e.st.Container(id).Dir,
-		unix.IN_MOVED_TO|unix.IN_CLOSE_WRITE|unix.IN_DELETE_SELF|unix.IN_MOVE_SELF); err != nil {
+	p := e.st.Container(id)
+	if _, err := unix.InotifyAddWatch(fd, p.Dir,
+		unix.IN_MOVED_TO|unix.IN_DELETE_SELF|unix.IN_MOVE_SELF); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return containerState{}, &ContainerNotFoundError{Ref: id}
 		}
@@ -482,10 +483,21 @@ func (e *Engine) waitInactive(ctx context.Context, id string) (containerState, e
 	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
 	defer stop()
 	buf := make([]byte, 4096)
+	names := []string{filepath.Base(p.State), filepath.Base(p.Monitor)}
+	runWatched := false
 	for {
+		// The runtime directory exists once the container has started
+		// since the host booted, which an active state implies.
+		if !runWatched {
+			_, err := unix.InotifyAddWatch(fd, p.Run, unix.IN_CLOSE_WRITE)
+			runWatched = err == nil
+		}
 		st, err := e.readState(id)
 		if err != nil || !active(st.Status) {
 			return st, err
+		}
+		if !runWatched {
+			continue
 		}
 		for {
 			n, err := f.Read(buf)
@@ -495,16 +507,16 @@ func (e *Engine) waitInactive(ctx context.Context, id string) (containerState, e
 				}
 				return st, fmt.Errorf("wait for container %s: %w", id, err)
 			}
-			if relevantEvent(buf[:n]) {
+			if relevantEvent(buf[:n], names) {
 				break
 			}
 		}
 	}
 }
 
-// relevantEvent reports whether a batch of inotify events touches the
-// state or the monitor's life.
-func relevantEvent(b []byte) bool {
+// relevantEvent reports whether a batch of inotify events is about one of
+// the files names or the watched directory itself.
+func relevantEvent(b []byte, names []string) bool {
 	for len(b) >= unix.SizeofInotifyEvent {
 		ev := (*unix.InotifyEvent)(unsafe.Pointer(&b[0]))
 		name := b[unix.SizeofInotifyEvent : unix.SizeofInotifyEvent+int(ev.Len)]
@@ -514,10 +526,7 @@ func relevantEvent(b []byte) bool {
 				break
 			}
 		}
-		switch {
-		case ev.Mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_IGNORED) != 0:
-			return true
-		case string(name) == filepath.Base("state.json") || string(name) == monitorFile:
+		if ev.Mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_IGNORED) != 0 || slices.Contains(names, string(name)) {
 			return true
 		}
 		b = b[unix.SizeofInotifyEvent+int(ev.Len):]

@@ -10,11 +10,12 @@ import (
 	"path/filepath"
 
 	"github.com/berth-dev/berth/engine/cgroups"
+	"github.com/berth-dev/berth/store"
 )
 
 // repairedDir holds one marker per store repaired since the host booted.
-// It is on /run, a tmpfs, so a reboot empties it.
-const repairedDir = "/run/berth/repaired"
+// It is under store.RunRoot, on /run, which a reboot empties.
+const repairedDir = store.RunRoot + "/repaired"
 
 // Repair runs RepairContainers and then RepairNetworks, and returns their
 // errors joined. Commands that show or clean the whole store (the TUI,
@@ -65,10 +66,14 @@ func (e *Engine) RepairAfterBoot(ctx context.Context) (bool, error) {
 // store leaves none behind. Containers mount nothing in
 // the host's mount namespace (the rootfs is mounted inside each
 // container's own), so there are no host mounts to clean except a killed
-// export's, which removing the container unmounts.
+// export's, which removing the container unmounts. The runtime
+// directories of removed containers, and of stores that are gone, go too.
 func (e *Engine) RepairContainers(ctx context.Context) error {
 	if err := e.st.RemoveIncompleteContainers(); err != nil {
 		return err
+	}
+	if err := e.st.CollectRunDirs(); err != nil {
+		e.log.Warn("repair", "err", err)
 	}
 	ids, err := e.st.ContainerIDs()
 	if err != nil {

@@ -42,6 +42,25 @@ func TestRun(t *testing.T) {
 			t.Errorf("Wait = %d, %v, want 3", code, err)
 		}
 	})
+	t.Run("--rm: the runtime directory goes with the container", func(t *testing.T) {
+		id, _, err := e.Run(t.Context(), CreateOptions{Image: "busybox", Cmd: []string{"true"}, NetworkMode: "none", AutoRemove: true}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := e.st.Container(id).Run
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, err := os.Stat(run)
+			if errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			if time.Now().After(deadline) {
+				ents, _ := os.ReadDir(run)
+				t.Fatalf("runtime directory of a removed --rm container still holds %v", ents)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
 	t.Run("create fails: no container, the monitor exits", func(t *testing.T) {
 		_, _, err := e.Run(t.Context(), CreateOptions{Image: "nosuch", NetworkMode: "none"}, true)
 		if !errors.Is(err, ErrNotFound) {

@@ -148,10 +148,12 @@ func (e *Engine) readState(id string) (containerState, error) {
 
 // tryMonitorLock takes the lock a container's monitor holds for its whole
 // life (a flock on the container's monitor file), if no monitor holds it.
+// A container without the file has had no monitor since the host booted.
 func (e *Engine) tryMonitorLock(id string) (unlock func(), ok bool, err error) {
-	f, err := os.Open(filepath.Join(e.st.Container(id).Dir, monitorFile))
+	p := e.st.Container(id)
+	f, err := os.Open(p.Monitor)
 	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(e.st.Container(id).Dir); serr != nil {
+		if _, serr := os.Stat(p.Dir); serr != nil {
 			return nil, false, &ContainerNotFoundError{Ref: id}
 		}
 		return func() {}, true, nil

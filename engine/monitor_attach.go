@@ -57,7 +57,7 @@ func (m *monitor) newHub(attach *os.File) *attachHub {
 			h.serve(conn)
 		}
 	}
-	ln, dir, err := listenUnix(m.p.Dir, m.p.AttachSock)
+	ln, dir, err := listenUnix(m.p.AttachSock)
 	if err != nil {
 		m.e.log.Warn("listen on attach socket", "container", m.id, "err", err)
 		return h
@@ -75,12 +75,12 @@ func (m *monitor) newHub(attach *os.File) *attachHub {
 	return h
 }
 
-// listenUnix listens on the socket path (in dir) through the directory's
+// listenUnix listens on the socket path through its directory's
 // /proc/self/fd entry, so a store deep in the filesystem does not overflow
 // the 108 bytes of a socket address.
-func listenUnix(dir, path string) (net.Listener, *os.File, error) {
+func listenUnix(path string) (net.Listener, *os.File, error) {
 	os.Remove(path)
-	d, err := os.Open(dir)
+	d, err := os.Open(filepath.Dir(path))
 	if err != nil {
 		return nil, nil, err
 	}

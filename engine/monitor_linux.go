@@ -27,11 +27,6 @@ import (
 	"github.com/berth-dev/berth/store"
 )
 
-// monitorFile is held open for writing (and flocked) by a container's
-// monitor for its whole life. Its lock tells whether the monitor lives;
-// its close on the monitor's exit wakes waiters watching with inotify.
-const monitorFile = "monitor"
-
 // startReport is what the monitor tells the process that started it once
 // the container's process runs (Code 0) or failed to start.
 type startReport struct {
@@ -246,7 +241,7 @@ func (m *monitor) endThread() {
 // setup takes the monitor lock and reads what starting the container
 // needs.
 func (m *monitor) setup() error {
-	f, err := os.OpenFile(filepath.Join(m.p.Dir, monitorFile), os.O_CREATE|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(m.p.Monitor, os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("start container %s: %w", m.id, err)
 	}

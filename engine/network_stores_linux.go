@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/engine/network"
+	"github.com/berth-dev/berth/store"
 )
 
 // netStoresDir holds one record per store whose networking made host
 // resources (bridges with their routes, iptables chains): the file named
-// after the store's interface prefix holds the store's root. It is on
-// /run, which a reboot empties, as it removes the resources.
-const netStoresDir = "/run/berth/netstores"
+// after the store's interface prefix holds the store's root. It is under
+// store.RunRoot, which a reboot empties, as it removes the resources.
+const netStoresDir = store.RunRoot + "/netstores"
 
 // register records n's store as the owner of the bridges and chains named
 // with n's prefixes, so that they are collected once the store is gone.

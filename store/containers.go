@@ -10,14 +10,24 @@ import (
 
 // ContainerPaths are the files and directories of one container.
 type ContainerPaths struct {
-	Dir        string
-	Config     string // config.json, the container's spec
-	State      string // state.json, its status
-	Health     string // health.json, its health checks' results
-	Upper      string // overlay upper directory
-	Work       string // overlay work directory
-	Merged     string // overlay mount point, the rootfs
-	Log        string // ctr.log, captured output
+	Dir    string
+	Config string // config.json, the container's spec
+	State  string // state.json, its status
+	Health string // health.json, its health checks' results
+	Upper  string // overlay upper directory
+	Work   string // overlay work directory
+	Merged string // overlay mount point, the rootfs
+	Log    string // ctr.log, captured output
+	// Run is the container's runtime directory, on the tmpfs RunStores:
+	// what is remade for each start or matters only while the host
+	// runs. LockContainer makes it.
+	Run  string
+	Lock string // ctr.lock, flocked by LockContainer
+	// Monitor is held open for writing (and flocked) by the container's
+	// monitor for its whole life. Its lock tells whether the monitor
+	// lives; its close on the monitor's exit wakes waiters watching with
+	// inotify.
+	Monitor    string
 	AttachSock string // attach.sock, served by the monitor
 	Hosts      string // hosts, bind mounted to /etc/hosts
 	Hostname   string // hostname, bind mounted to /etc/hostname
@@ -28,6 +38,7 @@ type ContainerPaths struct {
 // container exists.
 func (s *Store) Container(id string) ContainerPaths {
 	d := filepath.Join(s.root, "containers", id)
+	r := filepath.Join(s.run, id)
 	return ContainerPaths{
 		Dir:        d,
 		Config:     filepath.Join(d, "config.json"),
@@ -37,10 +48,13 @@ func (s *Store) Container(id string) ContainerPaths {
 		Work:       filepath.Join(d, "work"),
 		Merged:     filepath.Join(d, "merged"),
 		Log:        filepath.Join(d, "ctr.log"),
-		AttachSock: filepath.Join(d, "attach.sock"),
-		Hosts:      filepath.Join(d, "hosts"),
-		Hostname:   filepath.Join(d, "hostname"),
-		ResolvConf: filepath.Join(d, "resolv.conf"),
+		Run:        r,
+		Lock:       filepath.Join(r, "ctr.lock"),
+		Monitor:    filepath.Join(r, "monitor"),
+		AttachSock: filepath.Join(r, "attach.sock"),
+		Hosts:      filepath.Join(r, "hosts"),
+		Hostname:   filepath.Join(r, "hostname"),
+		ResolvConf: filepath.Join(r, "resolv.conf"),
 	}
 }
 
@@ -180,20 +194,24 @@ func (s *Store) DeleteContainer(id string) error {
 
 // DetachContainer takes container id out of the store at once, with one
 // rename: from then on it is neither listed nor found, and its name can be
-// released. The returned function deletes its files, which can take a
-// while for a large container and may run later. If it never runs (the
-// process dies first), Open removes the files. The caller unmounts the
+// released. The returned function deletes its files and its runtime
+// directory, which can take a while for a large container and may run
+// later. If it never runs (the process dies first), Open removes the
+// files and CollectRunDirs the runtime directory. The caller unmounts the
 // container's rootfs first. Detaching a missing container succeeds, with
 // a remove function that does nothing.
 func (s *Store) DetachContainer(id string) (remove func() error, err error) {
 	if err := validID(id); err != nil {
 		return nil, err
 	}
-	remove, err = s.detach(s.Container(id).Dir)
+	p := s.Container(id)
+	files, err := s.detach(p.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("detach container %s: %w", id, err)
 	}
-	return remove, nil
+	return func() error {
+		return errors.Join(files(), os.RemoveAll(p.Run))
+	}, nil
 }
 
 // RemoveIncompleteContainers removes container directories whose config
@@ -210,7 +228,7 @@ func (s *Store) RemoveIncompleteContainers() error {
 	for _, id := range ids {
 		if fi, err := os.Stat(s.Container(id).Config); errors.Is(err, os.ErrNotExist) || err == nil && fi.Size() == 0 {
 			s.log.Info("remove container without config", "container", id)
-			if err := s.removeAll(s.Container(id).Dir); err != nil {
+			if err := s.DeleteContainer(id); err != nil {
 				return err
 			}
 		}

@@ -51,18 +51,33 @@ func (s *Store) flock(name string, how int) (func(), error) {
 
 // LockContainer takes the exclusive lock that serializes changes to
 // container id between processes and returns the function that releases
-// it. The lock file lives in the container's directory, so it goes with
-// the container; a container that does not exist gives ErrNotFound.
+// it. The lock file lives in the container's runtime directory, which it
+// makes; a container that does not exist, or is removed while the lock is
+// awaited, gives ErrNotFound.
 func (s *Store) LockContainer(id string) (unlock func(), err error) {
 	if err := validID(id); err != nil {
 		return nil, err
 	}
-	unlock, err = flockFile(filepath.Join(s.Container(id).Dir, "ctr.lock"), unix.LOCK_EX)
-	if errors.Is(err, os.ErrNotExist) {
+	p := s.Container(id)
+	gone := func() bool {
+		_, err := os.Lstat(p.Dir)
+		return errors.Is(err, os.ErrNotExist)
+	}
+	if gone() {
 		return nil, fmt.Errorf("lock container %s: %w", id, ErrNotFound)
 	}
+	if err := s.ensureContainerRun(p); err != nil {
+		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	unlock, err = flockFile(p.Lock, unix.LOCK_EX)
 	if err != nil {
 		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	if gone() {
+		// Its remover deleted the runtime directory, or is about to.
+		os.RemoveAll(p.Run)
+		unlock()
+		return nil, fmt.Errorf("lock container %s: %w", id, ErrNotFound)
 	}
 	return unlock, nil
 }

@@ -15,7 +15,10 @@ const DefaultRoot = "/var/lib/berth"
 // several goroutines and several processes at once.
 type Store struct {
 	root string
-	log  *slog.Logger
+	// run is the store's runtime directory, under RunStores, named
+	// after canon, the root without symbolic links.
+	run, canon string
+	log        *slog.Logger
 }
 
 // Option configures Open.
@@ -89,7 +92,12 @@ func Open(root string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", abs, err)
 		}
 	}
-	s := &Store{root: abs, log: o.log}
+	canon, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	ensureRunStores(o.log)
+	s := &Store{root: abs, run: filepath.Join(RunStores, runDirName(canon)), canon: canon, log: o.log}
 	if o.noRepair {
 		return s, nil
 	}

@@ -244,6 +244,11 @@ func TestDetachContainer(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.Container(id).Upper, "f"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	unlock, err := s.LockContainer(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
 	remove, err := s.DetachContainer(id)
 	if err != nil {
 		t.Fatal(err)
@@ -272,6 +277,9 @@ func TestDetachContainer(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
 		t.Errorf("tmp/ after remove holds %v, want nothing", ents)
+	}
+	if _, err := os.Stat(s.Container(id).Run); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("runtime directory after remove: %v, want it gone", err)
 	}
 	// A missing container detaches to a no-op.
 	remove, err = s.DetachContainer(id)
@@ -551,15 +559,20 @@ func TestLockContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan struct{})
+	run := s.Container(id).Run
+	if _, err := os.Stat(s.Container(id).Lock); err != nil {
+		t.Fatalf("no lock file in the runtime directory: %v", err)
+	}
+	if !isTmpfs(RunStores) {
+		t.Errorf("%s is not a tmpfs", RunStores)
+	}
+	got := make(chan error)
 	go func() {
 		second, err := s.LockContainer(id)
-		if err != nil {
-			t.Error(err)
-		} else {
+		if err == nil {
 			second()
 		}
-		close(got)
+		got <- err
 	}()
 	select {
 	case <-got:
@@ -567,5 +580,72 @@ func TestLockContainer(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	unlock()
-	<-got
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+
+	// A container removed while its lock is awaited is not found, and
+	// leaves no runtime directory.
+	unlock, err = s.LockContainer(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := s.LockContainer(id)
+		got <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if err := s.DeleteContainer(id); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if err := <-got; !errors.Is(err, ErrNotFound) {
+		t.Errorf("LockContainer of a container removed meanwhile = %v, want ErrNotFound", err)
+	}
+	if _, err := os.Stat(run); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("runtime directory of a removed container: %v, want it gone", err)
+	}
+}
+
+// createLocked creates container id in s and locks it once, which makes
+// its runtime directory.
+func createLocked(t *testing.T, s *Store, id string) {
+	t.Helper()
+	if _, err := s.CreateContainer(id, struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := s.LockContainer(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+}
+
+func TestCollectRunDirs(t *testing.T) {
+	s := open(t)
+	kept, gone := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	createLocked(t, s, kept)
+	createLocked(t, s, gone)
+	// A process that dies between the removal of a container's
+	// directory and that of its runtime directory leaves the latter.
+	if _, err := s.DetachContainer(gone); err != nil {
+		t.Fatal(err)
+	}
+	// So does a store deleted with its containers.
+	other := open(t)
+	createLocked(t, other, gone)
+	if err := os.RemoveAll(other.Root()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CollectRunDirs(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		dir  string
+		want bool
+	}{{s.Container(kept).Run, true}, {s.Container(gone).Run, false}, {other.run, false}} {
+		if _, err := os.Stat(c.dir); (err == nil) != c.want {
+			t.Errorf("%s after CollectRunDirs: %v, want it kept: %v", c.dir, err, c.want)
+		}
+	}
 }
