@@ -60,6 +60,9 @@ func MonitorMain() {
 	if len(id) != 64 || !isHex(id) {
 		fail(fmt.Errorf("start container: bad container id %q", id))
 	}
+	// The launch thread's mount namespace is a copy of the host's: the
+	// runtime directories' tmpfs must be there first.
+	store.EnsureRunStores()
 	// What every start needs and takes a while to make (the cgroup's
 	// directories, the namespaces) is made from the first moment, while
 	// the container is still being created and its record is read.

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,23 +23,16 @@ const RunRoot = "/run/berth"
 // hosts, hostname and resolv.conf files remade for each of its starts.
 // Files come and go there with every container start and must not
 // outlive a boot, so it is a tmpfs: where /run is not one, berth mounts
-// one there (ensureRunStores).
+// one there (EnsureRunStores).
 const RunStores = RunRoot + "/stores"
 
-var runStoresOnce sync.Once
-
-// ensureRunStores makes RunStores a tmpfs, once per process (Open calls
-// it): it mounts one unless RunStores already is one. Failing that
-// (without the privilege to mount, say), RunStores stays the directory it
-// is, which works as well but for the files it keeps across a reboot;
-// log hears why.
-func ensureRunStores(log *slog.Logger) {
-	runStoresOnce.Do(func() {
-		if err := mountRunStores(); err != nil {
-			log.Warn("mount tmpfs on "+RunStores, "err", err)
-		}
-	})
-}
+// EnsureRunStores makes RunStores a tmpfs, once per process: it mounts
+// one unless RunStores already is one. Failing that (without the
+// privilege to mount, say), RunStores stays the directory it is, which
+// works as well but for the files it keeps across a reboot. Open calls
+// it; a process that makes mount namespaces before it opens a store (a
+// monitor) calls it first, lest they miss the mount.
+var EnsureRunStores = sync.OnceValue(mountRunStores)
 
 func mountRunStores() error {
 	if isTmpfs(RunStores) {

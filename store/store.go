@@ -96,7 +96,9 @@ func Open(root string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
-	ensureRunStores(o.log)
+	if err := EnsureRunStores(); err != nil {
+		o.log.Warn("mount tmpfs on "+RunStores, "err", err)
+	}
 	s := &Store{root: abs, run: filepath.Join(RunStores, runDirName(canon)), canon: canon, log: o.log}
 	if o.noRepair {
 		return s, nil
