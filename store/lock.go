@@ -70,6 +70,9 @@ func (s *Store) LockContainer(id string) (unlock func(), err error) {
 		return nil, fmt.Errorf("lock container %s: %w", id, err)
 	}
 	unlock, err = flockFile(p.Lock, unix.LOCK_EX)
+	if errors.Is(err, os.ErrNotExist) && gone() {
+		return nil, fmt.Errorf("lock container %s: %w", id, ErrNotFound)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock container %s: %w", id, err)
 	}
