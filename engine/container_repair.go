@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -29,8 +27,7 @@ func (e *Engine) Repair(ctx context.Context) error {
 // container recorded as running is dead, and its leases, DNAT rules and
 // cgroups are stale. It reports whether it repaired.
 func (e *Engine) RepairAfterBoot(ctx context.Context) (bool, error) {
-	h := sha256.Sum256([]byte(e.st.Root()))
-	marker := filepath.Join(repairedDir, hex.EncodeToString(h[:8]))
+	marker := filepath.Join(repairedDir, e.st.RunName())
 	if _, err := os.Stat(marker); err == nil {
 		return false, nil
 	}

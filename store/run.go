@@ -66,6 +66,10 @@ func runDirName(root string) string {
 	return hex.EncodeToString(h[:8])
 }
 
+// RunName names the store's runtime directory; it also names what else
+// berth keeps for the store while the host runs.
+func (s *Store) RunName() string { return filepath.Base(s.run) }
+
 // runRootFile, in a store's runtime directory, holds the store's root
 // (without symbolic links), by which CollectRunDirs tells a store that is
 // gone.
