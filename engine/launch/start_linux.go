@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/engine/pid1"
+	"github.com/berth-dev/berth/engine/spawn/prefork"
 )
 
 // Cgroup is where the container's process goes, as files the monitor
@@ -184,7 +185,7 @@ func (t *Thread) start(spec *Spec, env Env) (*Process, error) {
 	// filesystem.
 	initExe := -1
 	if spec.Init {
-		if initExe, err = unix.Open("/proc/self/exe", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+		if initExe, err = openInitExe(); err != nil {
 			return nil, fmt.Errorf("open berth binary for --init: %w", err)
 		}
 		defer unix.Close(initExe)
@@ -604,4 +605,21 @@ func MountFilesystem(spec *Spec) (*os.File, error) {
 		return nil, fmt.Errorf("open the container's filesystem: %w", err)
 	}
 	return os.NewFile(uintptr(fd), spec.Rootfs), nil
+}
+
+// openInitExe opens the binary a container's --init runs from: the lean
+// twin of the sealed copy this monitor runs from, whose pages the init,
+// which lives as long as its container, maps 64 KiB at a time, or else
+// that copy itself. The twin, like the copy, must be on a read-only
+// mount: the container could reach it through /proc/1/exe.
+func openInitExe() (int, error) {
+	if exe, err := os.Readlink("/proc/self/exe"); err == nil && strings.HasPrefix(exe, prefork.SealedDir+"/") {
+		if fd, err := unix.Open(exe+prefork.LeanSuffix, unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+			if prefork.IsSealed(fd) {
+				return fd, nil
+			}
+			unix.Close(fd)
+		}
+	}
+	return unix.Open("/proc/self/exe", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 }

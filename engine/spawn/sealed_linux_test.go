@@ -6,6 +6,8 @@ import (
 	"os"
 	"syscall"
 	"testing"
+
+	"github.com/berth-dev/berth/engine/spawn/prefork"
 )
 
 func TestSealedCopy(t *testing.T) {
@@ -25,15 +27,18 @@ func TestSealedCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := os.ReadFile(s.Path); err != nil || !bytes.Equal(got, want) {
-		t.Errorf("copy %s differs from %s (%v)", s.Path, self, err)
-	}
-	// Root inside a container could write to any file it reaches (a
-	// monitor's /proc/PID/exe): the mount refuses.
-	if f, err := os.OpenFile(s.Path, os.O_WRONLY, 0); !errors.Is(err, syscall.EROFS) {
-		if f != nil {
-			f.Close()
+	for _, p := range []string{s.Path, s.Path + prefork.LeanSuffix} {
+		if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("copy %s differs from %s (%v)", p, self, err)
 		}
-		t.Errorf("opening the copy for writing = %v, want EROFS", err)
+		// Root inside a container could write to any file it reaches (a
+		// monitor's /proc/PID/exe, an --init's /proc/1/exe): the mount
+		// refuses.
+		if f, err := os.OpenFile(p, os.O_WRONLY, 0); !errors.Is(err, syscall.EROFS) {
+			if f != nil {
+				f.Close()
+			}
+			t.Errorf("opening %s for writing = %v, want EROFS", p, err)
+		}
 	}
 }

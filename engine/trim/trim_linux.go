@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/engine/spawn/prefork"
 )
 
 // Memory gives back what the process touched only to start: the heap
@@ -22,6 +24,12 @@ import (
 // mapping with modified pages (data the dynamic loader relocated before
 // protecting it, RELRO) keeps them: dropping them would undo the
 // relocations.
+//
+// A process running from a sealed copy of berth whose lean twin it
+// reaches (a monitor) maps the twin in place of the copy instead: the
+// copy is laid out in 2 MiB folios, which the kernel maps whole at a
+// fault, quick to start from but 2 MiB of RSS for each page needed later.
+// The twin holds the same bytes in 64 KiB folios.
 //
 // From then on a helper does little (a monitor copies output, an init
 // waits), so its heap is kept small: collections run at 20% growth, and
@@ -36,13 +44,18 @@ func Memory() {
 	if err != nil {
 		return
 	}
-	var start, end uint64
-	clean := false
+	exe, lean := openLean()
+	if lean != nil {
+		defer lean.Close()
+	}
+	var m mapping
 	drop := func() {
-		if clean && end > start {
-			unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+		if m.clean && m.end > m.start {
+			if lean == nil || m.path != exe || remap(m, lean) != nil {
+				unix.Syscall(unix.SYS_MADVISE, uintptr(m.start), uintptr(m.end-m.start), unix.MADV_DONTNEED)
+			}
 		}
-		clean = false
+		m = mapping{}
 	}
 	for line := range strings.Lines(string(b)) {
 		fields := strings.Fields(line)
@@ -54,18 +67,65 @@ func Memory() {
 			drop()
 			lo, err1 := strconv.ParseUint(k, 16, 64)
 			hi, err2 := strconv.ParseUint(v, 16, 64)
-			if err1 != nil || err2 != nil || len(fields) < 6 || !strings.HasPrefix(fields[5], "/") {
+			off, err3 := strconv.ParseUint(fields[min(2, len(fields)-1)], 16, 64)
+			if err1 != nil || err2 != nil || err3 != nil || len(fields) < 6 || !strings.HasPrefix(fields[5], "/") {
 				continue
 			}
-			start, end = lo, hi
-			clean = len(fields[1]) == 4 && fields[1][1] == '-' && fields[1][3] == 'p'
+			m = mapping{start: lo, end: hi, off: off, perms: fields[1], path: fields[5]}
+			m.clean = len(m.perms) == 4 && m.perms[1] == '-' && m.perms[3] == 'p'
 			continue
 		}
 		// Anonymous counts the pages of a private file mapping that were
 		// copied on write.
 		if fields[0] == "Anonymous:" && (len(fields) < 2 || fields[1] != "0") {
-			clean = false
+			m.clean = false
 		}
 	}
 	drop()
+}
+
+// mapping is a file mapping as /proc/self/smaps lists it.
+type mapping struct {
+	start, end, off uint64
+	perms, path     string
+	// clean says the mapping is private, read-only and unmodified.
+	clean bool
+}
+
+// openLean opens the lean twin of the sealed copy this process runs from,
+// if it reaches one: read-only mounted, and as large as the copy. It
+// returns the copy's path and the twin.
+func openLean() (string, *os.File) {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil || !strings.HasPrefix(exe, prefork.SealedDir+"/") {
+		return "", nil
+	}
+	f, err := os.Open(exe + prefork.LeanSuffix)
+	if err != nil {
+		return "", nil
+	}
+	var fs unix.Statfs_t
+	fi, err1 := f.Stat()
+	self, err2 := os.Stat("/proc/self/exe")
+	if err1 != nil || err2 != nil || fi.Size() != self.Size() || unix.Fstatfs(int(f.Fd()), &fs) != nil || fs.Flags&unix.ST_RDONLY == 0 {
+		f.Close()
+		return "", nil
+	}
+	return exe, f
+}
+
+// remap maps the same range of f, which holds the same bytes as the file
+// m maps, in place of m. The new mapping has none of m's pages: a thread
+// running code in m meanwhile faults and reads the same bytes from f.
+func remap(m mapping, f *os.File) error {
+	prot := unix.PROT_READ
+	if m.perms[2] == 'x' {
+		prot |= unix.PROT_EXEC
+	}
+	_, _, errno := unix.Syscall6(unix.SYS_MMAP, uintptr(m.start), uintptr(m.end-m.start), uintptr(prot),
+		unix.MAP_PRIVATE|unix.MAP_FIXED, f.Fd(), uintptr(m.off))
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }

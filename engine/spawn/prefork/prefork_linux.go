@@ -36,6 +36,11 @@ const (
 // run from (see spawn.Seal).
 const SealedDir = "/run/berth/exe"
 
+// LeanSuffix names the twin of a sealed copy, the same bytes laid out in
+// small folios, which helpers map once they have started (see package
+// trim) and the init of a container run with --init runs from.
+const LeanSuffix = ".lean"
+
 // GlobalValueFlags are berth's global flags that take a value, which
 // IsRunCommand skips with their values (cmd/root.go defines them).
 var GlobalValueFlags = []string{"root", "log-level", "insecure-registry", "theme"}
