@@ -613,13 +613,8 @@ func MountFilesystem(spec *Spec) (*os.File, error) {
 // that copy itself. The twin, like the copy, must be on a read-only
 // mount: the container could reach it through /proc/1/exe.
 func openInitExe() (int, error) {
-	if exe, err := os.Readlink("/proc/self/exe"); err == nil && strings.HasPrefix(exe, prefork.SealedDir+"/") {
-		if fd, err := unix.Open(exe+prefork.LeanSuffix, unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
-			if prefork.IsSealed(fd) {
-				return fd, nil
-			}
-			unix.Close(fd)
-		}
+	if _, fd, err := prefork.OpenLean(); err == nil {
+		return fd, nil
 	}
 	return unix.Open("/proc/self/exe", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/berth-dev/berth/engine/spawn/prefork"
 )
 
@@ -115,8 +113,7 @@ func makeSealed(src, path string) error {
 		}
 	}
 	for _, p := range []string{lean, path} {
-		var fs syscall.Statfs_t
-		if syscall.Statfs(p, &fs) == nil && fs.Flags&unix.ST_RDONLY != 0 {
+		if sealed(p) {
 			continue
 		}
 		if err := syscall.Mount(p, p, "", syscall.MS_BIND, ""); err != nil {
@@ -215,6 +212,16 @@ func collectSealed(keep string) {
 		unmountAll(p + prefork.LeanSuffix)
 		os.Remove(p + prefork.LeanSuffix)
 	}
+}
+
+// sealed reports whether the file at p is on a read-only mount.
+func sealed(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return prefork.IsSealed(int(f.Fd()))
 }
 
 // unmountAll unmounts every mount stacked on p.

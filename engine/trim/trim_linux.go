@@ -44,8 +44,10 @@ func Memory() {
 	if err != nil {
 		return
 	}
-	exe, lean := openLean()
-	if lean != nil {
+	var lean *os.File
+	exe, fd, err := prefork.OpenLean()
+	if err == nil {
+		lean = os.NewFile(uintptr(fd), exe+prefork.LeanSuffix)
 		defer lean.Close()
 	}
 	var m mapping
@@ -65,10 +67,13 @@ func Memory() {
 		if k, v, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
 			// A mapping's header: 00400000-00452000 r-xp 00000000 08:02 173521 /usr/bin/x
 			drop()
+			if len(fields) < 6 || !strings.HasPrefix(fields[5], "/") {
+				continue
+			}
 			lo, err1 := strconv.ParseUint(k, 16, 64)
 			hi, err2 := strconv.ParseUint(v, 16, 64)
-			off, err3 := strconv.ParseUint(fields[min(2, len(fields)-1)], 16, 64)
-			if err1 != nil || err2 != nil || err3 != nil || len(fields) < 6 || !strings.HasPrefix(fields[5], "/") {
+			off, err3 := strconv.ParseUint(fields[2], 16, 64)
+			if err1 != nil || err2 != nil || err3 != nil {
 				continue
 			}
 			m = mapping{start: lo, end: hi, off: off, perms: fields[1], path: fields[5]}
@@ -90,28 +95,6 @@ type mapping struct {
 	perms, path     string
 	// clean says the mapping is private, read-only and unmodified.
 	clean bool
-}
-
-// openLean opens the lean twin of the sealed copy this process runs from,
-// if it reaches one: read-only mounted, and as large as the copy. It
-// returns the copy's path and the twin.
-func openLean() (string, *os.File) {
-	exe, err := os.Readlink("/proc/self/exe")
-	if err != nil || !strings.HasPrefix(exe, prefork.SealedDir+"/") {
-		return "", nil
-	}
-	f, err := os.Open(exe + prefork.LeanSuffix)
-	if err != nil {
-		return "", nil
-	}
-	var fs unix.Statfs_t
-	fi, err1 := f.Stat()
-	self, err2 := os.Stat("/proc/self/exe")
-	if err1 != nil || err2 != nil || fi.Size() != self.Size() || unix.Fstatfs(int(f.Fd()), &fs) != nil || fs.Flags&unix.ST_RDONLY == 0 {
-		f.Close()
-		return "", nil
-	}
-	return exe, f
 }
 
 // remap maps the same range of f, which holds the same bytes as the file

@@ -285,6 +285,42 @@ func OpenSealed(path string) (int, error) {
 	return fd, nil
 }
 
+// OpenLean opens, read-only and close-on-exec, the lean twin of the
+// sealed copy this process runs from, and returns the copy's path with
+// it. The twin must be on a read-only mount (IsSealed) and as large as
+// the copy; ErrNotSealed says it is not, or that this process does not
+// run from a sealed copy.
+func OpenLean() (exe string, fd int, err error) {
+	exe, err = readlink("/proc/self/exe")
+	if err != nil {
+		return "", -1, err
+	}
+	if len(exe) <= len(SealedDir) || exe[:len(SealedDir)+1] != SealedDir+"/" {
+		return "", -1, ErrNotSealed
+	}
+	self, err := stat(exe)
+	if err != nil {
+		return "", -1, err
+	}
+	lean := exe + LeanSuffix
+	twin, err := stat(lean)
+	if err != nil {
+		return "", -1, err
+	}
+	if twin.Size != self.Size {
+		return "", -1, ErrNotSealed
+	}
+	fd, err = open(lean, oRdonly)
+	if err != nil {
+		return "", -1, err
+	}
+	if !IsSealed(fd) {
+		closeFd(fd)
+		return "", -1, ErrNotSealed
+	}
+	return exe, fd, nil
+}
+
 // IsSealed reports whether the open file fd is on a read-only mount.
 func IsSealed(fd int) bool {
 	const stRdonly = 1 // ST_RDONLY, the read-only flag of statfs(2)
