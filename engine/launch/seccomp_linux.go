@@ -1,6 +1,8 @@
 package launch
 
 import (
+	"slices"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -117,21 +119,29 @@ func SeccompFilter(caps []string) []unix.SockFilter {
 }
 
 // rules returns the filter's instructions for calls of architecture a.
+// The kernel checks and compiles a filter at about a microsecond an
+// instruction, in the start of every container, so the refused calls
+// share one return and runs of consecutive numbers are one range.
 func (a sysArch) rules(has func([]string) bool) filter {
 	var f filter
+	// refuse are the jumps that go, when they hold, to the EPERM return
+	// at the end.
+	var refuse []int
+	jumpRefuse := func(op uint16, k uint32) {
+		refuse = append(refuse, len(f))
+		f.jump(op, k, 0, 0)
+	}
 	f.load(dataNr)
 	if a.audit == unix.AUDIT_ARCH_X86_64 {
 		// The x32 calling convention.
-		f.jump(unix.BPF_JGE, 0x40000000, 0, 1)
-		f.ret(retEPERM)
+		jumpRefuse(unix.BPF_JGE, 0x40000000)
 	}
 	if !has(sysAdmin) {
 		for _, name := range []string{"clone", "unshare"} {
 			// clone's and unshare's flags are their first argument.
-			f.jump(unix.BPF_JEQ, a.nums[name], 0, 4)
+			f.jump(unix.BPF_JEQ, a.nums[name], 0, 3)
 			f.load(dataArg0)
-			f.jump(unix.BPF_JSET, nsFlags, 0, 1)
-			f.ret(retEPERM)
+			jumpRefuse(unix.BPF_JSET, nsFlags)
 			f.ret(retAllow)
 		}
 		f.jump(unix.BPF_JEQ, a.nums["clone3"], 0, 1)
@@ -144,16 +154,46 @@ func (a sysArch) rules(has func([]string) bool) filter {
 	}
 	f.ret(retEPERM)
 	f.ret(retAllow)
-	for _, r := range refusals {
-		nr, ok := a.nums[r.name]
-		if !ok || r.caps != nil && has(r.caps) {
+	for _, r := range a.refused(has) {
+		if r.lo == r.hi {
+			jumpRefuse(unix.BPF_JEQ, r.lo)
 			continue
 		}
-		f.jump(unix.BPF_JEQ, nr, 0, 1)
-		f.ret(retEPERM)
+		// Above the range: on to the next; else from its start: refused.
+		f.jump(unix.BPF_JGT, r.hi, 1, 0)
+		jumpRefuse(unix.BPF_JGE, r.lo)
 	}
 	f.ret(retAllow)
+	eperm := len(f)
+	f.ret(retEPERM)
+	for _, i := range refuse {
+		f[i].Jt = uint8(eperm - i - 1)
+	}
 	return f
+}
+
+// numRange is the system call numbers lo to hi, both included.
+type numRange struct{ lo, hi uint32 }
+
+// refused returns the numbers of the calls of architecture a the filter
+// refuses a container whose capabilities has tells, in ascending runs.
+func (a sysArch) refused(has func([]string) bool) []numRange {
+	var nums []uint32
+	for _, r := range refusals {
+		if nr, ok := a.nums[r.name]; ok && (r.caps == nil || !has(r.caps)) {
+			nums = append(nums, nr)
+		}
+	}
+	slices.Sort(nums)
+	var runs []numRange
+	for _, n := range slices.Compact(nums) {
+		if l := len(runs); l > 0 && runs[l-1].hi+1 == n {
+			runs[l-1].hi = n
+			continue
+		}
+		runs = append(runs, numRange{n, n})
+	}
+	return runs
 }
 
 // filter is a classic BPF program under construction.

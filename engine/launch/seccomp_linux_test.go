@@ -121,3 +121,94 @@ func TestSeccompFilterFitsItsJumps(t *testing.T) {
 		}
 	}
 }
+
+// verdict runs filter f, as the kernel would, on a call of architecture
+// audit with number nr and first argument arg0.
+func verdict(t *testing.T, f []unix.SockFilter, audit, nr, arg0 uint32) uint32 {
+	t.Helper()
+	var acc uint32
+	for pc := 0; pc < len(f); pc++ {
+		in := f[pc]
+		switch in.Code {
+		case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
+			acc = map[uint32]uint32{dataNr: nr, dataArch: audit, dataArg0: arg0}[in.K]
+		case unix.BPF_RET | unix.BPF_K:
+			return in.K
+		default:
+			var holds bool
+			switch in.Code {
+			case unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K:
+				holds = acc == in.K
+			case unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K:
+				holds = acc >= in.K
+			case unix.BPF_JMP | unix.BPF_JGT | unix.BPF_K:
+				holds = acc > in.K
+			case unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K:
+				holds = acc&in.K != 0
+			default:
+				t.Fatalf("instruction %d: unknown code %#x", pc, in.Code)
+			}
+			if holds {
+				pc += int(in.Jt)
+			} else {
+				pc += int(in.Jf)
+			}
+		}
+	}
+	t.Fatal("the filter ran off its end")
+	return 0
+}
+
+// Every call number of each architecture gets the verdict the refusal
+// list gives it, however the filter packs the list.
+func TestSeccompFilterRefusesExactlyTheList(t *testing.T) {
+	for _, caps := range [][]string{{"CHOWN", "KILL"}, {"SYS_ADMIN", "SYS_TIME"}} {
+		f := SeccompFilter(caps)
+		if f == nil {
+			t.Skip("berth has no seccomp filter for this architecture")
+		}
+		_, keep := CapMask(caps)
+		has := func(names []string) bool {
+			for _, n := range names {
+				if c, ok := CapNumber(n); ok && keep[c] {
+					return true
+				}
+			}
+			return false
+		}
+		for _, a := range sysArches() {
+			want := map[uint32]uint32{}
+			for _, r := range refusals {
+				if nr, ok := a.nums[r.name]; ok && (r.caps == nil || !has(r.caps)) {
+					want[nr] = retEPERM
+				}
+			}
+			special := map[uint32]bool{a.nums["clone"]: true, a.nums["unshare"]: true, a.nums["clone3"]: true, a.nums["personality"]: true}
+			for nr := uint32(0); nr < 600; nr++ {
+				if special[nr] {
+					continue
+				}
+				w, ok := want[nr]
+				if !ok {
+					w = retAllow
+				}
+				if got := verdict(t, f, a.audit, nr, 0); got != w {
+					t.Errorf("caps %v, architecture %#x, call %d: verdict %#x, want %#x", caps, a.audit, nr, got, w)
+				}
+			}
+			nsWant := uint32(retEPERM)
+			if has(sysAdmin) {
+				nsWant = retAllow
+			}
+			if got := verdict(t, f, a.audit, a.nums["unshare"], unix.CLONE_NEWUSER); got != nsWant {
+				t.Errorf("caps %v, architecture %#x: unshare of a user namespace: verdict %#x, want %#x", caps, a.audit, got, nsWant)
+			}
+			if got := verdict(t, f, a.audit, a.nums["clone"], unix.CLONE_FILES); got != retAllow {
+				t.Errorf("caps %v, architecture %#x: clone without namespaces: verdict %#x, want allowed", caps, a.audit, got)
+			}
+		}
+		if got := verdict(t, f, 0x12345, 39, 0); got != retEPERM {
+			t.Errorf("a call of an unknown architecture: verdict %#x, want EPERM", got)
+		}
+	}
+}
