@@ -83,6 +83,10 @@ type Forked struct {
 // EarlyMonitor returns the monitor berth forked as it started, for a
 // berth run command line (package spawn), once; nil if there is none.
 func EarlyMonitor() *Forked {
+	// encoding/json's view of a container record, which the creation
+	// writes, takes a third of a millisecond to build: a goroutine builds
+	// it while the engine opens.
+	go json.Marshal(&containerRecord{})
 	if m := spawn.Early(); m != nil {
 		return &Forked{m: m}
 	}
