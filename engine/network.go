@@ -365,6 +365,11 @@ func (b *bridgeNetwork) Attach(ctx context.Context, c *containerRecord, pid int,
 		if primary == nil || primary.Driver != "bridge" {
 			return networkNotFound(b.mode)
 		}
+		if primary.Name == DefaultBridge {
+			if err := names.reelectDefault(db, primary); err != nil {
+				return err
+			}
+		}
 		if pub != nil {
 			staleForwards = releaseDeadForwards(db)
 		}
@@ -514,12 +519,55 @@ func releaseDeadForwards(db *store.NetworkDB) bool {
 	return changed
 }
 
+// reelectDefault gives the default bridge nw (in db) a new subnet if its
+// bridge is not up, no running container holds an address on it and
+// another interface routes its subnet (network.CheckRoutes): while the
+// bridge was gone, after a reboot or a reset, its subnet looked free to
+// every other store and program on the host, and one took it. The default
+// bridge's subnet is berth's choice, as docker0's is docker's, so it is
+// chosen again rather than shared; the subnet of a user network is the
+// user's, and ensureBridge refuses it instead. A bridge left down by a
+// start that crashed halfway still has the old address: it is deleted, to
+// be made afresh.
+func (n netNames) reelectDefault(db *store.NetworkDB, nw *store.Network) error {
+	for i := range db.Endpoints {
+		if ep := &db.Endpoints[i]; ep.Network == nw.ID && ep.Active() && alive(ep) {
+			return nil
+		}
+	}
+	br, err := network.BridgeOf(nw)
+	if err != nil {
+		return err
+	}
+	if up, err := network.BridgeUp(br.Name); err != nil || up {
+		return err
+	}
+	if err := network.CheckRoutes(br); !errors.Is(err, network.ErrOverlap) {
+		return err
+	}
+	routes, err := n.hostRoutes()
+	if err != nil {
+		return err
+	}
+	sub, err := network.PickSubnet(append(routes, network.UsedSubnets(db)...))
+	if err != nil {
+		return fmt.Errorf("renumber network %s: %w", nw.Name, err)
+	}
+	if err := network.DeleteBridge(br.Name); err != nil {
+		return err
+	}
+	nw.Subnet, nw.Gateway = sub.String(), network.DefaultGateway(sub).String()
+	return nil
+}
+
 // ensureBridge makes sure the bridge of a network is up, and reports
 // whether it had to set it up. The common case costs one netlink request.
 // Otherwise (first use, after a reboot, after a crash halfway) it
 // configures the bridge, installs the firewall rules with their jumps and
 // only then sets the bridge up, under a lock so that two processes do not
-// race on it.
+// race on it. It refuses, with an error wrapping ErrConflict, a subnet
+// that another interface routes meanwhile: the bridge would never get
+// its containers' traffic.
 func (e *Engine) ensureBridge(ctx context.Context, br network.Bridge) (bool, error) {
 	if up, err := network.BridgeUp(br.Name); err != nil || up {
 		return false, err
@@ -530,6 +578,12 @@ func (e *Engine) ensureBridge(ctx context.Context, br network.Bridge) (bool, err
 	}
 	defer unlock()
 	if up, err := network.BridgeUp(br.Name); err != nil || up {
+		return false, err
+	}
+	if err := network.CheckRoutes(br); err != nil {
+		if errors.Is(err, network.ErrOverlap) {
+			err = netConflict("bridge %s: %w", br.Name, err)
+		}
 		return false, err
 	}
 	if err := e.netNames().register(); err != nil {

@@ -383,11 +383,7 @@ func TestContainerNetworking(t *testing.T) {
 		assertClean(t, e)
 	})
 	t.Run("bridge and rules rebuilt after a reboot", func(t *testing.T) {
-		// A reboot takes the bridge and every iptables rule away.
-		db, _ := e.st.ReadNetworks()
-		network.DeleteBridge(db.Network(DefaultBridge).Bridge)
-		fw, _ := e.netNames().firewall()
-		fw.Remove(ctx)
+		reboot(t, e)
 		id := runNet(t, e, httpd("reboot", DefaultBridge, map[string][]PortBinding{"80/tcp": {{HostIP: "127.0.0.1", HostPort: "18082"}}}))
 		if got, err := httpGet(t, "http://127.0.0.1:18082/hostname"); err != nil || got != id[:12]+"\n" {
 			t.Errorf("GET after the bridge was rebuilt = %q, %v", got, err)
@@ -395,6 +391,83 @@ func TestContainerNetworking(t *testing.T) {
 		e.Remove(ctx, id, RemoveOptions{Force: true})
 		assertClean(t, e)
 	})
+	t.Run("subnet taken while the bridge was gone", func(t *testing.T) {
+		if _, err := e.CreateNetwork(ctx, "taken", NetworkCreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		db := reboot(t, e)
+		// Another store or program takes the subnets meanwhile: here
+		// bridges of no store, up on them.
+		for i, name := range []string{DefaultBridge, "taken"} {
+			br, err := network.BridgeOf(db.Network(name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			br.Name = fmt.Sprintf("btforeign%d", i)
+			t.Cleanup(func() { network.DeleteBridge(br.Name) })
+			if err := network.EnsureBridge(br); err != nil {
+				t.Fatal(err)
+			}
+			if err := network.SetBridgeUp(br.Name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The default bridge takes another subnet.
+		id := runNet(t, e, httpd("renumbered", DefaultBridge, map[string][]PortBinding{"80/tcp": {{HostIP: "127.0.0.1", HostPort: "18083"}}}))
+		taken, _ := netip.ParsePrefix(db.Network(DefaultBridge).Subnet)
+		if ip := containerIP(t, e, id, DefaultBridge); taken.Contains(ip) {
+			t.Errorf("container got %s, in %s that btforeign0 routes", ip, taken)
+		}
+		if got, err := httpGet(t, "http://127.0.0.1:18083/hostname"); err != nil || got != id[:12]+"\n" {
+			t.Errorf("GET after the default bridge was renumbered = %q, %v", got, err)
+		}
+		e.Remove(ctx, id, RemoveOptions{Force: true})
+		// A user network keeps its subnet and refuses to start a container
+		// whose traffic would go to the other bridge.
+		o := httpd("refused", "taken", nil)
+		o.Image = "busybox"
+		id, err := e.Create(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Start(ctx, id); err == nil || !strings.Contains(err.Error(), "routed through btforeign1") {
+			t.Errorf("start on a network whose subnet is taken = %v, want routed through btforeign1", err)
+		}
+		e.Remove(ctx, id, RemoveOptions{Force: true})
+		if err := e.RemoveNetwork(ctx, "taken"); err != nil {
+			t.Error(err)
+		}
+		assertClean(t, e)
+	})
+}
+
+// reboot does to e's networks what a reboot does: it deletes their bridges
+// and their iptables rules. It returns the records, which a reboot keeps.
+func reboot(t *testing.T, e *Engine) store.NetworkDB {
+	t.Helper()
+	db, err := e.networkDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range db.Networks {
+		if n.Bridge == "" {
+			continue
+		}
+		if err := network.DeleteBridge(n.Bridge); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fw, err := e.netNames().firewall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Remove(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if dump, _ := fw.Dump(t.Context()); dump != "" {
+		t.Fatalf("rules left after their removal:\n%s", dump)
+	}
+	return db
 }
 
 func TestNetworkBadInput(t *testing.T) {

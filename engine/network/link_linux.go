@@ -116,6 +116,43 @@ func uplinkMTU() int {
 	return 1500
 }
 
+// CheckRoutes returns an error wrapping ErrOverlap if an interface other
+// than bridge b routes part of b's subnet at least as narrowly as b's own
+// route would: an address in the subnet, or another bridge on it, which
+// another store or program set up while b was gone (after a reboot, say).
+// The kernel keeps the first of two equal routes, so b's containers would
+// never get their traffic, published ports included: it would go to the
+// other interface. A wider route gives way to b's and does not count.
+func CheckRoutes(b Bridge) error {
+	own := -1
+	if l, err := netlink.LinkByName(b.Name); err == nil {
+		own = l.Attrs().Index
+	} else if !isNotFound(err) {
+		return fmt.Errorf("find bridge %s: %w", b.Name, err)
+	}
+	routes, err := dump(func() ([]netlink.Route, error) {
+		return netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	})
+	if err != nil {
+		return fmt.Errorf("list routes: %w", err)
+	}
+	for _, r := range routes {
+		if r.Dst == nil || r.LinkIndex == own {
+			continue
+		}
+		p, ok := prefixOf(r.Dst)
+		if !ok || p.Bits() < b.Subnet.Bits() || !p.Overlaps(b.Subnet) {
+			continue
+		}
+		dev := "no interface"
+		if l, err := netlink.LinkByIndex(r.LinkIndex); err == nil {
+			dev = l.Attrs().Name
+		}
+		return fmt.Errorf("%w %s, routed through %s", ErrOverlap, p, dev)
+	}
+	return nil
+}
+
 // DeleteBridge removes bridge name. A missing bridge is not an error.
 func DeleteBridge(name string) error {
 	l, err := netlink.LinkByName(name)
