@@ -97,15 +97,7 @@ func SeccompFilter(caps []string) []unix.SockFilter {
 	if len(arches) == 0 {
 		return nil
 	}
-	_, keep := CapMask(caps)
-	has := func(names []string) bool {
-		for _, n := range names {
-			if c, ok := CapNumber(n); ok && keep[c] {
-				return true
-			}
-		}
-		return false
-	}
+	has := holdsAny(caps)
 	var f filter
 	f.load(dataArch)
 	for i, a := range arches {
@@ -116,6 +108,20 @@ func SeccompFilter(caps []string) []unix.SockFilter {
 	}
 	f.ret(retEPERM) // another architecture
 	return f
+}
+
+// holdsAny returns whether a container with capabilities caps holds one
+// of names.
+func holdsAny(caps []string) func(names []string) bool {
+	_, keep := CapMask(caps)
+	return func(names []string) bool {
+		for _, n := range names {
+			if c, ok := CapNumber(n); ok && keep[c] {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // rules returns the filter's instructions for calls of architecture a.
