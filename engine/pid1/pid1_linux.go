@@ -31,11 +31,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/berth-dev/berth/engine/spawn/prefork"
 	"github.com/berth-dev/berth/engine/trim"
 )
 
 // Arg0 is the init's argv[0], by which berth's main tells it apart.
-const Arg0 = "/dev/init"
+const Arg0 = prefork.InitArg0
 
 // Main runs the init when the command line is Arg0, "--" and a command,
 // and never returns then; for any other command line it returns at once.

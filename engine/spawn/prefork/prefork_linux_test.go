@@ -1,12 +1,17 @@
 package prefork
 
 import (
+	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 )
 
 // TestSealedKey checks the hand-made hex formatting against fmt's, on this
@@ -96,4 +101,85 @@ func TestNewID(t *testing.T) {
 	if len(id) != 64 || slices.ContainsFunc([]byte(id), func(c byte) bool { return !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') }) {
 		t.Errorf("NewID() = %q, want 64 hex digits", id)
 	}
+}
+
+// heapChild is set in a copy of this test binary that TestHugeHeap runs
+// as a monitor or an init would run, to report the advice on its heap.
+const heapChild = "BERTH_PREFORK_HEAP_CHILD"
+
+var sink *[64]byte
+
+// TestHugeHeap checks that a command's heap is advised huge pages and a
+// monitor's or an init's is not, from the flags the kernel shows for the
+// mapping holding a heap object.
+func TestHugeHeap(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
+		t.Skip("this kernel has no transparent huge pages:", err)
+	}
+	if os.Getenv(heapChild) != "" {
+		sink = new([64]byte)
+		flags, err := vmFlags(uintptr(unsafe.Pointer(sink)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("flags: %s\n", strings.Join(flags, " "))
+		return
+	}
+	if heapMark == nil {
+		t.Fatal("this test binary's start did not advise its heap")
+	}
+	flags, err := vmFlags(uintptr(unsafe.Pointer(heapMark)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(flags, "hg") {
+		t.Errorf("the heap of a command is mapped with flags %q, want hg (MADV_HUGEPAGE)", flags)
+	}
+	for _, arg0 := range []string{MonitorArg0, InitArg0} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHugeHeap$", "-test.v")
+		cmd.Args[0] = arg0
+		cmd.Env = append(os.Environ(), heapChild+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", arg0, err, out)
+		}
+		_, line, ok := strings.Cut(string(out), "flags: ")
+		line, _, _ = strings.Cut(line, "\n")
+		if !ok {
+			t.Fatalf("%s reported no flags:\n%s", arg0, out)
+		}
+		if slices.Contains(strings.Fields(line), "hg") {
+			t.Errorf("the heap of a process named %s is mapped with flags %q; it must keep small pages", arg0, line)
+		}
+	}
+}
+
+// vmFlags returns the VmFlags of this process's mapping holding addr.
+func vmFlags(addr uintptr) ([]string, error) {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 {
+			continue
+		}
+		if lo, hi, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
+			l, err1 := strconv.ParseUint(lo, 16, 64)
+			h, err2 := strconv.ParseUint(hi, 16, 64)
+			in = err1 == nil && err2 == nil && uint64(addr) >= l && uint64(addr) < h
+			continue
+		}
+		if in && fields[0] == "VmFlags:" {
+			return fields[1:], nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("no mapping holds %#x", addr)
 }

@@ -13,6 +13,7 @@ const (
 	oRdwr       = 0x2
 	oCloexec    = 0x80000
 	lockSh      = 1
+	madvHuge    = 14           // MADV_HUGEPAGE
 	fDupfdClo   = 1030         // F_DUPFD_CLOEXEC
 	atFdcwd     = ^uintptr(99) // AT_FDCWD, -100
 	afUnix      = 1
@@ -31,6 +32,7 @@ const (
 	sysNewfstatat  = 262
 	sysReadlinkat  = 267
 	sysPipe2       = 293
+	sysMadvise     = 28
 	sysGetaffinity = 204
 
 	eintr = 4
@@ -186,4 +188,8 @@ func cstrings(ss []string) []*byte {
 		a[i] = cstring(s)
 	}
 	return a
+}
+
+func madviseHuge(addr, n uintptr) {
+	rawSyscall6(sysMadvise, addr, n, madvHuge, 0, 0, 0)
 }

@@ -85,6 +85,10 @@ func forkExec(path string, argv, env []string, files []int, setsid bool) (int, e
 
 func cpuCount() int { return runtime.GOMAXPROCS(0) }
 
+func madviseHuge(addr, n uintptr) {
+	syscall.Syscall(syscall.SYS_MADVISE, addr, n, syscall.MADV_HUGEPAGE)
+}
+
 func errnoErr(err error) error {
 	if e, ok := err.(syscall.Errno); ok {
 		return Errno(e)
