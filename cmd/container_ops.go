@@ -280,12 +280,6 @@ func eventsCmd(a *app) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("invalid value for --until: %w", err)
 			}
-			ctx := c.Context()
-			if !to.IsZero() {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithDeadline(ctx, to)
-				defer cancel()
-			}
 			var tmpl = ""
 			if format != "" && format != "json" {
 				tmpl = format
@@ -296,14 +290,11 @@ func eventsCmd(a *app) *cobra.Command {
 					return err
 				}
 			}
-			ch, err := eng.Events(ctx, from)
+			ch, err := eng.EventsBetween(c.Context(), from, to)
 			if err != nil {
 				return err
 			}
 			for ev := range ch {
-				if !to.IsZero() && ev.Time.After(to) {
-					return nil
-				}
 				if !matchEvent(ev, filters) {
 					continue
 				}

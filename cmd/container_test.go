@@ -718,6 +718,16 @@ func TestContainerLifecycle(t *testing.T) {
 			t.Errorf("mounts of the store left behind")
 		}
 	})
+	t.Run("events --until in the past lists and returns", func(t *testing.T) {
+		since := time.Now().Format(time.RFC3339Nano)
+		b.ok("create", "--name", "listed", "bb")
+		until := time.Now().Format(time.RFC3339Nano)
+		b.ok("create", "--name", "too-late", "bb")
+		got := b.ok("events", "--since", since, "--until", until, "--filter", "type=container", "--format", "{{.Action}} {{.Attributes.name}}")
+		if got != "create listed\n" {
+			t.Errorf("events --since %s --until %s = %q, want the first create only", since, until, got)
+		}
+	})
 	t.Run("restart on-failure", func(t *testing.T) {
 		id := strings.TrimSpace(b.ok("run", "-d", "--restart", "on-failure:2", "bb", "sh", "-c", "exit 1"))
 		if out := b.ok("wait", id); out != "1\n" {

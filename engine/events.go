@@ -25,6 +25,13 @@ func (e *Engine) emit(typ, action, id string, attrs map[string]string) {
 // channel. It waits on the log with inotify, so following costs nothing
 // while nothing happens. Errors reading the log end the stream.
 func (e *Engine) Events(ctx context.Context, since time.Time) (<-chan Event, error) {
+	return e.EventsBetween(ctx, since, time.Time{})
+}
+
+// EventsBetween is Events that, with until non-zero, also ends at until:
+// the events recorded up to it are sent first, even when it has passed
+// (events --since 1h --until 10m lists the fifty minutes between).
+func (e *Engine) EventsBetween(ctx context.Context, since, until time.Time) (<-chan Event, error) {
 	var offset int64
 	if since.IsZero() {
 		end, err := e.st.EventsEnd()
@@ -36,6 +43,13 @@ func (e *Engine) Events(ctx context.Context, since time.Time) (<-chan Event, err
 	ch := make(chan Event, 64)
 	go func() {
 		defer close(ch)
+		// Only the wait for new events ends at until.
+		wait := ctx
+		if !until.IsZero() {
+			var cancel context.CancelFunc
+			wait, cancel = context.WithDeadline(ctx, until)
+			defer cancel()
+		}
 		for {
 			evs, next, err := e.st.ReadEvents(offset)
 			if err != nil {
@@ -47,13 +61,16 @@ func (e *Engine) Events(ctx context.Context, since time.Time) (<-chan Event, err
 				if !since.IsZero() && ev.Time.Before(since) {
 					continue
 				}
+				if !until.IsZero() && ev.Time.After(until) {
+					return
+				}
 				select {
 				case ch <- ev:
 				case <-ctx.Done():
 					return
 				}
 			}
-			if err := e.st.WaitEvents(ctx, offset); err != nil {
+			if err := e.st.WaitEvents(wait, offset); err != nil {
 				return
 			}
 		}
