@@ -718,6 +718,38 @@ func TestContainerLifecycle(t *testing.T) {
 			t.Errorf("mounts of the store left behind")
 		}
 	})
+	t.Run("a short container's records come in order", func(t *testing.T) {
+		// Its start is recorded while its exit is: the exit's must still
+		// come after, in the event log and in the state.
+		actions := func(ref, last string) string {
+			t.Helper()
+			var got string
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				got = b.ok("events", "--since", "10m", "--until", "0s", "--filter", "container="+ref, "--format", "{{.Action}}")
+				if strings.HasSuffix(got, last+"\n") {
+					break
+				}
+			}
+			return strings.Join(strings.Fields(got), " ")
+		}
+		for i := range 3 {
+			name := fmt.Sprintf("short-rm-%d", i)
+			b.ok("run", "--rm", "--name", name, "bb", "true")
+			if got, want := actions(name, "destroy"), "create start die destroy"; got != want {
+				t.Errorf("events of run --rm %s: %q, want %q", name, got, want)
+			}
+			name = fmt.Sprintf("short-d-%d", i)
+			b.ok("run", "-d", "--name", name, "bb", "true")
+			b.ok("wait", name)
+			st := stateOf(b.inspect(name))
+			if st["Status"] != "exited" || st["Running"] != false || st["Pid"] != 0.0 || st["StartedAt"] == "0001-01-01T00:00:00Z" {
+				t.Errorf("state of a finished run -d %s: %v", name, st)
+			}
+			if got, want := actions(name, "die"), "create start die"; got != want {
+				t.Errorf("events of run -d %s: %q, want %q", name, got, want)
+			}
+		}
+	})
 	t.Run("events --until in the past lists and returns", func(t *testing.T) {
 		since := time.Now().Format(time.RFC3339Nano)
 		b.ok("create", "--name", "listed", "bb")

@@ -142,6 +142,12 @@ type monitor struct {
 	// its process (startThread), which holds its mounts.
 	cg     *cgroups.Cgroup
 	thread func()
+	// recorded is closed once the start of the current run is recorded
+	// (recordStart). exited, guarded by stateMu, says its process has
+	// exited (markExited).
+	recorded chan struct{}
+	stateMu  sync.Mutex
+	exited   bool
 }
 
 func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach *os.File) int {
@@ -386,8 +392,9 @@ func shouldRestart(p RestartPolicy, code, restarts int) bool {
 	return false
 }
 
-// emitDie reports the exit of the container's process.
+// emitDie reports the exit of the container's process, after its start.
 func (m *monitor) emitDie(code int) {
+	<-m.recorded
 	m.e.emit("container", "die", m.id, m.attrs(map[string]string{"exitCode": fmt.Sprint(code)}))
 }
 
@@ -514,10 +521,12 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 		// (run -d) hears of the start only once it is recorded.
 		m.report(startReport{Code: 0})
 	}
-	m.writeState()
-	m.e.setMarker(m.id, pausedFile, false)
-	m.e.emit("container", "start", m.id, m.attrs(nil))
-	m.report(startReport{Code: 0})
+	m.recordStart()
+	if !m.attached {
+		// A detached starter may look at the state as soon as it hears
+		// of the start.
+		<-m.recorded
+	}
 	stopHealth := func() {}
 	if hc := m.rec.Config.Healthcheck; healthCommand(hc) != nil {
 		hctx, cancel := context.WithCancel(ctx)
@@ -541,6 +550,7 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 		wg.Go(func() { m.copyOut(st.parentErr, logfile.Stderr) })
 	}
 	ws, werr := reap(pid)
+	m.markExited()
 	stopHealth()
 	if m.rec.HostConfig.PidMode != "" && cg != nil {
 		// No PID namespace of its own ends with the process: what it
@@ -572,9 +582,46 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	m.state.FinishedAt = time.Now().UTC()
 	m.e.setMarker(m.id, pausedFile, false)
 	if oom {
+		<-m.recorded
 		m.e.emit("container", "oom", m.id, m.attrs(nil))
 	}
 	return code, nil
+}
+
+// recordStart records the start of the run just begun, in the background:
+// its running state, the paused mark cleared, the start event, and then
+// the report to a detached starter. A process that exits at once (run
+// --rm IMG true) is then reaped while that is written, not after: the
+// record of a start took a millisecond, most of the life of such a
+// container. m.recorded is closed once it is done; the exit's events wait
+// for it, and its state for the running one (markExited).
+func (m *monitor) recordStart() {
+	st := m.state
+	m.recorded = make(chan struct{})
+	m.exited = false
+	go func() {
+		defer close(m.recorded)
+		m.stateMu.Lock()
+		if !m.exited {
+			if err := m.e.writeState(m.id, st); err != nil {
+				m.e.log.Warn("write state", "container", m.id, "err", err)
+			}
+		}
+		m.stateMu.Unlock()
+		m.e.setMarker(m.id, pausedFile, false)
+		m.e.emit("container", "start", m.id, m.attrs(nil))
+		m.report(startReport{Code: 0})
+	}()
+}
+
+// markExited says the run's process has exited: from then on its running
+// state is not written. One being written is waited for, and one not yet
+// begun is skipped, as the exit's state replaces it (or, with --rm, the
+// container's removal).
+func (m *monitor) markExited() {
+	m.stateMu.Lock()
+	m.exited = true
+	m.stateMu.Unlock()
 }
 
 // endRun ends the thread of the run that just ended, and with it the
