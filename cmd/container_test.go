@@ -125,6 +125,21 @@ func (b *berthBin) inspect(ref string) map[string]any {
 
 func stateOf(doc map[string]any) map[string]any { return doc["State"].(map[string]any) }
 
+// actions returns the actions of the events of container ref in the last
+// ten minutes, space-separated, once the last is last (or after 10 s):
+// a --rm container's last events follow the end of its run.
+func (b *berthBin) actions(ref, last string) string {
+	b.t.Helper()
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		got = b.ok("events", "--since", "10m", "--until", "0s", "--filter", "container="+ref, "--format", "{{.Action}}")
+		if strings.HasSuffix(got, last+"\n") {
+			break
+		}
+	}
+	return strings.Join(strings.Fields(got), " ")
+}
+
 // waitOutput follows container id's log (logs -f) until a line of output
 // equals line.
 func (b *berthBin) waitOutput(id, line string) {
@@ -457,6 +472,16 @@ func TestContainerLimits(t *testing.T) {
 		if st := stateOf(b.inspect("hog")); st["OOMKilled"] != true {
 			t.Errorf("OOMKilled = %v, want true", st["OOMKilled"])
 		}
+		if got, want := b.actions("hog", "die"), "create start oom die"; got != want {
+			t.Errorf("events of the hog: %q, want %q", got, want)
+		}
+		code, _, errs = b.run("", "run", "--rm", "--name", "rm-hog", "-m", "16m", "bb", "sh", "-c", `x=aaaaaaaaaaaaaaaa; while :; do x="$x$x"; done`)
+		if code != 137 {
+			t.Fatalf("memory hog run --rm exit = %d, want 137 (%s)", code, errs)
+		}
+		if got, want := b.actions("rm-hog", "destroy"), "create start oom die destroy"; got != want {
+			t.Errorf("events of the --rm hog: %q, want %q", got, want)
+		}
 	})
 	t.Run("pids", func(t *testing.T) {
 		_, _, errs := b.run("", "run", "--rm", "--pids-limit", "4", "bb", "sh", "-c",
@@ -721,17 +746,7 @@ func TestContainerLifecycle(t *testing.T) {
 	t.Run("a short container's records come in order", func(t *testing.T) {
 		// Its start is recorded while its exit is: the exit's must still
 		// come after, in the event log and in the state.
-		actions := func(ref, last string) string {
-			t.Helper()
-			var got string
-			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-				got = b.ok("events", "--since", "10m", "--until", "0s", "--filter", "container="+ref, "--format", "{{.Action}}")
-				if strings.HasSuffix(got, last+"\n") {
-					break
-				}
-			}
-			return strings.Join(strings.Fields(got), " ")
-		}
+		actions := b.actions
 		for i := range 3 {
 			name := fmt.Sprintf("short-rm-%d", i)
 			b.ok("run", "--rm", "--name", name, "bb", "true")

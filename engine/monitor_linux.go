@@ -209,6 +209,7 @@ func (e *Engine) runMonitor(id string, pre *prestarted, ready, attach *os.File) 
 	// just got the exit code should not wait for a CPU behind it.
 	lowerPriority()
 	if autoRemove {
+		m.noteOOM()
 		m.endRun(context.Background())
 		m.emitDie(code)
 		e.forgetContainer(context.Background(), m.rec, true)
@@ -571,21 +572,30 @@ func (m *monitor) runOnce(pre *prestarted) (int, *StartError) {
 	if werr == nil {
 		code = waitCode(ws)
 	}
-	oom, _ := cg.OOMKilled()
-	keep = m.rec.HostConfig.AutoRemove
-	if !keep {
-		m.endRun(ctx)
-	}
 	m.state.Pid = 0
 	m.state.ExitCode = code
-	m.state.OOMKilled = oom
 	m.state.FinishedAt = time.Now().UTC()
-	m.e.setMarker(m.id, pausedFile, false)
+	keep = m.rec.HostConfig.AutoRemove
+	if !keep {
+		// A container removed on exit (--rm) has no state to keep: it
+		// reads its OOM kill once its exit is reported (runMonitor).
+		m.noteOOM()
+		m.endRun(ctx)
+		m.e.setMarker(m.id, pausedFile, false)
+	}
+	return code, nil
+}
+
+// noteOOM records in the state whether the kernel's OOM killer killed a
+// process of the run that just ended, and reports it as docker does, with
+// an oom event before the die.
+func (m *monitor) noteOOM() {
+	oom, _ := m.cg.OOMKilled()
+	m.state.OOMKilled = oom
 	if oom {
 		<-m.recorded
 		m.e.emit("container", "oom", m.id, m.attrs(nil))
 	}
-	return code, nil
 }
 
 // recordStart records the start of the run just begun, in the background:
