@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -166,6 +167,10 @@ func (h *attachHub) setInput(f *os.File, tty bool) {
 // serving the socket; drain then waits for the sessions to finish.
 func (h *attachHub) end(code int) {
 	h.hub.Close(code)
+	// The clients' writers, just woken, send the exit frame now, on this
+	// thread, rather than once another thread wakes to take them or this
+	// one is done with the housekeeping that follows.
+	runtime.Gosched()
 	if h.ln != nil {
 		h.ln.Close()
 		os.Remove(h.sockPath)
