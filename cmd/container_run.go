@@ -722,6 +722,25 @@ type session struct {
 	keys                                 []byte
 }
 
+// proxySignal sends sig to container id, whose output this client is
+// attached to. The monitor tells a client attached from the start that
+// the process runs before it records the running state, so a signal
+// that comes in between is refused as for a container not running: it
+// is sent again until the state is recorded, or the session ends (done).
+func proxySignal(ctx context.Context, eng *engine.Engine, id string, sig syscall.Signal, done <-chan struct{}) {
+	for {
+		var se *engine.StateError
+		if err := eng.Kill(ctx, id, strconv.Itoa(int(sig))); !errors.As(err, &se) {
+			return
+		}
+		select {
+		case <-done:
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // runAttached starts container id with a client attached from the start
 // and returns its exit code as an *ExitError (nil for 0).
 func runAttached(ctx context.Context, a *app, eng *engine.Engine, id string, s session) error {
@@ -758,7 +777,7 @@ func attachRunning(ctx context.Context, a *app, eng *engine.Engine, id string, c
 					syscall.Kill(os.Getpid(), sig.(syscall.Signal))
 					continue
 				}
-				eng.Kill(context.WithoutCancel(ctx), id, strconv.Itoa(int(sig.(syscall.Signal))))
+				proxySignal(context.WithoutCancel(ctx), eng, id, sig.(syscall.Signal), done)
 			case <-done:
 				return
 			}

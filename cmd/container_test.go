@@ -1260,6 +1260,9 @@ func TestSignalProxy(t *testing.T) {
 			cmd.Process.Kill()
 			cmd.Wait()
 		})
+		// A signal that goes nowhere fails the test, not hangs it.
+		kill := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+		t.Cleanup(func() { kill.Stop() })
 		r := bufio.NewReader(out)
 		if line, err := r.ReadString('\n'); line != "ready\n" {
 			t.Fatalf("run printed %q (%v), want ready", line, err)
