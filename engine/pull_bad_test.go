@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -266,13 +267,21 @@ func TestPullKilled(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("child never reported a download")
 	}
+	// The download has begun; the kill comes once its files are staged,
+	// while the registry holds back the second half of the layer.
+	staged := func() int {
+		layers, _ := filepath.Glob(filepath.Join(root, "layers", ".tmp-*"))
+		tmp, _ := filepath.Glob(filepath.Join(root, "tmp", ".tmp-*"))
+		return len(layers) + len(tmp)
+	}
+	for deadline := time.Now().Add(10 * time.Second); staged() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	cmd.Process.Kill()
 	cmd.Wait()
 
-	staged, _ := filepath.Glob(filepath.Join(root, "layers", ".tmp-*"))
-	tmp, _ := filepath.Glob(filepath.Join(root, "tmp", ".tmp-*"))
-	if len(staged)+len(tmp) == 0 {
-		t.Errorf("nothing staged after the kill; the kill came too late to test anything")
+	if staged() == 0 {
+		t.Errorf("nothing staged after the kill: the pull staged nothing in 10 s of downloading")
 	}
 	st, err := store.Open(root)
 	if err != nil {
