@@ -746,11 +746,10 @@ func TestContainerLifecycle(t *testing.T) {
 	t.Run("a short container's records come in order", func(t *testing.T) {
 		// Its start is recorded while its exit is: the exit's must still
 		// come after, in the event log and in the state.
-		actions := b.actions
 		for i := range 3 {
 			name := fmt.Sprintf("short-rm-%d", i)
 			b.ok("run", "--rm", "--name", name, "bb", "true")
-			if got, want := actions(name, "destroy"), "create start die destroy"; got != want {
+			if got, want := b.actions(name, "destroy"), "create start die destroy"; got != want {
 				t.Errorf("events of run --rm %s: %q, want %q", name, got, want)
 			}
 			name = fmt.Sprintf("short-d-%d", i)
@@ -760,7 +759,7 @@ func TestContainerLifecycle(t *testing.T) {
 			if st["Status"] != "exited" || st["Running"] != false || st["Pid"] != 0.0 || st["StartedAt"] == "0001-01-01T00:00:00Z" {
 				t.Errorf("state of a finished run -d %s: %v", name, st)
 			}
-			if got, want := actions(name, "die"), "create start die"; got != want {
+			if got, want := b.actions(name, "die"), "create start die"; got != want {
 				t.Errorf("events of run -d %s: %q, want %q", name, got, want)
 			}
 		}
