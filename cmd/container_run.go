@@ -66,6 +66,7 @@ type createFlags struct {
 	ipcMode     string
 	utsMode     string
 	health      healthFlags
+	blkio       blkioFlags
 	restart     string
 	logDriver   string
 	logOpts     []string
@@ -133,6 +134,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ipcMode, "ipc", "", "IPC mode to use (host, private, shareable)")
 	fs.StringVar(&f.utsMode, "uts", "", "UTS namespace to use (host)")
 	f.health.register(fs)
+	f.blkio.register(fs)
 	fs.StringVar(&f.restart, "restart", "no", "restart policy: no, on-failure[:max-retries], always, unless-stopped")
 	fs.StringVar(&f.logDriver, "log-driver", "", "logging driver: berth (default; json-file and local are taken for it) or none")
 	listVar(fs, &f.logOpts, "log-opt", "log rotation: max-size=SIZE (e.g. 10m), max-file=N")
@@ -262,6 +264,9 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 	o.CPUPeriod, o.CPUQuota = f.cpuPeriod, f.cpuQuota
 	o.CpusetCPUs, o.CpusetMems = f.cpusetCPUs, f.cpusetMems
 	o.OOMScoreAdj = f.oomScoreAdj
+	if err := f.blkio.options(&o); err != nil {
+		return o, err
+	}
 	if f.cpus != "" {
 		v, err := strconv.ParseFloat(f.cpus, 64)
 		if err != nil || v < 0 {

@@ -569,6 +569,7 @@ func TestContainerLimits(t *testing.T) {
 			t.Errorf("refused runs left containers: ps -aq %q, was %q", after, before)
 		}
 	})
+	t.Run("block io", func(t *testing.T) { testBlockIO(t, b) })
 	t.Run("health check", func(t *testing.T) {
 		id := strings.TrimSpace(b.ok("run", "-d", "--health-cmd", "echo probing; test -f /tmp/ok", "--health-interval", "100ms", "--health-retries", "2", "bb", "sleep", "300"))
 		t.Cleanup(func() { b.run("", "rm", "-f", id) })

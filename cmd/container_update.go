@@ -15,6 +15,7 @@ import (
 func updateCmd(a *app) *cobra.Command {
 	var memory, memorySwap, memoryRes, cpus, cpusetCPUs, cpusetMems, restart string
 	var pidsLimit, cpuShares, cpuPeriod, cpuQuota int64
+	var blkioWeight uint16
 	c := &cobra.Command{
 		Use:   "update [OPTIONS] CONTAINER [CONTAINER...]",
 		Short: "Update configuration of one or more containers",
@@ -50,6 +51,7 @@ func updateCmd(a *app) *cobra.Command {
 				o.NanoCPUs = &n
 			}
 			o.PidsLimit = changed(flags, "pids-limit", &pidsLimit)
+			o.BlkioWeight = changed(flags, "blkio-weight", &blkioWeight)
 			o.Restart = changed(flags, "restart", &restart)
 			if o == (engine.UpdateOptions{}) {
 				return &ExitError{Code: 1, Err: fmt.Errorf("you must provide one or more flags when using this command")}
@@ -73,6 +75,7 @@ func updateCmd(a *app) *cobra.Command {
 	c.Flags().StringVar(&cpusetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
 	c.Flags().StringVar(&cpusetMems, "cpuset-mems", "", "memory nodes (MEMs) in which to allow execution (0-3, 0,1)")
 	c.Flags().Int64Var(&pidsLimit, "pids-limit", 0, "tune container pids limit (-1 for unlimited)")
+	c.Flags().Uint16Var(&blkioWeight, "blkio-weight", 0, "block IO (relative weight), between 10 and 1000, or 0 to disable")
 	c.Flags().StringVar(&restart, "restart", "", "restart policy to apply when a container exits")
 	return c
 }

@@ -119,10 +119,17 @@ type CreateOptions struct {
 	// (--oom-score-adj, -1000..1000).
 	OOMScoreAdj int
 	// PidsLimit limits processes; 0 means none.
-	PidsLimit  int64
-	CapAdd     []string
-	CapDrop    []string
+	PidsLimit int64
+	CapAdd    []string
+	CapDrop   []string
+	// Privileged gives the container all capabilities and devices.
 	Privileged bool
+	// BlkioWeight, BlkioWeightDevice and the BlkioDevice rates are the
+	// block I/O limits, as in HostConfig.
+	BlkioWeight       uint16
+	BlkioWeightDevice []WeightDevice
+	BlkioDeviceReadBps, BlkioDeviceWriteBps,
+	BlkioDeviceReadIOps, BlkioDeviceWriteIOps []ThrottleDevice
 	// Init runs an init as the container's first process, which starts
 	// the command, passes signals on to it and reaps orphans (--init).
 	Init bool
@@ -581,6 +588,9 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		n := o.PidsLimit
 		h.PidsLimit = &n
 	}
+	h.BlkioWeight, h.BlkioWeightDevice = o.BlkioWeight, o.BlkioWeightDevice
+	h.BlkioDeviceReadBps, h.BlkioDeviceWriteBps = o.BlkioDeviceReadBps, o.BlkioDeviceWriteBps
+	h.BlkioDeviceReadIOps, h.BlkioDeviceWriteIOps = o.BlkioDeviceReadIOps, o.BlkioDeviceWriteIOps
 	if o.Init {
 		h.Init = &o.Init
 	}

@@ -116,6 +116,17 @@ type HostConfig struct {
 	CpusetCpus string
 	CpusetMems string
 	PidsLimit  *int64
+	// BlkioWeight is the container's relative share of block I/O
+	// (--blkio-weight, 10..1000); 0 is the kernel's default.
+	BlkioWeight uint16
+	// BlkioWeightDevice and the BlkioDevice rates are weights and rate
+	// limits on single disks (--blkio-weight-device, --device-read-bps,
+	// --device-write-bps, --device-read-iops, --device-write-iops).
+	BlkioWeightDevice    []WeightDevice
+	BlkioDeviceReadBps   []ThrottleDevice
+	BlkioDeviceWriteBps  []ThrottleDevice
+	BlkioDeviceReadIOps  []ThrottleDevice
+	BlkioDeviceWriteIOps []ThrottleDevice
 	// OomScoreAdj is the container process's oom_score_adj
 	// (--oom-score-adj): how readily the kernel picks it in an OOM.
 	OomScoreAdj int

@@ -29,6 +29,9 @@ type UpdateOptions struct {
 	CpusetCPUs, CpusetMems *string
 	// MemoryReservation is the soft memory limit; 0 removes it.
 	MemoryReservation *int64
+	// BlkioWeight is the relative block I/O weight (10..1000); 0 leaves
+	// it as it is, as in docker.
+	BlkioWeight *uint16
 	// Restart is a restart policy, as for create.
 	Restart *string
 }
@@ -54,6 +57,9 @@ func (e *Engine) Update(ctx context.Context, ref string, o UpdateOptions) error 
 	setGiven(&h.CpuQuota, o.CPUQuota)
 	setGiven(&h.CpusetCpus, o.CpusetCPUs)
 	setGiven(&h.CpusetMems, o.CpusetMems)
+	if o.BlkioWeight != nil && *o.BlkioWeight != 0 {
+		h.BlkioWeight = *o.BlkioWeight
+	}
 	if o.PidsLimit != nil {
 		h.PidsLimit = nil
 		if n := *o.PidsLimit; n > 0 {
@@ -79,7 +85,11 @@ func (e *Engine) Update(ctx context.Context, ref string, o UpdateOptions) error 
 		if err != nil {
 			return fmt.Errorf("update container %s: %w", id[:12], err)
 		}
-		if err := cg.Update(rec.resources()); err != nil {
+		res, err := rec.resources()
+		if err == nil {
+			err = cg.Update(res)
+		}
+		if err != nil {
 			return fmt.Errorf("update container %s: %w", id[:12], err)
 		}
 	}
@@ -106,6 +116,7 @@ func (h *HostConfig) limits() cgroups.Resources {
 		CFSQuota:          h.CpuQuota,
 		CpusetCPUs:        h.CpusetCpus,
 		CpusetMems:        h.CpusetMems,
+		BlkioWeight:       h.BlkioWeight,
 	}
 	if h.PidsLimit != nil {
 		r.PidsLimit = *h.PidsLimit
@@ -119,6 +130,7 @@ func (h *HostConfig) takeLimits(from *HostConfig) {
 	h.Memory, h.MemorySwap, h.MemoryReservation = from.Memory, from.MemorySwap, from.MemoryReservation
 	h.CpuShares, h.NanoCpus, h.CpuPeriod, h.CpuQuota = from.CpuShares, from.NanoCpus, from.CpuPeriod, from.CpuQuota
 	h.CpusetCpus, h.CpusetMems, h.PidsLimit = from.CpusetCpus, from.CpusetMems, from.PidsLimit
+	h.BlkioWeight = from.BlkioWeight
 }
 
 // checkLimits checks the cgroup limits of h, with docker's messages, and
@@ -141,11 +153,18 @@ func (h *HostConfig) checkLimits() error {
 		return invalidf("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1 second (i.e. 1000000)")
 	case h.CpuQuota < -1 || (h.CpuQuota > 0 && h.CpuQuota < 1000):
 		return invalidf("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+	case h.BlkioWeight != 0 && (h.BlkioWeight < 10 || h.BlkioWeight > 1000):
+		return invalidf("Range of blkio weight is from 10 to 1000")
 	}
 	if err := cgroups.CheckCpuset(h.CpusetCpus, h.CpusetMems); err != nil {
 		return invalidf("%v", err)
 	}
-	if err := h.limits().Validate(); err != nil {
+	r := h.limits()
+	var err error
+	if r.BlkioDevices, err = h.blockLimits(); err != nil {
+		return err
+	}
+	if err := r.Validate(); err != nil {
 		return invalidf("%v", err)
 	}
 	return nil

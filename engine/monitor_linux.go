@@ -414,8 +414,12 @@ func (m *monitor) writeState() {
 }
 
 // resources returns the cgroup limits of the container.
-func (r *containerRecord) resources() cgroups.Resources {
+func (r *containerRecord) resources() (cgroups.Resources, error) {
 	res := r.HostConfig.limits()
+	var err error
+	if res.BlkioDevices, err = r.HostConfig.blockLimits(); err != nil {
+		return res, err
+	}
 	if !r.HostConfig.Privileged {
 		res.Devices = cgroups.DefaultDevices()
 		for _, d := range r.HostConfig.Devices {
@@ -424,7 +428,7 @@ func (r *containerRecord) resources() cgroups.Resources {
 			}
 		}
 	}
-	return res
+	return res, nil
 }
 
 // reap waits for child pid to exit and returns how it ended.

@@ -207,7 +207,7 @@ type startEnv struct {
 // thread t, with the cgroup from pre when it is not nil.
 func (m *monitor) startEnv(ctx context.Context, pre *prestarted, t *launchThread) *startEnv {
 	s := &startEnv{cgDone: make(chan struct{}), filesDone: make(chan struct{}), attachDone: make(chan struct{})}
-	res := m.rec.resources()
+	res, resErr := m.rec.resources()
 	go func() {
 		defer close(s.cgDone)
 		if pre != nil {
@@ -217,6 +217,8 @@ func (m *monitor) startEnv(ctx context.Context, pre *prestarted, t *launchThread
 		}
 		if s.cg.err != nil {
 			s.cg.err = fmt.Errorf("create cgroup: %w", s.cg.err)
+		} else if resErr != nil {
+			s.cg.err = resErr
 		} else if err := s.cg.cg.Update(res); err != nil {
 			s.cg.err = fmt.Errorf("apply cgroup limits: %w", err)
 		} else {

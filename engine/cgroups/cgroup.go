@@ -84,6 +84,12 @@ type Resources struct {
 	// list. On v2 hosts the list is enforced by an eBPF program attached
 	// to the cgroup.
 	Devices []DeviceRule
+	// BlkioWeight is the container's relative share of block I/O (docker
+	// --blkio-weight, 10..1000); 0 leaves the weight as it is.
+	BlkioWeight uint16
+	// BlkioDevices are weights and rate limits of single block devices.
+	// A limit, once set, stays until the cgroup is deleted.
+	BlkioDevices []BlockLimit
 }
 
 // Validate checks that r is in range. It returns ErrInvalidResources.
@@ -125,7 +131,7 @@ func (r Resources) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return r.validateBlkio()
 }
 
 // memswLimit returns the memory+swap limit to apply: -1 for unlimited.

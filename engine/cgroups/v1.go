@@ -67,8 +67,13 @@ func (c *Cgroup) applyV1(r Resources, fresh bool) error {
 	if err := c.setCpusetV1(r, fresh); err != nil {
 		return err
 	}
-	if d := c.v1["blkio"]; d != "" {
+	if d, err := c.v1Dir("blkio", r.blkioSet()); err != nil {
+		return err
+	} else if d != "" {
 		enableBlkioAccounting(d)
+		if err := setBlkioV1(d, r); err != nil {
+			return err
+		}
 	}
 	if d, err := c.v1Dir("devices", r.Devices != nil); err != nil {
 		return err

@@ -82,6 +82,13 @@ func (c *Cgroup) applyV2(r Resources, fresh bool) error {
 			return fmt.Errorf("set cpuset.mems: %w", err)
 		}
 	}
+	if ok, err := need("io", r.blkioSet()); err != nil {
+		return err
+	} else if ok {
+		if err := setBlkioV2(d, r); err != nil {
+			return err
+		}
+	}
 	if err := c.setDevicesV2(r.Devices); err != nil {
 		return err
 	}
