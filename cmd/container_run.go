@@ -46,6 +46,8 @@ type createFlags struct {
 	cpusetCPUs  string
 	cpusetMems  string
 	memoryRes   string
+	swappiness  int64
+	oomKillOff  bool
 	oomScoreAdj int
 	pidsLimit   int64
 	capAdd      []string
@@ -114,6 +116,8 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cpusetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
 	fs.StringVar(&f.cpusetMems, "cpuset-mems", "", "memory nodes (MEMs) in which to allow execution (0-3, 0,1)")
 	fs.StringVar(&f.memoryRes, "memory-reservation", "", "memory soft limit (e.g. 32m)")
+	fs.Int64Var(&f.swappiness, "memory-swappiness", -1, "tune container memory swappiness (0 to 100)")
+	fs.BoolVar(&f.oomKillOff, "oom-kill-disable", false, "disable OOM Killer")
 	fs.IntVar(&f.oomScoreAdj, "oom-score-adj", 0, "tune host's OOM preferences (-1000 to 1000)")
 	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "tune container pids limit (-1 for unlimited)")
 	listVar(fs, &f.capAdd, "cap-add", "add Linux capabilities")
@@ -264,6 +268,13 @@ func (f *createFlags) options(c *cobra.Command, args []string) (engine.CreateOpt
 	o.CPUPeriod, o.CPUQuota = f.cpuPeriod, f.cpuQuota
 	o.CpusetCPUs, o.CpusetMems = f.cpusetCPUs, f.cpusetMems
 	o.OOMScoreAdj = f.oomScoreAdj
+	if f.swappiness != -1 {
+		o.MemorySwappiness = &f.swappiness
+	}
+	o.OOMKillDisable = f.oomKillOff
+	if o.OOMKillDisable && o.Memory == 0 {
+		fmt.Fprintln(c.ErrOrStderr(), "WARNING: Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.")
+	}
 	if err := f.blkio.options(&o); err != nil {
 		return o, err
 	}

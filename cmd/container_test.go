@@ -483,6 +483,39 @@ func TestContainerLimits(t *testing.T) {
 			t.Errorf("events of the --rm hog: %q, want %q", got, want)
 		}
 	})
+	t.Run("oom killer disabled, swappiness", func(t *testing.T) {
+		if _, err := os.Stat("/sys/fs/cgroup/memory/memory.oom_control"); err != nil {
+			t.Skip("no cgroup v1 memory hierarchy on this host")
+		}
+		out := b.ok("run", "--rm", "--memory-swappiness", "10", "bb", "cat", "/sys/fs/cgroup/memory/memory.swappiness")
+		if out != "10\n" {
+			t.Errorf("memory.swappiness inside = %q, want 10", out)
+		}
+		id := strings.TrimSpace(b.ok("run", "-d", "-m", "16m", "--oom-kill-disable", "bb", "sh", "-c", `x=aaaaaaaaaaaaaaaa; while :; do x="$x$x"; done`))
+		// At its limit the hog waits for memory instead of being killed.
+		control := filepath.Join("/sys/fs/cgroup/memory/berth", id, "memory.oom_control")
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ctl, _ := os.ReadFile(control)
+			if strings.Contains(string(ctl), "under_oom 1") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the hog never reached its limit: %s = %q", control, ctl)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if st := stateOf(b.inspect(id)); st["Status"] != "running" || st["OOMKilled"] != false {
+			t.Errorf("hog at its limit with the OOM killer off: Status %v, OOMKilled %v; want running, false", st["Status"], st["OOMKilled"])
+		}
+		if h := b.inspect(id)["HostConfig"].(map[string]any); h["OomKillDisable"] != true || h["MemorySwappiness"] != nil {
+			t.Errorf("HostConfig OomKillDisable %v, MemorySwappiness %v", h["OomKillDisable"], h["MemorySwappiness"])
+		}
+		b.ok("rm", "-f", id)
+		if code, _, errs := b.run("", "run", "--rm", "--memory-swappiness", "101", "bb", "true"); code != 125 || errs != "Error: Invalid value: 101, valid memory swappiness range is 0-100\n" {
+			t.Errorf("--memory-swappiness 101 = %d %q", code, errs)
+		}
+	})
 	t.Run("pids", func(t *testing.T) {
 		_, _, errs := b.run("", "run", "--rm", "--pids-limit", "4", "bb", "sh", "-c",
 			"for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait")

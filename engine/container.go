@@ -115,6 +115,12 @@ type CreateOptions struct {
 	// MemoryReservation is a soft memory limit in bytes
 	// (--memory-reservation); 0 means none.
 	MemoryReservation int64
+	// MemorySwappiness, if not nil, is the container's swappiness
+	// (--memory-swappiness, 0..100).
+	MemorySwappiness *int64
+	// OOMKillDisable keeps the OOM killer off the container
+	// (--oom-kill-disable).
+	OOMKillDisable bool
 	// OOMScoreAdj is the container process's oom_score_adj
 	// (--oom-score-adj, -1000..1000).
 	OOMScoreAdj int
@@ -588,6 +594,7 @@ func mergeConfig(icfg *v1.ConfigFile, o CreateOptions) (ContainerConfig, HostCon
 		n := o.PidsLimit
 		h.PidsLimit = &n
 	}
+	h.MemorySwappiness, h.OomKillDisable = o.MemorySwappiness, o.OOMKillDisable
 	h.BlkioWeight, h.BlkioWeightDevice = o.BlkioWeight, o.BlkioWeightDevice
 	h.BlkioDeviceReadBps, h.BlkioDeviceWriteBps = o.BlkioDeviceReadBps, o.BlkioDeviceWriteBps
 	h.BlkioDeviceReadIOps, h.BlkioDeviceWriteIOps = o.BlkioDeviceReadIOps, o.BlkioDeviceWriteIOps

@@ -105,8 +105,14 @@ type HostConfig struct {
 	MemorySwap     int64
 	// MemoryReservation is the soft memory limit (--memory-reservation).
 	MemoryReservation int64
-	CpuShares         int64
-	NanoCpus          int64 `json:"NanoCpus"`
+	// MemorySwappiness is how readily the kernel swaps the container's
+	// memory out (--memory-swappiness, 0..100); null is the host's.
+	MemorySwappiness *int64
+	// OomKillDisable keeps the OOM killer off the container's processes
+	// (--oom-kill-disable): at the memory limit they wait for memory.
+	OomKillDisable bool
+	CpuShares      int64
+	NanoCpus       int64 `json:"NanoCpus"`
 	// CpuPeriod and CpuQuota are the CPU bandwidth in microseconds
 	// (--cpu-period, --cpu-quota).
 	CpuPeriod int64

@@ -116,10 +116,15 @@ func (h *HostConfig) limits() cgroups.Resources {
 		CFSQuota:          h.CpuQuota,
 		CpusetCPUs:        h.CpusetCpus,
 		CpusetMems:        h.CpusetMems,
+		OOMKillDisable:    h.OomKillDisable,
 		BlkioWeight:       h.BlkioWeight,
 	}
 	if h.PidsLimit != nil {
 		r.PidsLimit = *h.PidsLimit
+	}
+	if s := h.MemorySwappiness; s != nil && *s >= 0 {
+		v := uint64(*s)
+		r.MemorySwappiness = &v
 	}
 	return r
 }
@@ -153,6 +158,8 @@ func (h *HostConfig) checkLimits() error {
 		return invalidf("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1 second (i.e. 1000000)")
 	case h.CpuQuota < -1 || (h.CpuQuota > 0 && h.CpuQuota < 1000):
 		return invalidf("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+	case h.MemorySwappiness != nil && (*h.MemorySwappiness < 0 || *h.MemorySwappiness > 100):
+		return invalidf("Invalid value: %d, valid memory swappiness range is 0-100", *h.MemorySwappiness)
 	case h.BlkioWeight != 0 && (h.BlkioWeight < 10 || h.BlkioWeight > 1000):
 		return invalidf("Range of blkio weight is from 10 to 1000")
 	}

@@ -84,6 +84,14 @@ type Resources struct {
 	// list. On v2 hosts the list is enforced by an eBPF program attached
 	// to the cgroup.
 	Devices []DeviceRule
+	// MemorySwappiness, if not nil, is how readily the kernel swaps the
+	// container's memory out (docker --memory-swappiness, 0..100); v1
+	// only.
+	MemorySwappiness *uint64
+	// OOMKillDisable keeps the kernel from killing the container's
+	// processes at its memory limit: they wait for memory instead
+	// (docker --oom-kill-disable); v1 only.
+	OOMKillDisable bool
 	// BlkioWeight is the container's relative share of block I/O (docker
 	// --blkio-weight, 10..1000); 0 leaves the weight as it is.
 	BlkioWeight uint16
@@ -119,6 +127,8 @@ func (r Resources) Validate() error {
 		return fmt.Errorf("memory reservation %d above memory limit %d: %w", r.MemoryReservation, r.MemoryLimit, ErrInvalidResources)
 	case r.PidsLimit < -1:
 		return fmt.Errorf("pids limit %d: %w", r.PidsLimit, ErrInvalidResources)
+	case r.MemorySwappiness != nil && *r.MemorySwappiness > 100:
+		return fmt.Errorf("memory swappiness %d: not between 0 and 100: %w", *r.MemorySwappiness, ErrInvalidResources)
 	}
 	if _, err := ParseList(r.CpusetCPUs); err != nil {
 		return fmt.Errorf("cpuset cpus %q: %w", r.CpusetCPUs, ErrInvalidResources)

@@ -615,3 +615,26 @@ func TestPrepareThenUpdate(t *testing.T) {
 		t.Errorf("first Update wrote pids.max without a pids limit: %v", err)
 	}
 }
+
+func TestSwappinessAndOOMKillDisable(t *testing.T) {
+	swappiness := uint64(10)
+	r := Resources{MemorySwappiness: &swappiness, OOMKillDisable: true}
+	root := fakeV1(t, true)
+	cg, err := New("c1", r, WithRoot(root), WithMode(Hybrid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, cg.Paths()["memory"], map[string]string{"memory.swappiness": "10", "memory.oom_control": "1"})
+
+	root = t.TempDir()
+	mustWrite(t, filepath.Join(root, "cgroup.controllers"), "cpu io memory pids")
+	for _, r := range []Resources{{MemorySwappiness: &swappiness}, {OOMKillDisable: true}} {
+		if _, err := New("c1", r, WithRoot(root), WithMode(Unified)); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("New(%+v) on v2 = %v, want ErrUnsupported", r, err)
+		}
+	}
+	over := uint64(101)
+	if err := (Resources{MemorySwappiness: &over}).Validate(); !errors.Is(err, ErrInvalidResources) {
+		t.Errorf("Validate of swappiness 101 = %v, want ErrInvalidResources", err)
+	}
+}

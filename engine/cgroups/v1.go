@@ -23,10 +23,12 @@ func (c *Cgroup) v1Dir(ctrl string, needed bool) (string, error) {
 // zero field as "no limit", so Update can lift a limit again; in fresh
 // directories (see apply) a zero field is left alone.
 func (c *Cgroup) applyV1(r Resources, fresh bool) error {
-	if d, err := c.v1Dir("memory", r.MemoryLimit > 0 || r.MemoryReservation > 0); err != nil {
+	memory, err := c.v1Dir("memory", r.MemoryLimit > 0 || r.MemoryReservation > 0 || r.MemorySwappiness != nil || r.OOMKillDisable)
+	if err != nil {
 		return err
-	} else if d != "" && !(fresh && r.memoryDefault()) {
-		if err := setMemoryV1(d, r); err != nil {
+	}
+	if memory != "" && !(fresh && r.memoryDefault()) {
+		if err := setMemoryV1(memory, r); err != nil {
 			return err
 		}
 		if !(fresh && r.MemoryReservation == 0) {
@@ -34,9 +36,19 @@ func (c *Cgroup) applyV1(r Resources, fresh bool) error {
 			if r.MemoryReservation > 0 {
 				soft = r.MemoryReservation
 			}
-			if err := writeFile(d, "memory.soft_limit_in_bytes", strconv.FormatInt(soft, 10)); err != nil {
+			if err := writeFile(memory, "memory.soft_limit_in_bytes", strconv.FormatInt(soft, 10)); err != nil {
 				return fmt.Errorf("set memory reservation: %w", err)
 			}
+		}
+	}
+	if r.MemorySwappiness != nil {
+		if err := writeFile(memory, "memory.swappiness", strconv.FormatUint(*r.MemorySwappiness, 10)); err != nil {
+			return fmt.Errorf("set memory swappiness: %w", err)
+		}
+	}
+	if r.OOMKillDisable {
+		if err := writeFile(memory, "memory.oom_control", "1"); err != nil {
+			return fmt.Errorf("disable the OOM killer: %w", err)
 		}
 	}
 	if d, err := c.v1Dir("cpu", !r.cpuDefault()); err != nil {

@@ -22,6 +22,14 @@ func (c *Cgroup) applyV2(r Resources, fresh bool) error {
 		return false, nil
 	}
 	d := c.unified
+	// v2 has neither: the kernel's swappiness is global, and a cgroup
+	// at its memory.max always gets the OOM killer.
+	if r.MemorySwappiness != nil {
+		return fmt.Errorf("memory swappiness: %w", ErrUnsupported)
+	}
+	if r.OOMKillDisable {
+		return fmt.Errorf("disabling the OOM killer: %w", ErrUnsupported)
+	}
 	if ok, err := need("memory", r.MemoryLimit > 0 || r.MemoryReservation > 0); err != nil {
 		return err
 	} else if ok && !(fresh && r.memoryDefault()) {
