@@ -71,9 +71,9 @@ func (r Resources) weighted() bool {
 // range); each rate goes to its blkio.throttle file, one rule per write.
 func setBlkioV1(d string, r Resources) error {
 	prefix := "blkio."
-	if !exists(d, "blkio.weight") {
+	if r.weighted() && !exists(d, "blkio.weight") {
 		prefix = "blkio.bfq."
-		if r.weighted() && !exists(d, "blkio.bfq.weight") {
+		if !exists(d, "blkio.bfq.weight") {
 			return fmt.Errorf("blkio weight: %w", ErrUnsupported)
 		}
 	}
@@ -140,9 +140,9 @@ func writeWeights(d, name string, rules []string) error {
 // the rates of a device go to io.max in one line.
 func setBlkioV2(d string, r Resources) error {
 	name, scale := "io.bfq.weight", func(w uint16) uint64 { return uint64(w) }
-	if !exists(d, name) {
+	if r.weighted() && !exists(d, name) {
 		name, scale = "io.weight", func(w uint16) uint64 { return 1 + (uint64(w)-10)*9999/990 }
-		if r.weighted() && !exists(d, name) {
+		if !exists(d, name) {
 			return fmt.Errorf("io weight: %w", ErrUnsupported)
 		}
 	}
