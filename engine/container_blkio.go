@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -80,14 +81,18 @@ func (h *HostConfig) blockLimits() ([]cgroups.BlockLimit, error) {
 // be a whole disk: the kernel keeps block I/O limits per disk, not per
 // partition.
 func wholeDisk(flag, path string) (major, minor int64, err error) {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
+	dev, err := hostDevice(DeviceMapping{PathOnHost: path})
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return 0, 0, invalidf("%s %s: %v", flag, path, err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
+	if dev.Mode&unix.S_IFMT != unix.S_IFBLK {
 		return 0, 0, invalidf("%s %s: not a block device", flag, path)
 	}
-	sys := fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(st.Rdev), unix.Minor(st.Rdev))
+	sys := fmt.Sprintf("/sys/dev/block/%d:%d", dev.Major, dev.Minor)
 	if _, err := os.Stat(sys + "/partition"); err == nil {
 		disk := "its disk"
 		// The entry links to .../block/DISK/PARTITION.
@@ -96,5 +101,5 @@ func wholeDisk(flag, path string) (major, minor int64, err error) {
 		}
 		return 0, 0, invalidf("%s %s: a partition; block I/O limits apply to whole disks (%s)", flag, path, disk)
 	}
-	return int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev)), nil
+	return int64(dev.Major), int64(dev.Minor), nil
 }
